@@ -1,0 +1,248 @@
+// Package clouddc is a client for the Huawei Cloud CloudDC iMetal instance
+// API. It depends on the standard library only, so that it could be
+// published as an SDK of its own; the Terraform provider reaches it through
+// its exported API and bridges its slog output into Terraform's logs.
+package clouddc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DefaultUserAgent is sent when no user agent is configured.
+const DefaultUserAgent = "clouddc-go"
+
+// maxErrorBody bounds how much of an error answer is read and kept.
+const maxErrorBody = 64 << 10
+
+// Client talks to one CloudDC endpoint on behalf of one project.
+type Client struct {
+	endpoint  *url.URL
+	projectID string
+	token     string
+	http      *http.Client
+	userAgent string
+	logger    *slog.Logger
+	poll      PollSchedule
+}
+
+// Option configures a Client.
+type Option func(*Client) error
+
+// WithEndpoint sets the API's base URL, such as
+// "https://clouddc.cn-east-3.myhuaweicloud.com".
+func WithEndpoint(endpoint string) Option {
+	return func(c *Client) error {
+		u, err := url.Parse(endpoint)
+		if err != nil {
+			return fmt.Errorf("endpoint %q is not a valid URL: %w", endpoint, err)
+		}
+		if u.Scheme != "https" && u.Scheme != "http" {
+			return fmt.Errorf("endpoint %q must start with https://", endpoint)
+		}
+		if u.Host == "" {
+			return fmt.Errorf("endpoint %q has no host", endpoint)
+		}
+		if u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("endpoint %q must not have a query or fragment", endpoint)
+		}
+		u.Path = strings.TrimRight(u.Path, "/")
+		c.endpoint = u
+		return nil
+	}
+}
+
+// WithProjectID sets the IAM project that every request is made in.
+func WithProjectID(projectID string) Option {
+	return func(c *Client) error {
+		if projectID == "" {
+			return errors.New("project ID must not be empty")
+		}
+		c.projectID = projectID
+		return nil
+	}
+}
+
+// WithToken sets the IAM token sent as X-Auth-Token.
+func WithToken(token string) Option {
+	return func(c *Client) error {
+		if token == "" {
+			return errors.New("token must not be empty")
+		}
+		c.token = token
+		return nil
+	}
+}
+
+// WithHTTPClient replaces the default *http.Client.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) error {
+		if hc == nil {
+			return errors.New("HTTP client must not be nil")
+		}
+		c.http = hc
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(c *Client) error {
+		c.userAgent = ua
+		return nil
+	}
+}
+
+// WithLogger sends the client's debug logs (requests, answers, waits) to l.
+// Credentials are never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Client) error {
+		if l == nil {
+			return errors.New("logger must not be nil")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithPollSchedule sets how often the client polls while it waits for a
+// state change. Tests use it to wait in milliseconds instead of seconds.
+func WithPollSchedule(s PollSchedule) Option {
+	return func(c *Client) error {
+		if err := s.validate(); err != nil {
+			return err
+		}
+		c.poll = s
+		return nil
+	}
+}
+
+// NewClient builds a client. The endpoint, project ID and token are required.
+func NewClient(opts ...Option) (*Client, error) {
+	c := &Client{
+		http:      &http.Client{Timeout: 60 * time.Second},
+		userAgent: DefaultUserAgent,
+		logger:    slog.New(slog.DiscardHandler),
+		poll:      DefaultPollSchedule(),
+	}
+	for _, opt := range opts {
+		if err := opt(c); err != nil {
+			return nil, fmt.Errorf("clouddc: %w", err)
+		}
+	}
+	switch {
+	case c.endpoint == nil:
+		return nil, errors.New("clouddc: an endpoint is required")
+	case c.projectID == "":
+		return nil, errors.New("clouddc: a project ID is required")
+	case c.token == "":
+		return nil, errors.New("clouddc: a token is required")
+	}
+	return c, nil
+}
+
+// ProjectID returns the project the client works in.
+func (c *Client) ProjectID() string { return c.projectID }
+
+// projectPath joins the project prefix and the escaped path segments.
+func (c *Client) projectPath(segments ...string) string {
+	var b strings.Builder
+	b.WriteString("/v1/")
+	b.WriteString(url.PathEscape(c.projectID))
+	for _, s := range segments {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(s))
+	}
+	return b.String()
+}
+
+// do sends one request and decodes a 2xx JSON answer into out (when out is
+// not nil). Any other answer becomes an *APIError.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	u := *c.endpoint
+	u.Path = c.endpoint.Path + path
+	u.RawQuery = query.Encode()
+
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("clouddc: encoding the %s %s request: %w", method, path, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return fmt.Errorf("clouddc: building the %s %s request: %w", method, path, err)
+	}
+	req.Header.Set("X-Auth-Token", c.token)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.logger.DebugContext(ctx, "CloudDC request failed", "method", method, "path", path, "error", err.Error())
+		return fmt.Errorf("clouddc: %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	c.logger.DebugContext(ctx, "CloudDC request", "method", method, "path", path, "query", u.RawQuery,
+		"status", resp.StatusCode, "request_id", resp.Header.Get("X-Request-Id"), "duration_ms", time.Since(start).Milliseconds())
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return decodeAPIError(resp, method, path)
+	}
+	if out == nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("clouddc: decoding the answer to %s %s (HTTP %d): %w", method, path, resp.StatusCode, err)
+	}
+	return nil
+}
+
+// decodeAPIError reads an error answer. The body may be the API's JSON, a
+// gateway's plain text, or nothing at all; each becomes a usable APIError.
+func decodeAPIError(resp *http.Response, method, path string) *APIError {
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	e := &APIError{
+		StatusCode: resp.StatusCode,
+		RequestID:  resp.Header.Get("X-Request-Id"),
+		Method:     method,
+		Path:       path,
+		RetryAfter: resp.Header.Get("Retry-After"),
+	}
+	var body struct {
+		Code    string `json:"error_code"`
+		Message string `json:"error_msg"`
+	}
+	if json.Unmarshal(raw, &body) == nil && (body.Code != "" || body.Message != "") {
+		e.Code, e.Message = body.Code, body.Message
+		return e
+	}
+	e.Message = excerpt(raw)
+	return e
+}
+
+// excerpt turns a non-JSON body into a short single-line message.
+func excerpt(raw []byte) string {
+	s := strings.Join(strings.Fields(string(raw)), " ")
+	const limit = 200
+	if len(s) > limit {
+		s = s[:limit] + "…"
+	}
+	return s
+}

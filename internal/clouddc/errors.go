@@ -1,0 +1,137 @@
+package clouddc
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Error codes that the CloudDC API documents. They are exported so that
+// callers can switch on APIError.Code without repeating string literals.
+const (
+	CodeInvalidParameter = "iMetal.0001"
+	CodeMissingParameter = "iMetal.0002"
+	CodeUnauthenticated  = "iMetal.0003"
+	CodeForbidden        = "iMetal.0004"
+	CodeTooManyRequests  = "iMetal.0005"
+	CodeInternalError    = "iMetal.0099"
+	CodeServerNotFound   = "iMetal.0100"
+	CodeServerNotReady   = "iMetal.0101"
+	CodeInstanceNotFound = "iMetal.0200"
+	CodeInvalidState     = "iMetal.0201"
+)
+
+// Sentinel errors matched with errors.Is against an *APIError. They classify
+// an error by what the caller should do about it, never by its message text.
+var (
+	// ErrNotFound: the instance or physical server does not exist (HTTP 404).
+	ErrNotFound = errors.New("clouddc: not found")
+	// ErrUnauthorized: the token is missing, invalid or expired (HTTP 401).
+	ErrUnauthorized = errors.New("clouddc: not authenticated")
+	// ErrForbidden: the credentials lack a permission (HTTP 403).
+	ErrForbidden = errors.New("clouddc: permission denied")
+	// ErrRateLimited: the API asked the client to slow down (HTTP 429).
+	ErrRateLimited = errors.New("clouddc: rate limited")
+	// ErrBadRequest: the request was rejected as invalid (HTTP 400).
+	ErrBadRequest = errors.New("clouddc: bad request")
+	// ErrInvalidState: the instance's state does not allow the operation.
+	ErrInvalidState = errors.New("clouddc: operation not allowed in the current state")
+	// ErrServerNotReady: the physical server is not in state ready.
+	ErrServerNotReady = errors.New("clouddc: physical server not ready")
+	// ErrServerError: the API failed on its side (HTTP 5xx).
+	ErrServerError = errors.New("clouddc: server error")
+)
+
+// APIError is the error returned for every answer outside 2xx. It carries
+// what the API said, so that a user can quote it in a support ticket.
+type APIError struct {
+	// StatusCode is the HTTP status of the answer.
+	StatusCode int
+	// Code is the API's error_code, such as "iMetal.0200"; empty when the
+	// body was not the API's JSON error (a gateway's 429, for example).
+	Code string
+	// Message is the API's error_msg, or a short excerpt of a non-JSON body.
+	Message string
+	// RequestID is the X-Request-Id header of the answer, when present.
+	RequestID string
+	// Method and Path name the request that failed (the path has no query).
+	Method string
+	Path   string
+	// RetryAfter is the raw Retry-After header, when the API sent one.
+	RetryAfter string
+}
+
+// Error renders the error on one line without any credential.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CloudDC API: %s %s answered HTTP %d", e.Method, e.Path, e.StatusCode)
+	if t := http.StatusText(e.StatusCode); t != "" {
+		fmt.Fprintf(&b, " (%s)", t)
+	}
+	if e.Code != "" {
+		fmt.Fprintf(&b, ", error_code %s", e.Code)
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, " [request ID %s]", e.RequestID)
+	}
+	return b.String()
+}
+
+// Is lets errors.Is match an APIError against the package's sentinels.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound || e.Code == CodeInstanceNotFound || e.Code == CodeServerNotFound
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized
+	case ErrForbidden:
+		return e.StatusCode == http.StatusForbidden
+	case ErrRateLimited:
+		return e.StatusCode == http.StatusTooManyRequests
+	case ErrBadRequest:
+		return e.StatusCode == http.StatusBadRequest
+	case ErrInvalidState:
+		return e.Code == CodeInvalidState
+	case ErrServerNotReady:
+		return e.Code == CodeServerNotReady
+	case ErrServerError:
+		return e.StatusCode >= 500
+	}
+	return false
+}
+
+// InstanceError is the error object the API attaches to an instance whose
+// last long-running operation failed.
+type InstanceError struct {
+	Code    string `json:"error_code"`
+	Message string `json:"error_msg"`
+	Type    string `json:"error_type"`
+}
+
+// Error types the API reports in InstanceError.Type.
+const (
+	ErrorTypeCreate       = "create_instance_error"
+	ErrorTypeDelete       = "delete_instance_error"
+	ErrorTypeReinstall    = "reinstall_error"
+	ErrorTypeModifyIP     = "modify_ip_error"
+	ErrorTypeVerifyServer = "verify_server_error"
+	ErrorTypeDeleteServer = "delete_server_error"
+)
+
+func (e *InstanceError) String() string {
+	if e == nil {
+		return "no error details reported"
+	}
+	return fmt.Sprintf("error_type %s, error_code %s: %s", orDash(e.Type), orDash(e.Code), orDash(e.Message))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,196 @@
+package clouddc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// MaxFilterIDs is the most IDs one ListInstances filter accepts.
+const MaxFilterIDs = 100
+
+// MaxPageSize is the largest page ListInstances returns.
+const MaxPageSize = 1000
+
+// NetworkInterface is one NIC of an instance. The first is the primary NIC.
+type NetworkInterface struct {
+	SubnetID    string `json:"subnet_id"`
+	IPv4Address string `json:"ipv4_address,omitempty"`
+}
+
+// Placement chooses the physical server for a new instance.
+type Placement struct {
+	ServerID string `json:"server_id,omitempty"`
+}
+
+// CreateInstanceInput is the body of CreateInstance.
+type CreateInstanceInput struct {
+	Name              string             `json:"name"`
+	ImageID           string             `json:"image_id"`
+	VPCID             string             `json:"vpc_id"`
+	NetworkInterfaces []NetworkInterface `json:"network_interfaces"`
+	Password          string             `json:"password"`
+	Metadata          map[string]string  `json:"metadata,omitempty"`
+	Description       string             `json:"description,omitempty"`
+	Placement         *Placement         `json:"placement,omitempty"`
+}
+
+// String hides the password, so that the input can be logged or printed.
+func (in CreateInstanceInput) String() string {
+	return fmt.Sprintf("CreateInstanceInput{Name:%q ImageID:%q VPCID:%q NICs:%d Password:(hidden)}",
+		in.Name, in.ImageID, in.VPCID, len(in.NetworkInterfaces))
+}
+
+// Image describes the OS image of an instance.
+type Image struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	OSType string `json:"os_type"`
+}
+
+// Tag is a key/value tag. Tags are read-only for instances.
+type Tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Instance is an iMetal instance as ListInstances returns it.
+type Instance struct {
+	ID                string             `json:"id"`
+	Name              string             `json:"name"`
+	VPCID             string             `json:"vpc_id"`
+	Description       string             `json:"description"`
+	NetworkInterfaces []NetworkInterface `json:"network_interfaces"`
+	Tags              []Tag              `json:"tags"`
+	Image             Image              `json:"image"`
+	State             State              `json:"state"`
+	OperationState    string             `json:"operation_state"`
+	Metadata          map[string]string  `json:"metadata"`
+	UserData          string             `json:"user_data"`
+	ServerID          string             `json:"server_id"`
+	CreatedAt         string             `json:"created_at"`
+	UpdatedAt         string             `json:"updated_at"`
+	LaunchedAt        string             `json:"launched_at"`
+	Error             *InstanceError     `json:"error,omitempty"`
+}
+
+// InstanceStatus is the answer of ShowInstanceStatus.
+type InstanceStatus struct {
+	State          State          `json:"state"`
+	OperationState string         `json:"operation_state"`
+	Error          *InstanceError `json:"error,omitempty"`
+}
+
+// ListInstancesInput filters and pages ListInstances. InstanceIDs and
+// ServerIDs may not be combined; each takes at most MaxFilterIDs.
+type ListInstancesInput struct {
+	Limit       int
+	Marker      string
+	State       State
+	InstanceIDs []string
+	ServerIDs   []string
+}
+
+// PageInfo is the paging cursor of a ListInstances answer.
+type PageInfo struct {
+	NextMarker     string `json:"next_marker"`
+	PreviousMarker string `json:"previous_marker"`
+	CurrentCount   int    `json:"current_count"`
+}
+
+// ListInstancesOutput is one page of instances.
+type ListInstancesOutput struct {
+	Instances []Instance `json:"instances"`
+	PageInfo  PageInfo   `json:"page_info"`
+	// Count is the number of instances that match the filters, on all pages.
+	Count int `json:"count"`
+}
+
+// CreateInstance starts the creation of an instance and returns its ID. The
+// instance is then pending; WaitForInstanceRunning waits until it runs.
+func (c *Client) CreateInstance(ctx context.Context, in CreateInstanceInput) (string, error) {
+	var out struct {
+		InstanceID string `json:"instance_id"`
+	}
+	if err := c.do(ctx, http.MethodPost, c.projectPath("instances"), nil, in, &out); err != nil {
+		return "", err
+	}
+	if out.InstanceID == "" {
+		return "", errors.New("clouddc: CreateInstance answered without an instance_id")
+	}
+	return out.InstanceID, nil
+}
+
+// ListInstances returns one page of instances.
+func (c *Client) ListInstances(ctx context.Context, in ListInstancesInput) (*ListInstancesOutput, error) {
+	if len(in.InstanceIDs) > 0 && len(in.ServerIDs) > 0 {
+		return nil, errors.New("clouddc: ListInstances cannot filter by instance IDs and server IDs at once")
+	}
+	if len(in.InstanceIDs) > MaxFilterIDs || len(in.ServerIDs) > MaxFilterIDs {
+		return nil, fmt.Errorf("clouddc: ListInstances takes at most %d IDs per filter", MaxFilterIDs)
+	}
+	q := url.Values{}
+	if in.Limit > 0 {
+		q.Set("limit", strconv.Itoa(in.Limit))
+	}
+	if in.Marker != "" {
+		q.Set("marker", in.Marker)
+	}
+	if in.State != "" {
+		q.Set("instance_state", string(in.State))
+	}
+	if len(in.InstanceIDs) > 0 {
+		q.Set("instance_id", strings.Join(in.InstanceIDs, ","))
+	}
+	if len(in.ServerIDs) > 0 {
+		q.Set("server_id", strings.Join(in.ServerIDs, ","))
+	}
+	var out ListInstancesOutput
+	if err := c.do(ctx, http.MethodGet, c.projectPath("instances"), q, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetInstance reads one instance. The API has no endpoint for a single
+// instance, so this is ListInstances filtered by the ID. An instance that is
+// not listed gives an error matching ErrNotFound.
+func (c *Client) GetInstance(ctx context.Context, id string) (*Instance, error) {
+	out, err := c.ListInstances(ctx, ListInstancesInput{InstanceIDs: []string{id}})
+	if err != nil {
+		return nil, err
+	}
+	// Match on the ID rather than trusting the filter: an API that ignored
+	// the filter must not make us report another instance as this one.
+	for i := range out.Instances {
+		if out.Instances[i].ID == id {
+			return &out.Instances[i], nil
+		}
+	}
+	return nil, &APIError{
+		StatusCode: http.StatusNotFound,
+		Code:       CodeInstanceNotFound,
+		Message:    fmt.Sprintf("instance %s is not listed", id),
+		Method:     http.MethodGet,
+		Path:       c.projectPath("instances"),
+	}
+}
+
+// ShowInstanceStatus reads the state of one instance.
+func (c *Client) ShowInstanceStatus(ctx context.Context, id string) (*InstanceStatus, error) {
+	var out InstanceStatus
+	if err := c.do(ctx, http.MethodGet, c.projectPath("instances", id, "status"), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DeleteInstance starts the deletion of an instance. The instance is then
+// shutting-down; WaitForInstanceTerminated waits until it is gone.
+func (c *Client) DeleteInstance(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, c.projectPath("instances", id), nil, nil, nil)
+}

@@ -54,7 +54,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		ProjectID: *project, Token: *token,
 		CreateDuration: *create, DeleteDuration: *del, Retention: *retention,
 		Servers: *servers,
-		Logger:  slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{})),
+		Logger:  slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{ReplaceAttr: shortLog})),
 	})
 	if err != nil {
 		return err
@@ -108,4 +108,19 @@ Images:
 		fmt.Fprintf(w, "Servers:  %d, from %s to %s\n", len(srvs), srvs[0].ID, srvs[len(srvs)-1].ID)
 	}
 	fmt.Fprintln(w)
+}
+
+// shortLog keeps the simulator's log lines short enough to read beside
+// Terraform's output: a wall-clock time and no level.
+func shortLog(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) > 0 {
+		return a
+	}
+	switch a.Key {
+	case slog.LevelKey:
+		return slog.Attr{}
+	case slog.TimeKey:
+		return slog.String(slog.TimeKey, a.Value.Time().Format("15:04:05.000"))
+	}
+	return a
 }

@@ -1,0 +1,113 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
+)
+
+// addClientError turns an error from the client into a diagnostic that says
+// what the API answered and what to do next. It is the one place where
+// client errors become diagnostics.
+func addClientError(diags *diag.Diagnostics, summary string, err error) {
+	diags.AddError(summary, describeError(err))
+}
+
+// describeError renders an error for a platform engineer: the API's own
+// words, then a hint.
+func describeError(err error) string {
+	var b strings.Builder
+	var apiErr *clouddc.APIError
+	var failed *clouddc.InstanceFailedError
+	var waitErr *clouddc.WaitError
+	var unexpected *clouddc.UnexpectedStateError
+	switch {
+	case errors.As(err, &failed):
+		fmt.Fprintf(&b, "Instance %s failed to %s. It is in state %q (operation_state %q).\n\n",
+			failed.InstanceID, failed.Goal, failed.State, failed.OperationState)
+		if d := failed.Detail; d != nil {
+			fmt.Fprintf(&b, "error_type: %s\nerror_code: %s\nerror_msg:  %s\n\n", orNone(d.Type), orNone(d.Code), orNone(d.Message))
+		} else {
+			b.WriteString("The API reported no error details.\n\n")
+		}
+		b.WriteString(failedHint(failed))
+	case errors.As(err, &waitErr):
+		b.WriteString(waitErr.Error())
+		b.WriteString(".\n\n")
+		if errors.Is(waitErr.Err, context.DeadlineExceeded) {
+			b.WriteString("The operation may still finish on its own. If it normally takes this long, raise the " +
+				"limit in the resource's timeouts block, for example:\n\n  timeouts {\n    create = \"60m\"\n    delete = \"60m\"\n  }")
+		} else {
+			b.WriteString("The wait was interrupted. Run the command again to pick up where it stopped.")
+		}
+	case errors.As(err, &unexpected):
+		b.WriteString(unexpected.Error())
+		b.WriteString(".\n\nCheck the instance in the CloudDC console. If the state is new to you, a newer version of the provider may know it.")
+	case errors.As(err, &apiErr):
+		fmt.Fprintf(&b, "The CloudDC API answered %s %s with HTTP %d", apiErr.Method, apiErr.Path, apiErr.StatusCode)
+		if t := http.StatusText(apiErr.StatusCode); t != "" {
+			fmt.Fprintf(&b, " (%s)", t)
+		}
+		b.WriteString(".\n\n")
+		fmt.Fprintf(&b, "error_code: %s\nerror_msg:  %s\n", orNone(apiErr.Code), orNone(apiErr.Message))
+		if apiErr.RequestID != "" {
+			fmt.Fprintf(&b, "request ID: %s\n", apiErr.RequestID)
+		}
+		if h := apiHint(apiErr); h != "" {
+			b.WriteString("\n")
+			b.WriteString(h)
+		}
+	default:
+		b.WriteString(err.Error())
+		if clouddc.IsTransient(err) {
+			b.WriteString("\n\nThis looks like a network problem between Terraform and the CloudDC endpoint. Check the endpoint and your connection, then run the command again.")
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func failedHint(e *clouddc.InstanceFailedError) string {
+	if e.Detail != nil && e.Detail.Type == clouddc.ErrorTypeDelete {
+		return "The instance stays in the Terraform state. Run terraform destroy (or apply) again to retry the deletion; " +
+			"if it keeps failing, quote the error above to Huawei Cloud support."
+	}
+	return "The instance is marked as tainted: the next terraform apply deletes it and creates a new one. " +
+		"If the error names the server, the image or the network, fix that first."
+}
+
+func apiHint(e *clouddc.APIError) string {
+	switch {
+	case errors.Is(e, clouddc.ErrUnauthorized):
+		return "The token is invalid or has expired (IAM tokens are valid for 24 hours). Get a new token from IAM " +
+			"(POST /v3/auth/tokens) and set it in the provider's token argument or the " + EnvToken + " environment variable."
+	case errors.Is(e, clouddc.ErrForbidden):
+		return "The credentials lack a permission this operation needs. Ask your administrator for the CloudDC " +
+			"permissions clouddc:instance:* in this project, and check that project_id is the project of the token."
+	case errors.Is(e, clouddc.ErrRateLimited):
+		return "The API is rate limiting this account. Lower terraform's -parallelism, or run the command again in a minute."
+	case errors.Is(e, clouddc.ErrServerError):
+		return "The API failed on its side. Run the command again; if it keeps failing, quote the request ID to Huawei Cloud support."
+	case errors.Is(e, clouddc.ErrServerNotReady):
+		return "The physical server is not ready (it may host another instance). Choose a server in state ready, or leave server_id unset."
+	case e.Code == clouddc.CodeServerNotFound:
+		return "No physical server has this ID in the project. Check server_id."
+	case errors.Is(e, clouddc.ErrInvalidState):
+		return "Wait until the instance's current operation ends, then run the command again."
+	case errors.Is(e, clouddc.ErrBadRequest):
+		return "The API rejected a value of the configuration; error_msg names it."
+	}
+	return ""
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}

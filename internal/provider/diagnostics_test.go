@@ -1,0 +1,88 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
+)
+
+func TestDescribeError(t *testing.T) {
+	t.Parallel()
+	apiErr := func(status int, code, msg string) error {
+		return fmt.Errorf("wrapped: %w", &clouddc.APIError{
+			StatusCode: status, Code: code, Message: msg, RequestID: "req-42",
+			Method: "DELETE", Path: "/v1/p/instances/i-1",
+		})
+	}
+	tests := []struct {
+		name string
+		err  error
+		want []string
+	}{
+		{"not found", apiErr(404, "iMetal.0200", "Instances not found: [i-1]"),
+			[]string{"DELETE /v1/p/instances/i-1", "HTTP 404 (Not Found)", "error_code: iMetal.0200", "error_msg:  Instances not found: [i-1]", "request ID: req-42"}},
+		{"unauthorized", apiErr(401, "iMetal.0003", "token expired"),
+			[]string{"HTTP 401", "iMetal.0003", "invalid or has expired", "24 hours", EnvToken}},
+		{"forbidden", apiErr(403, "iMetal.0004", "denied"),
+			[]string{"HTTP 403", "clouddc:instance:*", "project_id"}},
+		{"rate limited with a plain-text body", apiErr(429, "", "Too Many Requests"),
+			[]string{"HTTP 429", "error_code: (none)", "Too Many Requests", "-parallelism"}},
+		{"server error", apiErr(503, "iMetal.0099", "internal"),
+			[]string{"HTTP 503", "Run the command again", "request ID"}},
+		{"server not ready", apiErr(400, "iMetal.0101", "Physical server x is not in state ready"),
+			[]string{"iMetal.0101", "server_id unset"}},
+		{"server not found", apiErr(404, "iMetal.0100", "Physical server not found: x"),
+			[]string{"iMetal.0100", "Check server_id"}},
+		{"invalid state", apiErr(400, "iMetal.0201", "state"),
+			[]string{"iMetal.0201", "current operation ends"}},
+		{"bad request", apiErr(400, "iMetal.0001", "Invalid parameter: name"),
+			[]string{"iMetal.0001", "Invalid parameter: name", "error_msg names it"}},
+		{"create failed", &clouddc.InstanceFailedError{InstanceID: "i-1", Goal: "become running", State: clouddc.StateError,
+			OperationState: "install-failed", Detail: &clouddc.InstanceError{Code: "iMetal.0099", Message: "BMC timeout", Type: clouddc.ErrorTypeCreate}},
+			[]string{"Instance i-1 failed to become running", "install-failed", "error_type: create_instance_error", "error_code: iMetal.0099", "BMC timeout", "tainted"}},
+		{"delete failed", &clouddc.InstanceFailedError{InstanceID: "i-1", Goal: "be terminated", State: clouddc.StateError,
+			Detail: &clouddc.InstanceError{Code: "iMetal.0099", Message: "wipe failed", Type: clouddc.ErrorTypeDelete}},
+			[]string{"delete_instance_error", "wipe failed", "stays in the Terraform state", "again"}},
+		{"failed without details", &clouddc.InstanceFailedError{InstanceID: "i-1", Goal: "become running", State: clouddc.StateError},
+			[]string{"no error details"}},
+		{"timeout", &clouddc.WaitError{InstanceID: "i-1", Goal: "be terminated", LastState: clouddc.StateShuttingDown,
+			LastOperationState: "uninstall-processing", Err: context.DeadlineExceeded},
+			[]string{"i-1", "timed out", `"shutting-down"`, "uninstall-processing", "timeouts {"}},
+		{"cancelled", &clouddc.WaitError{InstanceID: "i-1", Goal: "become running", Err: context.Canceled},
+			[]string{"was cancelled", "interrupted", "again"}},
+		{"unknown state", &clouddc.UnexpectedStateError{InstanceID: "i-1", Goal: "become running", State: "hibernating",
+			Expected: []clouddc.State{clouddc.StatePending, clouddc.StateRunning}},
+			[]string{`"hibernating"`, "does not know", "pending, running", "newer version"}},
+		{"network", fmt.Errorf("clouddc: GET /x: %w", &url.Error{Op: "Get", URL: "https://h/x", Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}),
+			[]string{"connection refused", "network problem"}},
+		{"other", errors.New("something odd"), []string{"something odd"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := describeError(tc.err)
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("description lacks %q:\n%s", w, got)
+				}
+			}
+		})
+	}
+}
+
+func TestAddClientError(t *testing.T) {
+	t.Parallel()
+	var diags diag.Diagnostics
+	addClientError(&diags, "Unable to Delete Instance", &clouddc.APIError{StatusCode: 500, Code: "iMetal.0099", Message: "boom"})
+	if diags.ErrorsCount() != 1 || diags[0].Summary() != "Unable to Delete Instance" || !strings.Contains(diags[0].Detail(), "boom") {
+		t.Fatalf("unexpected diagnostics: %v", diags)
+	}
+}

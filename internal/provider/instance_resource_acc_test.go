@@ -1,0 +1,371 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
+)
+
+const res = "clouddc_instance.test"
+
+func TestAccInstanceResource_basic(t *testing.T) {
+	sim := simulator.StartTest(t, fastSimOptions())
+	var id string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		CheckDestroy:             checkAllTerminated(sim),
+		Steps: []resource.TestStep{
+			{
+				Config: providerConfig(sim) + instanceConfig("acc-basic",
+					`metadata = { team = "platform", "cost:center" = "42" }`,
+					`description = "acceptance test"`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f-]{36}$`))),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("state"), knownvalue.StringExact("running")),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("operation_state"), knownvalue.StringExact("install-succeed")),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("image_name"), knownvalue.StringExact("Ubuntu 22.04 server 64bit")),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("os_type"), knownvalue.StringExact("Linux")),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("server_id"), knownvalue.StringRegexp(regexp.MustCompile(`^a0000000-`))),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("network_interfaces").AtSliceIndex(0).AtMapKey("ipv4_address"),
+						knownvalue.StringRegexp(regexp.MustCompile(`^192\.168\.0\.\d+$`))),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("metadata"), knownvalue.MapExact(map[string]knownvalue.Check{
+						"team": knownvalue.StringExact("platform"), "cost:center": knownvalue.StringExact("42"),
+					})),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("description"), knownvalue.StringExact("acceptance test")),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("created_at"), knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT`))),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("launched_at"), knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT`))),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					captureID(res, &id),
+					checkSimState(sim, &id, "running"),
+					func(*terraform.State) error {
+						// The password reached the API as configured.
+						if pw, _ := sim.Password(id); pw != testPassword {
+							return fmt.Errorf("the simulator got password %q", pw)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				ResourceName:            res,
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"password", "timeouts"},
+			},
+			{
+				// After an import the password is not in state; adopting the
+				// configured one must not replace the instance.
+				Config: providerConfig(sim) + instanceConfig("acc-basic",
+					`metadata = { team = "platform", "cost:center" = "42" }`,
+					`description = "acceptance test"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
+
+func TestAccInstanceResource_importUnknownID(t *testing.T) {
+	sim := simulator.StartTest(t, fastSimOptions())
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{
+			{
+				Config:        providerConfig(sim) + instanceConfig("acc-import"),
+				ResourceName:  res,
+				ImportState:   true,
+				ImportStateId: "not-a-uuid",
+				ExpectError:   regexp.MustCompile(`Invalid Import ID`),
+			},
+			{
+				Config:        providerConfig(sim) + instanceConfig("acc-import"),
+				ResourceName:  res,
+				ImportState:   true,
+				ImportStateId: "0f0f0f0f-0000-4000-8000-000000000000",
+				ExpectError:   regexp.MustCompile(`Cannot import non-existent remote object`),
+			},
+		},
+	})
+}
+
+func TestAccInstanceResource_replaceOnNameChange(t *testing.T) {
+	sim := simulator.StartTest(t, fastSimOptions())
+	var first, second string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		CheckDestroy:             checkAllTerminated(sim),
+		Steps: []resource.TestStep{
+			{
+				Config: providerConfig(sim) + instanceConfig("acc-name-a"),
+				Check:  captureID(res, &first),
+			},
+			{
+				Config: providerConfig(sim) + instanceConfig("acc-name-b"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionDestroyBeforeCreate)},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					captureID(res, &second),
+					resource.TestCheckResourceAttr(res, "name", "acc-name-b"),
+					checkSimState(sim, &first, "terminated"),
+					checkSimState(sim, &second, "running"),
+					func(*terraform.State) error {
+						if first == second {
+							return fmt.Errorf("the instance was not replaced: ID %s in both steps", first)
+						}
+						return nil
+					},
+				),
+			},
+		},
+	})
+}
+
+func TestAccInstanceResource_removedFromConfig(t *testing.T) {
+	sim := simulator.StartTest(t, fastSimOptions())
+	var id string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		CheckDestroy:             checkAllTerminated(sim),
+		Steps: []resource.TestStep{
+			{
+				Config: providerConfig(sim) + instanceConfig("acc-removed"),
+				Check:  captureID(res, &id),
+			},
+			{
+				// The apply returns only once the instance is terminated, so
+				// the simulator shows it terminated right after the apply.
+				Config: providerConfig(sim),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionDestroy)},
+				},
+				Check: checkSimState(sim, &id, "terminated"),
+			},
+		},
+	})
+}
+
+func TestAccInstanceResource_disappears(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		vanish func(sim *simulator.TestServer, id string) error
+	}{
+		{"removed", func(sim *simulator.TestServer, id string) error { return sim.RemoveInstance(id) }},
+		{"terminated", func(sim *simulator.TestServer, id string) error {
+			if err := sim.DeleteInstance(id); err != nil {
+				return err
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for time.Now().Before(deadline) {
+				if in, _ := sim.Instance(id); in.State == "terminated" {
+					return nil
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			return fmt.Errorf("instance %s did not terminate", id)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sim := simulator.StartTest(t, fastSimOptions())
+			var first, second string
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testProviderFactories(),
+				CheckDestroy:             checkAllTerminated(sim),
+				Steps: []resource.TestStep{
+					{
+						Config: providerConfig(sim) + instanceConfig("acc-gone"),
+						Check:  captureID(res, &first),
+					},
+					{
+						PreConfig: func() {
+							if err := tc.vanish(sim, first); err != nil {
+								t.Fatal(err)
+							}
+						},
+						Config: providerConfig(sim) + instanceConfig("acc-gone"),
+						ConfigPlanChecks: resource.ConfigPlanChecks{
+							PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionCreate)},
+						},
+						Check: resource.ComposeAggregateTestCheckFunc(
+							captureID(res, &second),
+							checkSimState(sim, &second, "running"),
+						),
+					},
+				},
+			})
+			if first == second {
+				t.Fatalf("the instance was not created again: ID %s in both steps", first)
+			}
+		})
+	}
+}
+
+func TestAccInstanceResource_createFails(t *testing.T) {
+	sim := simulator.StartTest(t, fastSimOptions())
+	var replacement string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		CheckDestroy:             checkAllTerminated(sim),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() { sim.FailNextCreate("iMetal.0099", "BMC of the server did not answer") },
+				Config:    providerConfig(sim) + instanceConfig("acc-create-fails"),
+				ExpectError: regexp.MustCompile(`(?s)Instance Did Not Become Running.*error_type: create_instance_error.*` +
+					`error_code: iMetal.0099.*BMC of the server did not answer.*tainted`),
+			},
+			{
+				// The failed instance was kept in state as tainted, so this
+				// apply replaces it: nothing is orphaned.
+				Config: providerConfig(sim) + instanceConfig("acc-create-fails"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionDestroyBeforeCreate)},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					captureID(res, &replacement),
+					checkSimState(sim, &replacement, "running"),
+					func(*terraform.State) error {
+						var failed int
+						for _, in := range sim.Instances() {
+							if in.ID != replacement && in.State != "terminated" {
+								failed++
+							}
+						}
+						if failed != 0 {
+							return fmt.Errorf("%d instances other than the replacement are not terminated", failed)
+						}
+						return nil
+					},
+				),
+			},
+		},
+	})
+}
+
+func TestAccInstanceResource_createTimeout(t *testing.T) {
+	opts := fastSimOptions()
+	opts.CreateDuration = time.Minute
+	sim := simulator.StartTest(t, opts)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		CheckDestroy:             checkAllTerminated(sim),
+		Steps: []resource.TestStep{
+			{
+				Config: providerConfig(sim) + instanceConfig("acc-timeout", `timeouts {
+    create = "1s"
+  }`),
+				ExpectError: regexp.MustCompile(`(?s)waiting for instance [0-9a-f-]+ to become running\s+timed out.*` +
+					`last seen in state "pending".*install-processing.*timeouts \{.*create = .*tainted.*terraform untaint`),
+			},
+		},
+	})
+}
+
+func TestAccInstanceResource_deleteFails(t *testing.T) {
+	sim := simulator.StartTest(t, fastSimOptions())
+	var id string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		CheckDestroy:             checkAllTerminated(sim),
+		Steps: []resource.TestStep{
+			{
+				Config: providerConfig(sim) + instanceConfig("acc-delete-fails"),
+				Check:  captureID(res, &id),
+			},
+			{
+				PreConfig:   func() { sim.FailNextDelete("iMetal.0099", "disk wipe failed") },
+				Config:      providerConfig(sim),
+				ExpectError: regexp.MustCompile(`(?s)Instance Was Not Deleted.*error_type: delete_instance_error.*disk wipe failed`),
+			},
+			{
+				// The instance stayed in state, so the next apply retries.
+				Config: providerConfig(sim),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionDestroy)},
+				},
+				Check: checkSimState(sim, &id, "terminated"),
+			},
+		},
+	})
+}
+
+func TestAccInstanceResource_deleteWhileShuttingDown(t *testing.T) {
+	opts := fastSimOptions()
+	opts.DeleteDuration = 4 * time.Second
+	sim := simulator.StartTest(t, opts)
+	var id string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		CheckDestroy:             checkAllTerminated(sim),
+		Steps: []resource.TestStep{
+			{
+				Config: providerConfig(sim) + instanceConfig("acc-shutting-down"),
+				Check:  captureID(res, &id),
+			},
+			{
+				// Someone else started the deletion: destroy waits for it
+				// and does not send a DELETE of its own.
+				PreConfig: func() {
+					if err := sim.DeleteInstance(id); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: providerConfig(sim),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkSimState(sim, &id, "terminated"),
+					func(*terraform.State) error {
+						if n := sim.RequestCount(simulator.OpDeleteInstance); n != 0 {
+							return fmt.Errorf("the provider sent %d DELETE requests for an instance already shutting down", n)
+						}
+						return nil
+					},
+				),
+			},
+		},
+	})
+}
+
+func TestAccInstanceResource_apiErrors(t *testing.T) {
+	sim := simulator.StartTest(t, fastSimOptions())
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{
+			{
+				Config: providerConfig(sim) + instanceConfig("acc-no-server", `server_id = "a0000000-0000-4000-8000-999999999999"`),
+				ExpectError: regexp.MustCompile(`(?s)Unable to Create Instance.*HTTP 404.*error_code: iMetal.0100.*` +
+					`Physical server not found.*request ID: [0-9a-f]+.*Check server_id`),
+			},
+			{
+				Config: fmt.Sprintf(`
+provider "clouddc" {
+  endpoint   = %q
+  project_id = "ffffffffffffffffffffffffffffffff"
+  token      = %q
+}
+`, sim.URL, sim.Token()) + instanceConfig("acc-wrong-project"),
+				ExpectError: regexp.MustCompile(`(?s)HTTP 403.*iMetal.0004.*clouddc:instance:\*`),
+			},
+			{
+				Config: fmt.Sprintf(`
+provider "clouddc" {
+  endpoint   = %q
+  project_id = %q
+  token      = "expired-token"
+}
+`, sim.URL, sim.ProjectID()) + instanceConfig("acc-bad-token"),
+				ExpectError: regexp.MustCompile(`(?s)HTTP 401.*iMetal.0003.*token is invalid or has expired`),
+			},
+		},
+	})
+}

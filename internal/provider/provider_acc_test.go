@@ -1,0 +1,135 @@
+package provider
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
+)
+
+// TestMain gives the Terraform CLI that acceptance tests run an empty CLI
+// configuration of its own: some machines point TF_CLI_CONFIG_FILE at a file
+// that does not exist, and a developer's ~/.terraformrc must not leak in.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "clouddc-provider-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	rc := filepath.Join(dir, "terraform.rc")
+	if err := os.WriteFile(rc, nil, 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("TF_CLI_CONFIG_FILE", rc)
+	os.Setenv("CHECKPOINT_DISABLE", "1")
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// testPollSchedule makes waits poll every few milliseconds, so that a test
+// notices a state change made by a simulator with sub-second durations.
+var testPollSchedule = clouddc.PollSchedule{
+	Delay: 10 * time.Millisecond, MinInterval: 20 * time.Millisecond, MaxInterval: 100 * time.Millisecond, Multiplier: 1.5,
+}
+
+// testProviderFactories serves the provider in-process to the Terraform CLI.
+func testProviderFactories() map[string]func() (tfprotov6.ProviderServer, error) {
+	return map[string]func() (tfprotov6.ProviderServer, error){
+		"clouddc": providerserver.NewProtocol6WithError(&clouddcProvider{
+			version:       "test",
+			clientOptions: []clouddc.Option{clouddc.WithPollSchedule(testPollSchedule)},
+		}),
+	}
+}
+
+// fastSimOptions are simulator settings for tests: operations take a
+// fraction of a second, terminated instances stay visible for the test.
+func fastSimOptions() simulator.Options {
+	return simulator.Options{
+		CreateDuration: 300 * time.Millisecond,
+		DeleteDuration: 300 * time.Millisecond,
+		Retention:      10 * time.Minute,
+	}
+}
+
+// providerConfig is the provider block for a simulator.
+func providerConfig(sim *simulator.TestServer) string {
+	return fmt.Sprintf(`
+provider "clouddc" {
+  endpoint   = %q
+  project_id = %q
+  token      = %q
+}
+`, sim.URL, sim.ProjectID(), sim.Token())
+}
+
+const testPassword = "Acc-Passw0rd"
+
+// instanceConfig is a clouddc_instance named test; extra lines go into the
+// resource body.
+func instanceConfig(name string, extra ...string) string {
+	body := ""
+	for _, e := range extra {
+		body += "  " + e + "\n"
+	}
+	return fmt.Sprintf(`
+resource "clouddc_instance" "test" {
+  name     = %q
+  image_id = %q
+  vpc_id   = %q
+  password = %q
+  network_interfaces = [
+    { subnet_id = %q },
+  ]
+%s}
+`, name, simulator.DefaultImageID, simulator.DefaultVPCID, testPassword, simulator.DefaultSubnetID, body)
+}
+
+// checkAllTerminated is a CheckDestroy: every instance the simulator still
+// knows must be terminated.
+func checkAllTerminated(sim *simulator.TestServer) func(*terraform.State) error {
+	return func(*terraform.State) error {
+		for _, in := range sim.Instances() {
+			if in.State != "terminated" {
+				return fmt.Errorf("instance %s (%s) is %s after destroy, want terminated", in.ID, in.Name, in.State)
+			}
+		}
+		return nil
+	}
+}
+
+// captureID stores the ID of a resource in state, for later steps.
+func captureID(name string, id *string) func(*terraform.State) error {
+	return func(s *terraform.State) error {
+		rs, ok := s.RootModule().Resources[name]
+		if !ok {
+			return fmt.Errorf("%s is not in the state", name)
+		}
+		*id = rs.Primary.ID
+		return nil
+	}
+}
+
+// checkSimState asserts the simulator's state of an instance.
+func checkSimState(sim *simulator.TestServer, id *string, want string) func(*terraform.State) error {
+	return func(*terraform.State) error {
+		in, ok := sim.Instance(*id)
+		if !ok {
+			return fmt.Errorf("instance %s is unknown to the simulator", *id)
+		}
+		if in.State != want {
+			return fmt.Errorf("instance %s is %s, want %s", *id, in.State, want)
+		}
+		return nil
+	}
+}

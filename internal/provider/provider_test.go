@@ -1,0 +1,232 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
+)
+
+func TestResolveSettings_precedence(t *testing.T) {
+	t.Parallel()
+	const (
+		cfgEndpoint = "https://clouddc.cn-east-3.myhuaweicloud.com"
+		envEndpoint = "https://clouddc.ap-southeast-3.myhuaweicloud.com"
+	)
+	env := map[string]string{EnvEndpoint: envEndpoint, EnvProjectID: "env-project", EnvToken: "env-token"}
+	tests := []struct {
+		name string
+		cfg  providerModel
+		env  map[string]string
+		want settings
+	}{
+		{
+			name: "configuration only",
+			cfg:  providerModel{Endpoint: types.StringValue(cfgEndpoint), ProjectID: types.StringValue("cfg-project"), Token: types.StringValue("cfg-token")},
+			env:  nil,
+			want: settings{cfgEndpoint, "cfg-project", "cfg-token"},
+		},
+		{
+			name: "environment only",
+			cfg:  providerModel{Endpoint: types.StringNull(), ProjectID: types.StringNull(), Token: types.StringNull()},
+			env:  env,
+			want: settings{envEndpoint, "env-project", "env-token"},
+		},
+		{
+			name: "configuration beats environment",
+			cfg:  providerModel{Endpoint: types.StringValue(cfgEndpoint), ProjectID: types.StringValue("cfg-project"), Token: types.StringValue("cfg-token")},
+			env:  env,
+			want: settings{cfgEndpoint, "cfg-project", "cfg-token"},
+		},
+		{
+			name: "mixed: each setting falls back on its own",
+			cfg:  providerModel{Endpoint: types.StringNull(), ProjectID: types.StringValue("cfg-project"), Token: types.StringNull()},
+			env:  env,
+			want: settings{envEndpoint, "cfg-project", "env-token"},
+		},
+		{
+			name: "an empty string in the configuration falls back to the environment",
+			cfg:  providerModel{Endpoint: types.StringValue(""), ProjectID: types.StringValue(""), Token: types.StringValue("")},
+			env:  env,
+			want: settings{envEndpoint, "env-project", "env-token"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, diags := resolveSettings(tc.cfg, func(k string) string { return tc.env[k] })
+			if diags.HasError() {
+				t.Fatalf("unexpected diagnostics: %v", diags)
+			}
+			if got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestResolveSettings_errors(t *testing.T) {
+	t.Parallel()
+	null := providerModel{Endpoint: types.StringNull(), ProjectID: types.StringNull(), Token: types.StringNull()}
+	ok := providerModel{Endpoint: types.StringValue("https://clouddc.example.com"), ProjectID: types.StringValue("p"), Token: types.StringValue("t")}
+	tests := []struct {
+		name    string
+		cfg     providerModel
+		env     map[string]string
+		attr    string
+		summary string
+		detail  []string
+	}{
+		{"missing token", providerModel{Endpoint: ok.Endpoint, ProjectID: ok.ProjectID, Token: types.StringNull()}, nil,
+			"token", "Missing CloudDC token", []string{`"token"`, EnvToken}},
+		{"missing endpoint", providerModel{Endpoint: types.StringNull(), ProjectID: ok.ProjectID, Token: ok.Token}, nil,
+			"endpoint", "Missing CloudDC endpoint", []string{`"endpoint"`, EnvEndpoint}},
+		{"missing project", providerModel{Endpoint: ok.Endpoint, ProjectID: types.StringNull(), Token: ok.Token}, nil,
+			"project_id", "Missing CloudDC project ID", []string{`"project_id"`, EnvProjectID}},
+		{"unknown token", providerModel{Endpoint: ok.Endpoint, ProjectID: ok.ProjectID, Token: types.StringUnknown()}, nil,
+			"token", "Unknown CloudDC token", []string{"known only after apply", EnvToken}},
+		{"http endpoint to a remote host", providerModel{Endpoint: types.StringValue("http://clouddc.example.com"), ProjectID: ok.ProjectID, Token: ok.Token}, nil,
+			"endpoint", "Invalid CloudDC endpoint", []string{"plain http", "https"}},
+		{"bad endpoint from the environment", null, map[string]string{EnvEndpoint: "clouddc.example.com", EnvProjectID: "p", EnvToken: "t"},
+			"endpoint", "Invalid CloudDC endpoint", []string{EnvEndpoint, "absolute URL"}},
+		{"project ID with a slash", providerModel{Endpoint: ok.Endpoint, ProjectID: types.StringValue("a/b"), Token: ok.Token}, nil,
+			"project_id", "Invalid CloudDC project ID", []string{`"a/b"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, diags := resolveSettings(tc.cfg, func(k string) string { return tc.env[k] })
+			if diags.ErrorsCount() != 1 {
+				t.Fatalf("want exactly one error, got %v", diags)
+			}
+			d := diags.Errors()[0]
+			if d.Summary() != tc.summary {
+				t.Errorf("summary %q, want %q", d.Summary(), tc.summary)
+			}
+			for _, s := range tc.detail {
+				if !strings.Contains(d.Detail(), s) {
+					t.Errorf("detail %q does not mention %q", d.Detail(), s)
+				}
+			}
+			if ad, ok := d.(interface {
+				Path() interface{ String() string }
+			}); ok && ad.Path().String() != tc.attr {
+				t.Errorf("error is on %s, want %s", ad.Path().String(), tc.attr)
+			}
+			// The token never appears in an error.
+			if tc.cfg.Token.ValueString() != "" && strings.Contains(d.Detail(), tc.cfg.Token.ValueString()) && len(tc.cfg.Token.ValueString()) > 3 {
+				t.Errorf("the token appears in the error: %q", d.Detail())
+			}
+		})
+	}
+}
+
+func TestCheckEndpoint(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		endpoint string
+		ok       bool
+	}{
+		{"https://clouddc.cn-east-3.myhuaweicloud.com", true},
+		{"https://clouddc.cn-east-3.myhuaweicloud.com/", true},
+		{"https://10.0.0.5:8443/proxy", true},
+		{"http://127.0.0.1:8787", true},
+		{"http://127.9.9.9", true},
+		{"http://localhost:8787", true},
+		{"http://LOCALHOST", true},
+		{"http://[::1]:8787", true},
+		{"http://clouddc.cn-east-3.myhuaweicloud.com", false},
+		{"http://10.0.0.5", false},
+		{"http://localhost.example.com", false},
+		{"ftp://clouddc.example.com", false},
+		{"clouddc.cn-east-3.myhuaweicloud.com", false},
+		{"https://", false},
+		{"https://user:pw@clouddc.example.com", false},
+		{"https://clouddc.example.com/?x=1", false},
+		{"://bad", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.endpoint, func(t *testing.T) {
+			t.Parallel()
+			msg := checkEndpoint(tc.endpoint)
+			if (msg == "") != tc.ok {
+				t.Errorf("checkEndpoint(%q) = %q, want ok=%v", tc.endpoint, msg, tc.ok)
+			}
+		})
+	}
+}
+
+// The acceptance tests below configure the provider through the
+// environment, so they cannot run in parallel (t.Setenv).
+
+func TestAccProvider_configurationFromEnvironment(t *testing.T) {
+	sim := simulator.StartTest(t, fastSimOptions())
+	t.Setenv(EnvEndpoint, sim.URL)
+	t.Setenv(EnvProjectID, sim.ProjectID())
+	t.Setenv(EnvToken, sim.Token())
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		CheckDestroy:             checkAllTerminated(sim),
+		Steps: []resource.TestStep{{
+			Config: `provider "clouddc" {}` + instanceConfig("acc-env"),
+			Check:  resource.TestCheckResourceAttr(res, "state", "running"),
+		}},
+	})
+}
+
+func TestAccProvider_configurationBeatsEnvironment(t *testing.T) {
+	sim := simulator.StartTest(t, fastSimOptions())
+	// Every variable is wrong; the provider block must win over each.
+	t.Setenv(EnvEndpoint, "http://192.0.2.1:1")
+	t.Setenv(EnvProjectID, "ffffffffffffffffffffffffffffffff")
+	t.Setenv(EnvToken, "wrong-token")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		CheckDestroy:             checkAllTerminated(sim),
+		Steps: []resource.TestStep{{
+			Config: providerConfig(sim) + instanceConfig("acc-precedence"),
+			Check:  resource.TestCheckResourceAttr(res, "state", "running"),
+		}},
+	})
+}
+
+func TestAccProvider_badConfiguration(t *testing.T) {
+	sim := simulator.StartTest(t, fastSimOptions())
+	t.Setenv(EnvEndpoint, "")
+	t.Setenv(EnvProjectID, "")
+	t.Setenv(EnvToken, "")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{
+			{
+				Config: fmt.Sprintf(`
+provider "clouddc" {
+  endpoint   = "http://clouddc.example.com"
+  project_id = %q
+  token      = %q
+}
+`, sim.ProjectID(), sim.Token()) + instanceConfig("acc-bad-endpoint"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Invalid CloudDC endpoint.*plain http.*not loopback`),
+			},
+			{
+				Config: fmt.Sprintf(`
+provider "clouddc" {
+  endpoint   = %q
+  project_id = %q
+}
+`, sim.URL, sim.ProjectID()) + instanceConfig("acc-no-token"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Missing CloudDC token.*"token".*CLOUDDC_TOKEN`),
+			},
+		},
+	})
+	if n := sim.RequestCount(simulator.OpCreateInstance); n != 0 {
+		t.Errorf("a misconfigured provider sent %d create requests", n)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // DefaultUserAgent is sent when no user agent is configured.
@@ -52,7 +53,7 @@ func WithEndpoint(endpoint string) Option {
 		if u.Host == "" {
 			return fmt.Errorf("endpoint %q has no host", endpoint)
 		}
-		if u.RawQuery != "" || u.Fragment != "" {
+		if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 			return fmt.Errorf("endpoint %q must not have a query or fragment", endpoint)
 		}
 		u.Path = strings.TrimRight(u.Path, "/")
@@ -94,9 +95,13 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithUserAgent sets the User-Agent header.
+// WithUserAgent sets the User-Agent header. An empty ua keeps
+// DefaultUserAgent: net/http would otherwise send no User-Agent at all.
 func WithUserAgent(ua string) Option {
 	return func(c *Client) error {
+		if ua == "" {
+			ua = DefaultUserAgent
+		}
 		c.userAgent = ua
 		return nil
 	}
@@ -134,7 +139,10 @@ func NewClient(opts ...Option) (*Client, error) {
 		logger:    slog.New(slog.DiscardHandler),
 		poll:      DefaultPollSchedule(),
 	}
-	for _, opt := range opts {
+	for i, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("clouddc: option %d is nil", i+1)
+		}
 		if err := opt(c); err != nil {
 			return nil, fmt.Errorf("clouddc: %w", err)
 		}
@@ -168,9 +176,14 @@ func (c *Client) projectPath(segments ...string) string {
 // do sends one request and decodes a 2xx JSON answer into out (when out is
 // not nil). Any other answer becomes an *APIError.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
-	u := *c.endpoint
-	u.Path = c.endpoint.Path + path
-	u.RawQuery = query.Encode()
+	// path is already escaped (projectPath). Setting it as url.URL.Path
+	// would escape it a second time ("/" in an ID would reach the API as
+	// "%252F"), so the URL is built as a string and parsed once.
+	target := c.endpoint.String() + path
+	rawQuery := query.Encode()
+	if rawQuery != "" {
+		target += "?" + rawQuery
+	}
 
 	var body io.Reader
 	if in != nil {
@@ -180,7 +193,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
 		return fmt.Errorf("clouddc: building the %s %s request: %w", method, path, err)
 	}
@@ -198,7 +211,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return fmt.Errorf("clouddc: %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
-	c.logger.DebugContext(ctx, "CloudDC request", "method", method, "path", path, "query", u.RawQuery,
+	c.logger.DebugContext(ctx, "CloudDC request", "method", method, "path", path, "query", rawQuery,
 		"status", resp.StatusCode, "request_id", resp.Header.Get("X-Request-Id"), "duration_ms", time.Since(start).Milliseconds())
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -237,12 +250,18 @@ func decodeAPIError(resp *http.Response, method, path string) *APIError {
 	return e
 }
 
-// excerpt turns a non-JSON body into a short single-line message.
+// excerpt turns a non-JSON body into a short single-line message. The
+// message must stay valid UTF-8 (Terraform's protocol rejects anything
+// else), so invalid bytes are replaced and the cut falls between runes.
 func excerpt(raw []byte) string {
-	s := strings.Join(strings.Fields(string(raw)), " ")
+	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(raw), "\uFFFD")), " ")
 	const limit = 200
 	if len(s) > limit {
-		s = s[:limit] + "…"
+		cut := limit
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }

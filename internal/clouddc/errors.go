@@ -25,7 +25,8 @@ const (
 // Sentinel errors matched with errors.Is against an *APIError. They classify
 // an error by what the caller should do about it, never by its message text.
 var (
-	// ErrNotFound: the instance or physical server does not exist (HTTP 404).
+	// ErrNotFound: the instance or physical server does not exist (HTTP 404
+	// with error_code iMetal.0200 or iMetal.0100).
 	ErrNotFound = errors.New("clouddc: not found")
 	// ErrUnauthorized: the token is missing, invalid or expired (HTTP 401).
 	ErrUnauthorized = errors.New("clouddc: not authenticated")
@@ -85,7 +86,10 @@ func (e *APIError) Error() string {
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound || e.Code == CodeInstanceNotFound || e.Code == CodeServerNotFound
+		// Only the API's own "not found" codes count. A 404 from a gateway
+		// or a proxy (a wrong endpoint path, say) must not make the provider
+		// believe an instance is gone and forget it.
+		return e.Code == CodeInstanceNotFound || e.Code == CodeServerNotFound
 	case ErrUnauthorized:
 		return e.StatusCode == http.StatusUnauthorized
 	case ErrForbidden:

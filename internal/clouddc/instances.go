@@ -182,6 +182,9 @@ func (c *Client) GetInstance(ctx context.Context, id string) (*Instance, error) 
 
 // ShowInstanceStatus reads the state of one instance.
 func (c *Client) ShowInstanceStatus(ctx context.Context, id string) (*InstanceStatus, error) {
+	if err := checkInstanceID(id); err != nil {
+		return nil, err
+	}
 	var out InstanceStatus
 	if err := c.do(ctx, http.MethodGet, c.projectPath("instances", id, "status"), nil, nil, &out); err != nil {
 		return nil, err
@@ -192,5 +195,19 @@ func (c *Client) ShowInstanceStatus(ctx context.Context, id string) (*InstanceSt
 // DeleteInstance starts the deletion of an instance. The instance is then
 // shutting-down; WaitForInstanceTerminated waits until it is gone.
 func (c *Client) DeleteInstance(ctx context.Context, id string) error {
+	if err := checkInstanceID(id); err != nil {
+		return err
+	}
 	return c.do(ctx, http.MethodDelete, c.projectPath("instances", id), nil, nil, nil)
+}
+
+// checkInstanceID rejects IDs that, as a path segment, would address another
+// resource: "" (DELETE /instances/ is the collection) and the dot segments
+// that servers and proxies resolve ("/instances/.." is the project).
+func checkInstanceID(id string) error {
+	switch id {
+	case "", ".", "..":
+		return fmt.Errorf("clouddc: %q is not an instance ID", id)
+	}
+	return nil
 }

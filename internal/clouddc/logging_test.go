@@ -1,0 +1,118 @@
+package clouddc
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer that the client's goroutines may share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestClient_logging(t *testing.T) {
+	t.Parallel()
+	srv, _ := newRecordingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodDelete:
+			w.Header().Set("X-Request-Id", "req-del-401")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error_code":"iMetal.0003","error_msg":"Authentication failed"}`))
+		case r.Method == http.MethodPost:
+			_, _ = w.Write([]byte(`{"instance_id":"` + testID + `"}`))
+		default:
+			w.Header().Set("X-Request-Id", "req-status-200")
+			_, _ = w.Write([]byte(`{"state":"running","operation_state":"install-succeed"}`))
+		}
+	})
+	var buf syncBuffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c := newTestClient(t, srv.URL, WithLogger(logger))
+	ctx := context.Background()
+
+	if _, err := c.CreateInstance(ctx, CreateInstanceInput{Name: "web-1", Password: testPassword}); err != nil {
+		t.Fatalf("CreateInstance: %v", err)
+	}
+	if _, err := c.ShowInstanceStatus(ctx, testID); err != nil {
+		t.Fatalf("ShowInstanceStatus: %v", err)
+	}
+	if _, err := c.WaitForInstanceRunning(ctx, testID); err != nil {
+		t.Fatalf("WaitForInstanceRunning: %v", err)
+	}
+	if err := c.DeleteInstance(ctx, testID); err == nil {
+		t.Fatal("DeleteInstance succeeded; want the 401")
+	}
+	if _, err := c.ListInstances(ctx, ListInstancesInput{Marker: "m-1", Limit: 10}); err != nil {
+		t.Fatalf("ListInstances: %v", err)
+	}
+
+	// A transport failure and a transient poll failure log too.
+	down := newTestClient(t, closedPortURL(t), WithLogger(logger))
+	if _, err := down.ShowInstanceStatus(ctx, testID); err == nil {
+		t.Fatal("a request to a closed port succeeded")
+	}
+	flaky := newScriptServer(t, step{status: http.StatusServiceUnavailable, body: "busy"}, statusOK("running", "install-succeed"))
+	if _, err := newTestClient(t, flaky.url, WithLogger(logger)).WaitForInstanceRunning(testContext(t, 5*time.Second), testID); err != nil {
+		t.Fatalf("WaitForInstanceRunning through a 503: %v", err)
+	}
+
+	out := buf.String()
+	base := "/v1/" + testProject + "/instances"
+	for _, want := range []string{
+		"method=POST path=" + base + " ",
+		"method=GET path=" + base + "/" + testID + "/status ",
+		"method=DELETE path=" + base + "/" + testID + " ",
+		"status=200",
+		"status=401",
+		"status=503",
+		"request_id=req-del-401",
+		"request_id=req-status-200",
+		"query=\"limit=10&marker=m-1\"",
+		"CloudDC request failed",
+		"connection refused",
+		"instance_id=" + testID,
+		"state=running",
+		"polling the instance failed; will poll again",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log does not contain %q:\n%s", want, out)
+		}
+	}
+	for _, secret := range []string{testToken, testPassword} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log contains the secret %q:\n%s", secret, out)
+		}
+	}
+	if n := strings.Count(out, "msg=\"CloudDC request\""); n < 6 {
+		t.Errorf("the log has %d request lines; want one per answered request (at least 6):\n%s", n, out)
+	}
+}
+
+func TestClient_loggingDiscardedByDefault(t *testing.T) {
+	t.Parallel()
+	c := newTestClient(t, "https://clouddc.example.com")
+	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelWarn, slog.LevelError} {
+		if c.logger.Handler().Enabled(context.Background(), level) {
+			t.Errorf("the default logger is enabled at %v; want it to discard everything", level)
+		}
+	}
+}

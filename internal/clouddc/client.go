@@ -13,8 +13,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -34,6 +36,8 @@ type Client struct {
 	userAgent string
 	logger    *slog.Logger
 	poll      PollSchedule
+	retry     RetryPolicy
+	limiter   *limiter
 }
 
 // Option configures a Client.
@@ -138,6 +142,8 @@ func NewClient(opts ...Option) (*Client, error) {
 		userAgent: DefaultUserAgent,
 		logger:    slog.New(slog.DiscardHandler),
 		poll:      DefaultPollSchedule(),
+		retry:     DefaultRetryPolicy(),
+		limiter:   &limiter{},
 	}
 	for i, opt := range opts {
 		if opt == nil {
@@ -173,58 +179,104 @@ func (c *Client) projectPath(segments ...string) string {
 	return b.String()
 }
 
-// do sends one request and decodes a 2xx JSON answer into out (when out is
-// not nil). Any other answer becomes an *APIError.
-func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+// call describes one API call.
+type call struct {
+	method, path string
+	query        url.Values
+	in, out      any
+	// idempotent: sending the request twice has the effect of sending it
+	// once, so it may be resent when its outcome is unknown (a 5xx, or a
+	// connection lost after the request went out).
+	idempotent bool
+}
+
+// do makes an API call, retrying what is worth retrying (see RetryPolicy),
+// and decodes a 2xx JSON answer into c.out. Any other answer becomes an
+// *APIError. When a non-idempotent call fails after the request may have
+// reached the API, the error is an *OutcomeUnknownError.
+func (c *Client) do(ctx context.Context, cl call) error {
 	// path is already escaped (projectPath). Setting it as url.URL.Path
 	// would escape it a second time ("/" in an ID would reach the API as
 	// "%252F"), so the URL is built as a string and parsed once.
-	target := c.endpoint.String() + path
-	rawQuery := query.Encode()
+	target := c.endpoint.String() + cl.path
+	rawQuery := cl.query.Encode()
 	if rawQuery != "" {
 		target += "?" + rawQuery
 	}
-
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
+	var body []byte
+	if cl.in != nil {
+		b, err := json.Marshal(cl.in)
 		if err != nil {
-			return fmt.Errorf("clouddc: encoding the %s %s request: %w", method, path, err)
+			return fmt.Errorf("clouddc: encoding the %s %s request: %w", cl.method, cl.path, err)
 		}
-		body = bytes.NewReader(b)
+		body = b
 	}
-	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	for attempt := 0; ; attempt++ {
+		if err := c.limiter.wait(ctx); err != nil {
+			return fmt.Errorf("clouddc: %s %s: %w", cl.method, cl.path, err)
+		}
+		sent, err := c.send(ctx, cl, target, rawQuery, body)
+		if err == nil {
+			return nil
+		}
+		retry, unknown := c.classify(ctx, err, sent, cl.idempotent)
+		if !retry || attempt >= c.retry.MaxRetries {
+			if unknown {
+				return &OutcomeUnknownError{Method: cl.method, Path: cl.path, Err: err}
+			}
+			return err
+		}
+		delay := c.retry.delay(attempt, err)
+		c.logger.WarnContext(ctx, "CloudDC request failed; retrying", "method", cl.method, "path", cl.path,
+			"attempt", attempt+1, "max_retries", c.retry.MaxRetries, "delay_ms", delay.Milliseconds(), "error", err.Error())
+		if ctxErr := sleep(ctx, delay); ctxErr != nil {
+			return fmt.Errorf("%w (stopped retrying: %w)", err, ctxErr)
+		}
+	}
+}
+
+// send makes one attempt. sent reports whether the request may have reached
+// the API: false only when it certainly did not (no connection was made,
+// or the request was never written).
+func (c *Client) send(ctx context.Context, cl call, target, rawQuery string, body []byte) (sent bool, _ error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	var wrote atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), cl.method, target, rd)
 	if err != nil {
-		return fmt.Errorf("clouddc: building the %s %s request: %w", method, path, err)
+		return false, fmt.Errorf("clouddc: building the %s %s request: %w", cl.method, cl.path, err)
 	}
 	req.Header.Set("X-Auth-Token", c.token)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
-	if in != nil {
+	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		c.logger.DebugContext(ctx, "CloudDC request failed", "method", method, "path", path, "error", err.Error())
-		return fmt.Errorf("clouddc: %s %s: %w", method, path, err)
+		c.logger.DebugContext(ctx, "CloudDC request failed", "method", cl.method, "path", cl.path, "error", err.Error())
+		return wrote.Load(), fmt.Errorf("clouddc: %s %s: %w", cl.method, cl.path, err)
 	}
 	defer resp.Body.Close()
-	c.logger.DebugContext(ctx, "CloudDC request", "method", method, "path", path, "query", rawQuery,
+	c.logger.DebugContext(ctx, "CloudDC request", "method", cl.method, "path", cl.path, "query", rawQuery,
 		"status", resp.StatusCode, "request_id", resp.Header.Get("X-Request-Id"), "duration_ms", time.Since(start).Milliseconds())
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return decodeAPIError(resp, method, path)
+		return true, decodeAPIError(resp, cl.method, cl.path)
 	}
-	if out == nil {
+	if cl.out == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
-		return nil
+		return true, nil
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("clouddc: decoding the answer to %s %s (HTTP %d): %w", method, path, resp.StatusCode, err)
+	if err := json.NewDecoder(resp.Body).Decode(cl.out); err != nil {
+		return true, &DecodeError{Method: cl.method, Path: cl.path, StatusCode: resp.StatusCode, Err: err}
 	}
-	return nil
+	return true, nil
 }
 
 // decodeAPIError reads an error answer. The body may be the API's JSON, a

@@ -23,11 +23,15 @@ const (
 // fastPoll makes waits poll every few milliseconds.
 var fastPoll = PollSchedule{Delay: time.Millisecond, MinInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond, Multiplier: 2}
 
-// newTestClient builds a client for endpoint with the test project, token
-// and fast poll schedule; opts come last and may override them.
+// noRetry turns the retry layer off, for tests that count requests or
+// check what one failed request gives; retry_test.go tests the layer.
+var noRetry = WithRetryPolicy(RetryPolicy{})
+
+// newTestClient builds a client for endpoint with the test project, token,
+// fast poll schedule and no retries; opts come last and may override them.
 func newTestClient(t *testing.T, endpoint string, opts ...Option) *Client {
 	t.Helper()
-	base := []Option{WithEndpoint(endpoint), WithProjectID(testProject), WithToken(testToken), WithPollSchedule(fastPoll)}
+	base := []Option{WithEndpoint(endpoint), WithProjectID(testProject), WithToken(testToken), WithPollSchedule(fastPoll), noRetry}
 	c, err := NewClient(append(base, opts...)...)
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)

@@ -116,7 +116,7 @@ func (c *Client) CreateInstance(ctx context.Context, in CreateInstanceInput) (st
 	var out struct {
 		InstanceID string `json:"instance_id"`
 	}
-	if err := c.do(ctx, http.MethodPost, c.projectPath("instances"), nil, in, &out); err != nil {
+	if err := c.do(ctx, call{method: http.MethodPost, path: c.projectPath("instances"), in: in, out: &out}); err != nil {
 		return "", err
 	}
 	if out.InstanceID == "" {
@@ -150,7 +150,7 @@ func (c *Client) ListInstances(ctx context.Context, in ListInstancesInput) (*Lis
 		q.Set("server_id", strings.Join(in.ServerIDs, ","))
 	}
 	var out ListInstancesOutput
-	if err := c.do(ctx, http.MethodGet, c.projectPath("instances"), q, nil, &out); err != nil {
+	if err := c.do(ctx, call{method: http.MethodGet, path: c.projectPath("instances"), query: q, out: &out, idempotent: true}); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -186,7 +186,7 @@ func (c *Client) ShowInstanceStatus(ctx context.Context, id string) (*InstanceSt
 		return nil, err
 	}
 	var out InstanceStatus
-	if err := c.do(ctx, http.MethodGet, c.projectPath("instances", id, "status"), nil, nil, &out); err != nil {
+	if err := c.do(ctx, call{method: http.MethodGet, path: c.projectPath("instances", id, "status"), out: &out, idempotent: true}); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -198,7 +198,7 @@ func (c *Client) DeleteInstance(ctx context.Context, id string) error {
 	if err := checkInstanceID(id); err != nil {
 		return err
 	}
-	return c.do(ctx, http.MethodDelete, c.projectPath("instances", id), nil, nil, nil)
+	return c.do(ctx, call{method: http.MethodDelete, path: c.projectPath("instances", id), idempotent: true})
 }
 
 // checkInstanceID rejects IDs that, as a path segment, would address another

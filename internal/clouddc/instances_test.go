@@ -27,7 +27,7 @@ var simPoll = PollSchedule{Delay: 2 * time.Millisecond, MinInterval: 2 * time.Mi
 func newSimClient(t *testing.T, opts simulator.Options) (*simulator.TestServer, *Client) {
 	t.Helper()
 	sim := simulator.StartTest(t, opts)
-	c, err := NewClient(WithEndpoint(sim.URL), WithProjectID(sim.ProjectID()), WithToken(sim.Token()), WithPollSchedule(simPoll))
+	c, err := NewClient(WithEndpoint(sim.URL), WithProjectID(sim.ProjectID()), WithToken(sim.Token()), WithPollSchedule(simPoll), noRetry)
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}

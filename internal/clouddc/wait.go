@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -221,26 +218,4 @@ func (c *Client) wait(ctx context.Context, id string, spec waitSpec) (*InstanceS
 		}
 		timer.Reset(interval)
 	}
-}
-
-// IsTransient reports whether an error is worth retrying: a rate limit, a
-// server-side failure or a network error. Context errors and the API's other
-// 4xx answers are not.
-func IsTransient(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		switch apiErr.StatusCode {
-		case 429, 500, 502, 503, 504:
-			return true
-		}
-		return false
-	}
-	// Transport failures: the connection failed, was reset, or closed in
-	// the middle of an answer.
-	var urlErr *url.Error
-	var netErr net.Error
-	return errors.As(err, &urlErr) || errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF)
 }

@@ -1,0 +1,255 @@
+package clouddc
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// RetryPolicy says how the client retries a failed request. Rate limits
+// (429), server failures (500, 502, 503, 504) and network errors are
+// retried with exponential back-off and full jitter; a Retry-After header is
+// honoured up to MaxRetryAfter. Other 4xx answers are never retried, and a
+// cancelled context stops at once.
+//
+// A request that is not idempotent (CreateInstance) is resent only when it
+// certainly had no effect: a 429, or a connection that failed before the
+// request was written. Otherwise its error is an *OutcomeUnknownError.
+type RetryPolicy struct {
+	// MaxRetries is how many times a request is resent; 0 disables retries.
+	MaxRetries int
+	// BaseDelay and MaxDelay bound the back-off: before retry n (from 0)
+	// the client sleeps a random time in [0, min(MaxDelay, BaseDelay·2ⁿ)].
+	BaseDelay time.Duration
+	MaxDelay  time.Duration
+	// MaxRetryAfter caps how long a Retry-After header can make it wait.
+	MaxRetryAfter time.Duration
+}
+
+// DefaultRetryPolicy retries ten times, backing off from half a second up
+// to 30 seconds, and honours Retry-After up to a minute.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxRetries: 10, BaseDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second, MaxRetryAfter: time.Minute}
+}
+
+func (p RetryPolicy) validate() error {
+	switch {
+	case p.MaxRetries < 0:
+		return errors.New("max retries must not be negative")
+	case p.BaseDelay < 0 || p.MaxDelay < p.BaseDelay:
+		return errors.New("retry delays must satisfy 0 <= base <= max")
+	case p.MaxRetryAfter < 0:
+		return errors.New("the Retry-After cap must not be negative")
+	}
+	return nil
+}
+
+// WithRetryPolicy replaces DefaultRetryPolicy.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(c *Client) error {
+		if err := p.validate(); err != nil {
+			return err
+		}
+		c.retry = p
+		return nil
+	}
+}
+
+// WithMaxRetries changes only the number of retries of the policy.
+func WithMaxRetries(n int) Option {
+	return func(c *Client) error {
+		if n < 0 {
+			return errors.New("max retries must not be negative")
+		}
+		c.retry.MaxRetries = n
+		return nil
+	}
+}
+
+// WithRateLimit spaces the client's requests at most perSecond apart, for
+// every call the client makes, so that one Terraform run stays under an
+// account's API quota. Zero means no limit.
+func WithRateLimit(perSecond float64) Option {
+	return func(c *Client) error {
+		if perSecond < 0 {
+			return errors.New("the rate limit must not be negative")
+		}
+		if perSecond > 0 {
+			c.limiter = &limiter{interval: time.Duration(float64(time.Second) / perSecond)}
+		}
+		return nil
+	}
+}
+
+// delay is how long to sleep before retry number attempt (from 0).
+func (p RetryPolicy) delay(attempt int, err error) time.Duration {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.RetryAfter != "" {
+		if d, ok := parseRetryAfter(apiErr.RetryAfter, time.Now()); ok {
+			return min(d, p.MaxRetryAfter)
+		}
+	}
+	ceiling := p.MaxDelay
+	if attempt < 62 {
+		if c := p.BaseDelay << attempt; c > 0 && c < ceiling {
+			ceiling = c
+		}
+	}
+	if ceiling <= 0 {
+		return 0
+	}
+	return rand.N(ceiling + 1)
+}
+
+// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	if secs, err := strconv.Atoi(v); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, t.Sub(now)), true
+	}
+	return 0, false
+}
+
+// classify decides whether a failed attempt is retried, and whether the
+// outcome of a non-idempotent request is unknown.
+func (c *Client) classify(ctx context.Context, err error, sent, idempotent bool) (retry, unknown bool) {
+	if ctx.Err() != nil || !IsTransient(err) {
+		return false, false
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusTooManyRequests {
+		return true, false // refused, so it had no effect
+	}
+	if idempotent || !sent {
+		return true, false
+	}
+	return false, true
+}
+
+// sleep waits for d or until ctx ends, whichever is first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// limiter spaces requests interval apart (no burst). The zero value lets
+// everything through. It is shared by every call of one client.
+type limiter struct {
+	interval time.Duration
+	mu       sync.Mutex
+	next     time.Time
+}
+
+func (l *limiter) wait(ctx context.Context) error {
+	if l == nil || l.interval <= 0 {
+		return ctx.Err()
+	}
+	l.mu.Lock()
+	now := time.Now()
+	slot := l.next
+	if slot.Before(now) {
+		slot = now
+	}
+	l.next = slot.Add(l.interval)
+	l.mu.Unlock()
+	if err := sleep(ctx, slot.Sub(now)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// OutcomeUnknownError is returned when a request that must not be sent
+// twice (CreateInstance) failed after it may have reached the API: a 5xx,
+// or a connection lost after the request was written. The API may or may
+// not have acted on it.
+type OutcomeUnknownError struct {
+	Method, Path string
+	Err          error
+}
+
+func (e *OutcomeUnknownError) Error() string {
+	return fmt.Sprintf("the outcome of %s %s is unknown (the API may have acted on it): %v", e.Method, e.Path, e.Err)
+}
+
+func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
+
+// DecodeError is a 2xx answer whose body could not be decoded. When the
+// body was cut short (the connection closed mid-answer) it is transient.
+type DecodeError struct {
+	Method, Path string
+	StatusCode   int
+	Err          error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("clouddc: decoding the answer to %s %s (HTTP %d): %v", e.Method, e.Path, e.StatusCode, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// IsTransient reports whether an error is worth retrying: a rate limit, a
+// server-side failure, or a network failure. Context errors, the API's
+// other 4xx answers, TLS certificate failures and undecodable answers are
+// not: trying again would fail the same way.
+func IsTransient(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.StatusCode {
+		case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+			http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
+		}
+		return false
+	}
+	if isCertificateError(err) {
+		return false
+	}
+	var decodeErr *DecodeError
+	if errors.As(err, &decodeErr) {
+		return errors.Is(err, io.ErrUnexpectedEOF) || isNetError(err)
+	}
+	// Transport failures: the connection failed, was reset, or closed in
+	// the middle of an answer.
+	var urlErr *url.Error
+	return errors.As(err, &urlErr) || isNetError(err) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+func isNetError(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr)
+}
+
+func isCertificateError(err error) bool {
+	var unknownAuthority x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var hostname x509.HostnameError
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &unknownAuthority) || errors.As(err, &invalid) || errors.As(err, &hostname) || errors.As(err, &verify)
+}

@@ -27,7 +27,12 @@ func describeError(err error) string {
 	var failed *clouddc.InstanceFailedError
 	var waitErr *clouddc.WaitError
 	var unexpected *clouddc.UnexpectedStateError
+	var unknown *clouddc.OutcomeUnknownError
 	switch {
+	case errors.As(err, &unknown):
+		b.WriteString(err.Error())
+		b.WriteString(".\n\nThe API may have acted on the request even though its answer was lost. Check the CloudDC console " +
+			"before running the command again; an instance created this way can be imported with terraform import.")
 	case errors.As(err, &failed):
 		fmt.Fprintf(&b, "Instance %s failed to %s. It is in state %q (operation_state %q).\n\n",
 			failed.InstanceID, failed.Goal, failed.State, failed.OperationState)

@@ -64,6 +64,9 @@ func TestDescribeError(t *testing.T) {
 		{"network", fmt.Errorf("clouddc: GET /x: %w", &url.Error{Op: "Get", URL: "https://h/x", Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}),
 			[]string{"connection refused", "network problem"}},
 		{"other", errors.New("something odd"), []string{"something odd"}},
+		{"create outcome unknown", fmt.Errorf("x: %w", &clouddc.OutcomeUnknownError{Method: "POST", Path: "/v1/p/instances",
+			Err: &clouddc.APIError{StatusCode: 503, Code: "iMetal.0099", Message: "internal"}}),
+			[]string{"outcome of POST /v1/p/instances is unknown", "HTTP 503", "console", "terraform import"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

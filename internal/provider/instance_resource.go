@@ -181,13 +181,14 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	id, err := r.client.CreateInstance(ctx, input)
+	created, err := r.client.CreateInstanceSafely(ctx, input)
 	if err != nil {
 		addClientError(&resp.Diagnostics, "Unable to Create Instance", err)
 		return
 	}
+	id := created.ID
 	ctx = tflog.SetField(ctx, "instance_id", id)
-	tflog.Info(ctx, "instance creation started; waiting for it to run")
+	tflog.Info(ctx, "instance creation started; waiting for it to run", map[string]any{"adopted": created.Adopted, "attempts": created.Attempts})
 
 	// Save the ID before waiting: whatever happens next, Terraform must not
 	// forget an instance that exists. If the wait fails, this state is what

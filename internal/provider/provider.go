@@ -5,13 +5,18 @@ package provider
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -51,9 +56,12 @@ func New(version string) func() provider.Provider {
 }
 
 type providerModel struct {
-	Endpoint  types.String `tfsdk:"endpoint"`
-	ProjectID types.String `tfsdk:"project_id"`
-	Token     types.String `tfsdk:"token"`
+	Endpoint             types.String  `tfsdk:"endpoint"`
+	ProjectID            types.String  `tfsdk:"project_id"`
+	Token                types.String  `tfsdk:"token"`
+	MaxRetries           types.Int64   `tfsdk:"max_retries"`
+	MaxRequestsPerSecond types.Float64 `tfsdk:"max_requests_per_second"`
+	Insecure             types.Bool    `tfsdk:"insecure"`
 }
 
 // providerData is what resources and data sources receive in Configure.
@@ -88,6 +96,24 @@ func (p *clouddcProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				Optional:  true,
 				Sensitive: true,
 			},
+			"max_retries": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("How many times a request that failed with a rate limit (429), a server error (500, 502, 503, 504) "+
+					"or a network error is retried, with exponential back-off and jitter (`Retry-After` is honoured). Other errors are "+
+					"never retried. Default: `%d`; `0` turns retries off.", clouddc.DefaultRetryPolicy().MaxRetries),
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(0, 100)},
+			},
+			"max_requests_per_second": schema.Float64Attribute{
+				MarkdownDescription: "Spaces all requests of this provider so that they stay under this rate, shared by every resource " +
+					"and data source, whatever Terraform's `-parallelism`. Unset means no client-side limit; set it below your account's API quota.",
+				Optional:   true,
+				Validators: []validator.Float64{float64validator.AtLeast(0.01)},
+			},
+			"insecure": schema.BoolAttribute{
+				MarkdownDescription: "Skip the verification of the endpoint's TLS certificate. Only for testing against an endpoint " +
+					"with a self-signed certificate: it lets anyone between you and the endpoint read the token. Default: `false`.",
+				Optional: true,
+			},
 		},
 	}
 }
@@ -112,6 +138,18 @@ func (p *clouddcProvider) Configure(ctx context.Context, req provider.ConfigureR
 		clouddc.WithToken(settings.token),
 		clouddc.WithUserAgent(ua),
 		clouddc.WithLogger(slog.New(newTFLogHandler(settings.token))),
+	}
+	if !cfg.MaxRetries.IsNull() && !cfg.MaxRetries.IsUnknown() {
+		opts = append(opts, clouddc.WithMaxRetries(int(cfg.MaxRetries.ValueInt64())))
+	}
+	if !cfg.MaxRequestsPerSecond.IsNull() && !cfg.MaxRequestsPerSecond.IsUnknown() {
+		opts = append(opts, clouddc.WithRateLimit(cfg.MaxRequestsPerSecond.ValueFloat64()))
+	}
+	if cfg.Insecure.ValueBool() {
+		resp.Diagnostics.AddAttributeWarning(path.Root("insecure"), "TLS Certificate Verification Is Off",
+			"insecure = true: the provider does not check the endpoint's certificate, so anyone on the network path "+
+				"can pose as the API and read the token. Use it only against a test endpoint.")
+		opts = append(opts, clouddc.WithHTTPClient(insecureHTTPClient()))
 	}
 	client, err := clouddc.NewClient(append(opts, p.clientOptions...)...)
 	if err != nil {
@@ -203,6 +241,13 @@ func checkEndpoint(raw string) string {
 	default:
 		return fmt.Sprintf("has the scheme %q; use https", u.Scheme)
 	}
+}
+
+// insecureHTTPClient is an HTTP client that accepts any certificate.
+func insecureHTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone() //nolint:forcetypeassert // the default transport is always *http.Transport
+	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for it, and is warned
+	return &http.Client{Transport: tr, Timeout: 60 * time.Second}
 }
 
 func isLoopback(host string) bool {

@@ -2,12 +2,14 @@ package provider
 
 import (
 	"fmt"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
@@ -229,4 +231,61 @@ provider "clouddc" {
 	if n := sim.RequestCount(simulator.OpCreateInstance); n != 0 {
 		t.Errorf("a misconfigured provider sent %d create requests", n)
 	}
+}
+
+// startTLSSimulator serves a simulator over TLS with a certificate that no
+// client trusts, as a test endpoint with a self-signed certificate would.
+func startTLSSimulator(t *testing.T) (*simulator.Simulator, string) {
+	t.Helper()
+	sim, err := simulator.New(fastSimOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(sim)
+	t.Cleanup(srv.Close)
+	return sim, srv.URL
+}
+
+func tlsProviderConfig(sim *simulator.Simulator, url, extra string) string {
+	return fmt.Sprintf(`
+provider "clouddc" {
+  endpoint   = %q
+  project_id = %q
+  token      = %q
+  %s
+}
+`, url, sim.ProjectID(), sim.Token(), extra)
+}
+
+func TestAccProvider_tlsCertificateIsVerified(t *testing.T) {
+	sim, url := startTLSSimulator(t)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{{
+			Config:      tlsProviderConfig(sim, url, "") + instanceConfig("acc-tls"),
+			ExpectError: regexp.MustCompile(`(?s)Unable to Create Instance.*certificate`),
+		}},
+	})
+	if n := sim.RequestCount(simulator.OpCreateInstance); n != 0 {
+		t.Errorf("the API received %d creates over an unverified connection", n)
+	}
+}
+
+func TestAccProvider_insecureSkipsVerificationWithAWarning(t *testing.T) {
+	sim, url := startTLSSimulator(t)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		CheckDestroy: func(*terraform.State) error {
+			for _, in := range sim.Instances() {
+				if in.State != "terminated" {
+					return fmt.Errorf("instance %s is %s", in.ID, in.State)
+				}
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{{
+			Config: tlsProviderConfig(sim, url, "insecure = true") + instanceConfig("acc-insecure"),
+			Check:  resource.TestCheckResourceAttr(res, "state", "running"),
+		}},
+	})
 }

@@ -245,7 +245,7 @@ func checkEndpoint(raw string) string {
 
 // insecureHTTPClient is an HTTP client that accepts any certificate.
 func insecureHTTPClient() *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone() //nolint:forcetypeassert // the default transport is always *http.Transport
+	tr := http.DefaultTransport.(*http.Transport).Clone()      //nolint:forcetypeassert // the default transport is always *http.Transport
 	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for it, and is warned
 	return &http.Client{Transport: tr, Timeout: 60 * time.Second}
 }

@@ -55,6 +55,8 @@ type WaitError struct {
 	LastOperationState string
 	// Err is the context's error: context.DeadlineExceeded or context.Canceled.
 	Err error
+	// LastPollError is the error of the last poll, when it failed.
+	LastPollError error
 }
 
 func (e *WaitError) Error() string {
@@ -69,7 +71,11 @@ func (e *WaitError) Error() string {
 			last += fmt.Sprintf(" (operation_state %q)", e.LastOperationState)
 		}
 	}
-	return fmt.Sprintf("waiting for instance %s to %s %s; %s", e.InstanceID, e.Goal, what, last)
+	msg := fmt.Sprintf("waiting for instance %s to %s %s; %s", e.InstanceID, e.Goal, what, last)
+	if e.LastPollError != nil {
+		msg += fmt.Sprintf("; the last poll failed: %v", e.LastPollError)
+	}
+	return msg
 }
 
 func (e *WaitError) Unwrap() error { return e.Err }
@@ -121,6 +127,10 @@ type waitSpec struct {
 	notFoundIsTarget bool
 	// failed reports whether a status in state error ends the wait.
 	failed func(*InstanceStatus) bool
+	// done, when set, must also hold for a status in a target state to end
+	// the wait (an operation_state check, for operations that do not change
+	// the state).
+	done func(*InstanceStatus) bool
 }
 
 // WaitForInstanceRunning polls until a new instance runs. It fails with
@@ -154,6 +164,49 @@ func (c *Client) WaitForInstanceTerminated(ctx context.Context, id string) (*Ins
 	})
 }
 
+// WaitForReinstall polls until a reinstall ends: operation_state
+// reinstall-succeed with the instance running or stopped.
+func (c *Client) WaitForReinstall(ctx context.Context, id string) (*InstanceStatus, error) {
+	return c.wait(ctx, id, waitSpec{
+		goal:    "finish reinstalling its OS",
+		pending: []State{StateReinstalling, StatePending},
+		target:  []State{StateRunning, StateStopped},
+		done:    func(st *InstanceStatus) bool { return st.OperationState == OpReinstallSucceed },
+		failed: func(st *InstanceStatus) bool {
+			return st.OperationState == OpReinstallFailed || st.Error == nil || st.Error.Type == ErrorTypeReinstall
+		},
+	})
+}
+
+// WaitForModifyIP polls until an IP change ends: operation_state
+// modify-ip-succeed with the instance running or stopped.
+func (c *Client) WaitForModifyIP(ctx context.Context, id string) (*InstanceStatus, error) {
+	return c.wait(ctx, id, waitSpec{
+		goal:    "finish changing its IP addresses",
+		pending: []State{StateModifyingIP},
+		target:  []State{StateRunning, StateStopped},
+		done:    func(st *InstanceStatus) bool { return st.OperationState == OpModifyIPSucceed },
+		failed: func(st *InstanceStatus) bool {
+			return st.OperationState == OpModifyIPFailed || st.Error == nil || st.Error.Type == ErrorTypeModifyIP
+		},
+	})
+}
+
+// WaitForPowerState polls until the instance is running (after a power-on)
+// or stopped (after a power-off).
+func (c *Client) WaitForPowerState(ctx context.Context, id string, want State) (*InstanceStatus, error) {
+	goal := "run"
+	if want == StateStopped {
+		goal = "stop"
+	}
+	return c.wait(ctx, id, waitSpec{
+		goal:    goal,
+		pending: []State{StateRunning, StateStopped, StateStopping},
+		target:  []State{want},
+		failed:  func(*InstanceStatus) bool { return true },
+	})
+}
+
 func (c *Client) wait(ctx context.Context, id string, spec waitSpec) (*InstanceStatus, error) {
 	sched := c.poll
 	interval := sched.MinInterval
@@ -161,8 +214,9 @@ func (c *Client) wait(ctx context.Context, id string, spec waitSpec) (*InstanceS
 	defer timer.Stop()
 
 	var last *InstanceStatus
+	var lastPollErr error
 	waitErr := func() error {
-		e := &WaitError{InstanceID: id, Goal: spec.goal, Err: ctx.Err()}
+		e := &WaitError{InstanceID: id, Goal: spec.goal, Err: ctx.Err(), LastPollError: lastPollErr}
 		if last != nil {
 			e.LastState, e.LastOperationState = last.State, last.OperationState
 		}
@@ -177,6 +231,7 @@ func (c *Client) wait(ctx context.Context, id string, spec waitSpec) (*InstanceS
 		}
 
 		st, err := c.ShowInstanceStatus(ctx, id)
+		lastPollErr = nil
 		switch {
 		case err == nil:
 		case spec.notFoundIsTarget && errors.Is(err, ErrNotFound):
@@ -187,6 +242,7 @@ func (c *Client) wait(ctx context.Context, id string, spec waitSpec) (*InstanceS
 		case IsTransient(err):
 			// A blip while polling does not end the wait: the instance's
 			// state is unchanged by it. Poll again on the schedule.
+			lastPollErr = err
 			c.logger.WarnContext(ctx, "polling the instance failed; will poll again", "instance_id", id, "error", err.Error())
 			timer.Reset(interval)
 			interval = sched.next(interval)
@@ -202,11 +258,11 @@ func (c *Client) wait(ctx context.Context, id string, spec waitSpec) (*InstanceS
 				"operation_state", st.OperationState, "elapsed_ms", time.Since(start).Milliseconds())
 		}
 		switch {
-		case slices.Contains(spec.target, st.State):
+		case slices.Contains(spec.target, st.State) && (spec.done == nil || spec.done(st)):
 			return st, nil
 		case st.State == StateError && spec.failed(st):
 			return st, &InstanceFailedError{InstanceID: id, Goal: spec.goal, State: st.State, OperationState: st.OperationState, Detail: st.Error}
-		case st.State == StateError || slices.Contains(spec.pending, st.State):
+		case st.State == StateError || slices.Contains(spec.pending, st.State) || slices.Contains(spec.target, st.State):
 			// keep waiting
 		default:
 			return st, &UnexpectedStateError{InstanceID: id, Goal: spec.goal, State: st.State, Expected: append(slices.Clone(spec.pending), spec.target...)}

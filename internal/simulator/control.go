@@ -77,10 +77,15 @@ func (s *Simulator) UpdateInstance(id string, change func(*Instance)) error {
 	in := r.snapshot()
 	change(&in)
 	in.ID = id
-	if in.State != r.Instance.State || in.OperationState != r.Instance.OperationState {
-		s.setStateLocked(r, s.now(), in.State, in.OperationState)
+	state, opState := in.State, in.OperationState
+	in.State, in.OperationState = r.Instance.State, r.Instance.OperationState
+	// Copy again, so that change cannot keep a reference into the record,
+	// and change the state after the copy, so that updated_at and the
+	// history record it.
+	r.Instance = (&record{Instance: in}).snapshot()
+	if state != r.Instance.State || opState != r.Instance.OperationState {
+		s.setStateLocked(r, s.now(), state, opState)
 	}
-	r.Instance = in
 	return nil
 }
 

@@ -48,7 +48,7 @@ func decodeBody(body []byte, v any) *apiError {
 
 func missing(p *string) bool { return p == nil || *p == "" }
 
-func (s *Simulator) createInstance(_ *http.Request, body []byte) (int, any, *apiError) {
+func (s *Simulator) createInstance(req *http.Request, body []byte) (int, any, *apiError) {
 	var in createBody
 	if e := decodeBody(body, &in); e != nil {
 		return 0, nil, e
@@ -123,6 +123,7 @@ func (s *Simulator) createInstance(_ *http.Request, body []byte) (int, any, *api
 		md[k] = v
 	}
 	r := &record{
+		Project:  req.PathValue("project_id"),
 		Seq:      s.nextSeq,
 		Password: *in.Password,
 		Instance: Instance{
@@ -308,17 +309,20 @@ func (s *Simulator) listInstances(r *http.Request, _ []byte) (int, any, *apiErro
 		after = int64(seq)
 	}
 
+	project := r.PathValue("project_id")
 	var candidates []*record
 	if len(ids) > 0 {
 		for _, id := range ids {
-			if r := s.instances[id]; r != nil && !slices.Contains(candidates, r) {
+			if r := s.instances[id]; r != nil && r.Project == project && !slices.Contains(candidates, r) {
 				candidates = append(candidates, r)
 			}
 		}
 	} else {
 		candidates = make([]*record, 0, len(s.instances))
 		for _, r := range s.instances {
-			candidates = append(candidates, r)
+			if r.Project == project {
+				candidates = append(candidates, r)
+			}
 		}
 	}
 	matched := candidates[:0]
@@ -364,7 +368,7 @@ func (s *Simulator) listInstances(r *http.Request, _ []byte) (int, any, *apiErro
 func (s *Simulator) showInstanceStatus(r *http.Request, _ []byte) (int, any, *apiError) {
 	id := r.PathValue("id")
 	rec := s.instances[id]
-	if rec == nil {
+	if rec == nil || rec.Project != r.PathValue("project_id") {
 		return 0, nil, errInstanceNotFound(id)
 	}
 	return http.StatusOK, struct {
@@ -377,7 +381,7 @@ func (s *Simulator) showInstanceStatus(r *http.Request, _ []byte) (int, any, *ap
 func (s *Simulator) deleteInstance(r *http.Request, _ []byte) (int, any, *apiError) {
 	id := r.PathValue("id")
 	rec := s.instances[id]
-	if rec == nil {
+	if rec == nil || rec.Project != r.PathValue("project_id") {
 		return 0, nil, errInstanceNotFound(id)
 	}
 	if apiErr := s.startDeleteLocked(rec); apiErr != nil {

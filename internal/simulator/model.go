@@ -135,6 +135,9 @@ const (
 
 // record is the simulator's whole knowledge of one instance.
 type record struct {
+	// Project is the project the instance was created in; other
+	// projects neither list nor find it.
+	Project  string        `json:"project"`
 	Instance Instance      `json:"instance"`
 	Seq      uint64        `json:"seq"`
 	Password string        `json:"password"`

@@ -2,8 +2,13 @@
 // Terraform code can be tried without a Huawei Cloud account.
 //
 //	clouddc-simulator -listen 127.0.0.1:8787 -create-duration 20s
+//	clouddc-simulator -state-file sim.json -admin-token s3cret -legacy
 //
-// It prints the endpoint, project ID and token to configure the provider with.
+// It prints the endpoint, project ID and token to configure the provider
+// with. With -state-file the instances survive a restart, so the simulator
+// can be stopped between terraform apply and terraform destroy; with
+// -admin-token faults can be set over the admin API under /_simulator/.
+// SIGINT or SIGTERM stops it and writes the state file.
 package main
 
 import (
@@ -24,13 +29,21 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "clouddc-simulator:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string, stdout, stderr io.Writer) error {
+// run serves the simulator until ctx is done, then stops the server and
+// closes the simulator, which writes the state file.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("clouddc-simulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8787", "address to listen on; keep it on loopback unless you know why not")
@@ -38,12 +51,21 @@ func run(args []string, stdout, stderr io.Writer) error {
 	project := fs.String("project-id", simulator.DefaultProjectID, "the project ID the token belongs to")
 	create := fs.Duration("create-duration", 10*time.Second, "how long creating an instance takes")
 	del := fs.Duration("delete-duration", 10*time.Second, "how long deleting an instance takes")
+	reinstall := fs.Duration("reinstall-duration", 10*time.Second, "how long reinstalling an instance's OS takes")
+	modifyIP := fs.Duration("modify-ip-duration", 5*time.Second, "how long changing an instance's addresses takes")
+	power := fs.Duration("power-duration", 3*time.Second, "how long powering a physical server on or off, or rebooting it, takes")
 	retention := fs.Duration("retention", 5*time.Minute, "how long a terminated instance stays visible")
 	servers := fs.Int("servers", 10, "number of physical servers in the pool")
 	endpointFile := fs.String("endpoint-file", "", "write the endpoint URL to this file once listening (for scripts)")
 	quiet := fs.Bool("quiet", false, "do not log state changes")
+	stateFile := fs.String("state-file", "", "keep the state in this file, so that instances survive a restart (created if missing)")
+	legacy := fs.Bool("legacy", false, "answer with the 2025 state names (teminated, failed, stopping, reinstalling, modifyIping)")
+	adminToken := fs.String("admin-token", "", "turn on the admin API under /_simulator/; requests must send this in X-Simulator-Admin-Token")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q; every setting is a flag (see -help)", fs.Args())
 	}
 
 	logOut := stdout
@@ -53,43 +75,55 @@ func run(args []string, stdout, stderr io.Writer) error {
 	sim, err := simulator.New(simulator.Options{
 		ProjectID: *project, Token: *token,
 		CreateDuration: *create, DeleteDuration: *del, Retention: *retention,
-		Servers: *servers,
-		Logger:  slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{ReplaceAttr: shortLog})),
+		ReinstallDuration: *reinstall, ModifyIPDuration: *modifyIP, PowerDuration: *power,
+		Servers: *servers, Legacy: *legacy, StateFile: *stateFile, AdminToken: *adminToken,
+		Logger: slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{ReplaceAttr: shortLog})),
 	})
 	if err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
-		return err
+		return errors.Join(err, sim.Close())
 	}
 	endpoint := "http://" + ln.Addr().String()
+	printBanner(stdout, endpoint, sim, *stateFile, *legacy)
 	if *endpointFile != "" {
+		// Written after the banner: scripts wait for this file, and then
+		// the banner is complete.
 		if err := os.WriteFile(*endpointFile, []byte(endpoint+"\n"), 0o600); err != nil {
-			return err
+			return errors.Join(err, ln.Close(), sim.Close())
 		}
 	}
-	printBanner(stdout, endpoint, sim)
 
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	var serveErr error
 	select {
-	case err := <-errc:
-		return err
+	case serveErr = <-errc:
 	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			serveErr = err
+		}
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	// Close after the server has stopped, so that the state file holds
+	// every request that was answered.
+	if err := sim.Close(); err != nil {
+		return errors.Join(serveErr, err)
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	if *stateFile != "" {
+		fmt.Fprintf(stdout, "State written to %s\n", *stateFile)
 	}
 	return nil
 }
 
-func printBanner(w io.Writer, endpoint string, sim *simulator.Simulator) {
+func printBanner(w io.Writer, endpoint string, sim *simulator.Simulator, stateFile string, legacy bool) {
 	fmt.Fprintf(w, `CloudDC simulator listening on %s
 
 Configure the provider with:
@@ -106,6 +140,15 @@ Images:
 	srvs := sim.Servers()
 	if len(srvs) > 0 {
 		fmt.Fprintf(w, "Servers:  %d, from %s to %s\n", len(srvs), srvs[0].ID, srvs[len(srvs)-1].ID)
+	}
+	if stateFile != "" {
+		fmt.Fprintf(w, "State:    %s (%d instances)\n", stateFile, len(sim.Instances()))
+	}
+	if legacy {
+		fmt.Fprintln(w, "Legacy:   answering with the 2025 state names")
+	}
+	if sim.AdminToken() != "" {
+		fmt.Fprintf(w, "Admin API: %s/_simulator/ (send the header %s)\n", endpoint, simulator.AdminTokenHeader)
 	}
 	fmt.Fprintln(w)
 }

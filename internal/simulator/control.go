@@ -29,13 +29,8 @@ func (s *Simulator) Instances() []Instance {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advanceLocked()
-	recs := make([]*record, 0, len(s.instances))
-	for _, r := range s.instances {
-		recs = append(recs, r)
-	}
-	slices.SortFunc(recs, func(a, b *record) int { return cmpSeq(a.Seq, b.Seq) })
-	out := make([]Instance, len(recs))
-	for i, r := range recs {
+	out := make([]Instance, len(s.order))
+	for i, r := range s.order {
 		out[i] = r.snapshot()
 	}
 	return out
@@ -52,11 +47,13 @@ func (s *Simulator) History(id string) []StateChange {
 	return nil
 }
 
-// Password returns the password an instance was given, so that tests can
-// check what reached the API.
+// Password returns the password an instance was given (at creation, by the
+// last successful reinstall, or by ChangeInstancePassword), so that tests
+// can check what reached the API.
 func (s *Simulator) Password(id string) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.advanceLocked()
 	r := s.instances[id]
 	if r == nil {
 		return "", false
@@ -86,6 +83,7 @@ func (s *Simulator) UpdateInstance(id string, change func(*Instance)) error {
 	if state != r.Instance.State || opState != r.Instance.OperationState {
 		s.setStateLocked(r, s.now(), state, opState)
 	}
+	s.dirtyLocked()
 	return nil
 }
 
@@ -99,7 +97,7 @@ func (s *Simulator) RemoveInstance(id string) error {
 	if r == nil {
 		return fmt.Errorf("simulator: instance %s not found", id)
 	}
-	s.removeLocked(r)
+	s.removeLocked(r, s.now())
 	return nil
 }
 
@@ -116,25 +114,8 @@ func (s *Simulator) DeleteInstance(id string) error {
 	if e := s.startDeleteLocked(r); e != nil {
 		return fmt.Errorf("simulator: %s", e.msg)
 	}
+	s.dirtyLocked()
 	return nil
-}
-
-// FailNextCreate makes the next instance created end in state error with
-// error_type create_instance_error instead of running.
-func (s *Simulator) FailNextCreate(code, msg string) {
-	s.queueFail(kindCreate, ErrorInfo{Code: code, Message: msg, Type: "create_instance_error"})
-}
-
-// FailNextDelete makes the next deletion end in state error with error_type
-// delete_instance_error instead of terminated.
-func (s *Simulator) FailNextDelete(code, msg string) {
-	s.queueFail(kindDelete, ErrorInfo{Code: code, Message: msg, Type: "delete_instance_error"})
-}
-
-func (s *Simulator) queueFail(kind string, e ErrorInfo) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failNext[kind] = append(s.failNext[kind], e)
 }
 
 // Servers returns the physical servers of the pool.
@@ -144,7 +125,7 @@ func (s *Simulator) Servers() []Server {
 	s.advanceLocked()
 	out := make([]Server, len(s.servers))
 	for i, srv := range s.servers {
-		out[i] = *srv
+		out[i] = srv.Server
 	}
 	return out
 }
@@ -174,7 +155,12 @@ func StartTest(t testing.TB, opts Options) *TestServer {
 		t.Fatalf("starting the simulator: %v", err)
 	}
 	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		srv.Close()
+		if err := sim.Close(); err != nil {
+			t.Errorf("closing the simulator: %v", err)
+		}
+	})
 	return &TestServer{Simulator: sim, URL: srv.URL}
 }
 

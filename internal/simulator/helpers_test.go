@@ -373,3 +373,168 @@ func (h eventHandler) Handle(_ context.Context, r slog.Record) error {
 
 func (h eventHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h eventHandler) WithGroup(string) slog.Handler      { return h }
+
+// jsonBody marshals a request body.
+func jsonBody(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// wireIDs is the {"instances": [{"id"}]} answer of the batch operations.
+type wireIDs struct {
+	Instances []struct {
+		ID string `json:"id"`
+	} `json:"instances"`
+}
+
+func (w wireIDs) ids() []string {
+	out := make([]string, len(w.Instances))
+	for i, in := range w.Instances {
+		out[i] = in.ID
+	}
+	return out
+}
+
+// runReq is a RunInstances body for minCount to maxCount instances.
+func runReq(minCount, maxCount int, mutate func(b map[string]any)) string {
+	return bodyWith(func(b map[string]any) {
+		b["min_count"] = minCount
+		b["max_count"] = maxCount
+		if mutate != nil {
+			mutate(b)
+		}
+	})
+}
+
+// run calls RunInstances and returns the new instances' IDs.
+func (c *apiClient) run(body string) []string {
+	c.t.Helper()
+	ids := decode[wireIDs](c.t, c.do(http.MethodPost, "/instances/batch-create", body), http.StatusOK).ids()
+	for _, id := range ids {
+		if !contractUUID.MatchString(id) {
+			c.t.Fatalf("RunInstances answered the ID %q", id)
+		}
+	}
+	return ids
+}
+
+// runN creates n instances with RunInstances, 100 at a time.
+func (c *apiClient) runN(n int) []string {
+	c.t.Helper()
+	var ids []string
+	for n > 0 {
+		k := min(n, 100)
+		ids = append(ids, c.run(runReq(k, k, nil))...)
+		n -= k
+	}
+	return ids
+}
+
+// batchDelete calls DeleteInstances and checks the 202.
+func (c *apiClient) batchDelete(ids ...string) {
+	c.t.Helper()
+	got := decode[wireIDs](c.t, c.do(http.MethodPost, "/instances/batch-delete", jsonBody(map[string]any{"instance_id_set": ids})), http.StatusAccepted)
+	if !slices.Equal(got.ids(), ids) {
+		c.t.Fatalf("DeleteInstances answered %v, want %v", got.ids(), ids)
+	}
+}
+
+// reinstall calls ReinstallOs and checks the 202.
+func (c *apiClient) reinstall(imageID, password string, ids ...string) {
+	c.t.Helper()
+	body := map[string]any{"password": password, "instance_id_set": ids}
+	if imageID != "" {
+		body["image_id"] = imageID
+	}
+	got := decode[wireIDs](c.t, c.do(http.MethodPut, "/instances/reinstall", jsonBody(body)), http.StatusAccepted)
+	if !slices.Equal(got.ids(), ids) {
+		c.t.Fatalf("ReinstallOs answered %v, want %v", got.ids(), ids)
+	}
+}
+
+// modifyIP calls ModifyInstanceIp with NICs made by ipNICs and checks the
+// 202 with an empty body.
+func (c *apiClient) modifyIP(id, vpcID string, nics []any) {
+	c.t.Helper()
+	r := c.do(http.MethodPut, "/instances/"+id+"/ip", jsonBody(map[string]any{"vpc_id": vpcID, "nics": nics}))
+	if r.Status != http.StatusAccepted || len(r.Body) != 0 {
+		c.t.Fatalf("ModifyInstanceIp %s = %d %q, want 202 with an empty body", id, r.Status, r.Body)
+	}
+}
+
+// ipNICs builds a ModifyInstanceIp nics value from subnet/address pairs.
+func ipNICs(pairs ...string) []any {
+	out := []any{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		n := map[string]any{"subnet_id": pairs[i]}
+		if pairs[i+1] != "" {
+			n["ip_address"] = pairs[i+1]
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// power calls ChangePhysicalServerPowerState and checks the 202.
+func (c *apiClient) power(action string, servers ...string) {
+	c.t.Helper()
+	r := c.do(http.MethodPut, "/physicalservers/power-state", jsonBody(map[string]any{"action": action, "server_id_set": servers}))
+	out := decode[struct {
+		Servers []struct {
+			ID string `json:"id"`
+		} `json:"physical_servers"`
+	}](c.t, r, http.StatusAccepted)
+	if len(out.Servers) != len(servers) {
+		c.t.Fatalf("power-state answered %s, want the %d servers", r.Body, len(servers))
+	}
+}
+
+// wireServer is a physical server as the contract describes it.
+type wireServer struct {
+	ID          string           `json:"id"`
+	Name        string           `json:"name"`
+	ProjectID   string           `json:"project_id"`
+	ManageState string           `json:"manage_state"`
+	PowerState  string           `json:"power_state"`
+	OnboardTime string           `json:"onboard_time"`
+	Tags        []map[string]any `json:"tags"`
+}
+
+type wireServerList struct {
+	Servers  []wireServer `json:"servers"`
+	PageInfo struct {
+		NextMarker     string `json:"next_marker"`
+		PreviousMarker string `json:"previous_marker"`
+		CurrentCount   int    `json:"current_count"`
+	} `json:"page_info"`
+	Count int `json:"count"`
+}
+
+func (l wireServerList) ids() []string {
+	out := make([]string, len(l.Servers))
+	for i, s := range l.Servers {
+		out[i] = s.ID
+	}
+	return out
+}
+
+func (c *apiClient) server(id string) wireServer {
+	c.t.Helper()
+	return decode[wireServer](c.t, c.do(http.MethodGet, "/physicalservers/"+id, ""), http.StatusOK)
+}
+
+func (c *apiClient) servers(query string) wireServerList {
+	c.t.Helper()
+	path := "/physicalservers"
+	if query != "" {
+		path += "?" + query
+	}
+	l := decode[wireServerList](c.t, c.do(http.MethodGet, path, ""), http.StatusOK)
+	if l.PageInfo.CurrentCount != len(l.Servers) || l.Servers == nil {
+		c.t.Errorf("GET %s: current_count %d for %d servers (null: %v)", path, l.PageInfo.CurrentCount, len(l.Servers), l.Servers == nil)
+	}
+	return l
+}

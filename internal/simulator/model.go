@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -55,8 +56,17 @@ type ErrorInfo struct {
 	Type    string `json:"error_type"`
 }
 
+// Values of ErrorInfo.Type that the simulator produces.
+const (
+	ErrorTypeCreate    = "create_instance_error"
+	ErrorTypeDelete    = "delete_instance_error"
+	ErrorTypeReinstall = "reinstall_error"
+	ErrorTypeModifyIP  = "modify_ip_error"
+)
+
 // StateChange records one state change of an instance, for tests and
-// benchmarks that measure how quickly a client noticed it.
+// benchmarks that measure how quickly a client noticed it. State is always
+// the current (2026) name, whatever Legacy mode shows to clients.
 type StateChange struct {
 	At             time.Time `json:"at"`
 	State          string    `json:"state"`
@@ -69,10 +79,31 @@ type Server struct {
 	Name string `json:"name"`
 	// InstanceID is the instance the server hosts; empty when it is ready.
 	InstanceID string `json:"instance_id,omitempty"`
+	// PowerState is on, off, powering-on, powering-off or rebooting.
+	PowerState string `json:"power_state"`
+	// OnboardTime is when the server joined the pool.
+	OnboardTime time.Time `json:"onboard_time"`
 }
 
-// Ready reports whether the server can take a new instance.
+// Ready reports whether the server can take a new instance (its
+// manage_state is ready rather than in-use).
 func (s Server) Ready() bool { return s.InstanceID == "" }
+
+// Power states of a physical server.
+const (
+	PowerOn          = "on"
+	PowerOff         = "off"
+	PowerPoweringOn  = "powering-on"
+	PowerPoweringOff = "powering-off"
+	PowerRebooting   = "rebooting"
+)
+
+// Power actions of ChangeServerPowerState.
+const (
+	ActionPowerOn  = "power on"
+	ActionPowerOff = "power off"
+	ActionReboot   = "rebooting"
+)
 
 // ImageSpec is an image of the simulator's catalogue.
 type ImageSpec struct {
@@ -119,18 +150,35 @@ func DefaultSubnets() []SubnetSpec {
 	}
 }
 
-// transition is the pending end of a long-running operation.
+// DefaultServerID returns the ID of the n-th server (from 1) of the pool, so
+// that documentation and tests can name them.
+func DefaultServerID(n int) string { return serverID(n) }
+
+// transition is the pending end of a long-running operation of an
+// instance. It is part of the state file, so its fields carry JSON tags.
 type transition struct {
 	At   time.Time  `json:"at"`
 	Kind string     `json:"kind"`
 	Fail *ErrorInfo `json:"fail,omitempty"`
+	// Held marks a deletion that HoldDeletes keeps in shutting-down: it
+	// has no due time until ReleaseDeletes.
+	Held bool `json:"held,omitempty"`
+	// ImageID and Password are what a reinstall installs.
+	ImageID  string `json:"image_id,omitempty"`
+	Password string `json:"password,omitempty"`
+	// VPCID and NICs are what an IP change sets; the addresses are
+	// reserved from the request on.
+	VPCID string `json:"vpc_id,omitempty"`
+	NICs  []NIC  `json:"nics,omitempty"`
 }
 
 // Transition kinds.
 const (
-	kindCreate = "create"
-	kindDelete = "delete"
-	kindPurge  = "purge"
+	kindCreate    = "create"
+	kindDelete    = "delete"
+	kindPurge     = "purge"
+	kindReinstall = "reinstall"
+	kindModifyIP  = "modify-ip"
 )
 
 // record is the simulator's whole knowledge of one instance.
@@ -144,11 +192,25 @@ type record struct {
 	Next     *transition   `json:"next,omitempty"`
 	Gen      uint64        `json:"gen"`
 	History  []StateChange `json:"history"`
+
+	timer *time.Timer // fires at Next.At; stopped when Next is replaced
+}
+
+// busyKind is the long operation in progress that makes the instance
+// unavailable for other operations, or "".
+func (r *record) busyKind() string {
+	if r.Next != nil && (r.Next.Kind == kindReinstall || r.Next.Kind == kindModifyIP) {
+		return r.Next.Kind
+	}
+	return ""
 }
 
 func (r *record) snapshot() Instance {
 	in := r.Instance
-	in.NetworkInterfaces = append([]NIC(nil), r.Instance.NetworkInterfaces...)
+	in.NetworkInterfaces = slices.Clone(r.Instance.NetworkInterfaces)
+	if in.NetworkInterfaces == nil {
+		in.NetworkInterfaces = []NIC{}
+	}
 	in.Tags = append([]Tag{}, r.Instance.Tags...)
 	in.Metadata = make(map[string]string, len(r.Instance.Metadata))
 	for k, v := range r.Instance.Metadata {
@@ -159,4 +221,19 @@ func (r *record) snapshot() Instance {
 		in.Error = &e
 	}
 	return in
+}
+
+// serverRec is a physical server with its pending power transition.
+type serverRec struct {
+	Server
+	Gen  uint64           `json:"gen"`
+	Next *powerTransition `json:"next,omitempty"`
+
+	timer *time.Timer
+}
+
+// powerTransition is the pending end of a power action of a server.
+type powerTransition struct {
+	At     time.Time `json:"at"`
+	Action string    `json:"action"`
 }

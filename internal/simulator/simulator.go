@@ -3,6 +3,14 @@
 // users can run it (cmd/clouddc-simulator) to try their Terraform code
 // without a cloud account. It follows the contract in clouddc-api.md and
 // shares no code with the client, so that each checks the other.
+//
+// Beyond the API it can misbehave on demand, as the real service and its
+// gateway do (rate limits, failures, latency, dropped connections, failing
+// operations, expiring tokens; see faults.go), report what it saw
+// (Stats, Timelines), answer with the 2025 state names (Legacy), and keep
+// its state in a file across restarts (Options.StateFile). All of it is
+// reachable from Go and, for a running binary, over the admin HTTP API
+// under /_simulator/ (admin.go).
 package simulator
 
 import (
@@ -16,21 +24,40 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
 
-// Operation names, as counted by RequestCount.
+// Operation names, as counted by RequestCount and Stats, and as named by
+// Fault.Op, SetFailureRate and SetLatency.
 const (
 	OpCreateInstance     = "CreateInstance"
+	OpRunInstances       = "RunInstances"
 	OpListInstances      = "ListInstances"
 	OpShowInstanceStatus = "ShowInstanceStatus"
 	OpDeleteInstance     = "DeleteInstance"
+	OpDeleteInstances    = "DeleteInstances"
+	OpReinstallOS        = "ReinstallOs"
+	OpChangePassword     = "ChangeInstancePassword"
+	OpModifyIP           = "ModifyInstanceIp"
+	OpListServers        = "ListPhysicalServers"
+	OpShowServer         = "ShowPhysicalServer"
+	OpChangePowerState   = "ChangePhysicalServerPowerState"
 )
+
+// Operations lists every operation name, in the order of the contract.
+func Operations() []string {
+	return []string{OpCreateInstance, OpRunInstances, OpListInstances, OpShowInstanceStatus,
+		OpDeleteInstance, OpDeleteInstances, OpReinstallOS, OpChangePassword, OpModifyIP,
+		OpListServers, OpShowServer, OpChangePowerState}
+}
 
 // Options configure a Simulator. The zero value is usable: it gives one
 // project with one token, ten servers, the default catalogue, and
-// operations that take a few seconds.
+// operations that end at once.
 type Options struct {
 	// ProjectID and Token are the project and the token that may use it.
 	// Defaults: DefaultProjectID and DefaultToken.
@@ -41,16 +68,36 @@ type Options struct {
 	// deletion takes. Zero means instantly.
 	CreateDuration time.Duration
 	DeleteDuration time.Duration
+	// ReinstallDuration, ModifyIPDuration and PowerDuration are how long a
+	// reinstall, an IP change and a server power action take. Zero means
+	// instantly.
+	ReinstallDuration time.Duration
+	ModifyIPDuration  time.Duration
+	PowerDuration     time.Duration
 	// Retention is how long a terminated instance stays visible before it
 	// answers 404. Zero means it vanishes at once.
 	Retention time.Duration
 
 	// Servers is the number of physical servers in the pool (default 10).
+	// A state file that holds servers overrides it.
 	Servers int
 	// Images and Subnets are the catalogues (defaults: DefaultImages and
 	// DefaultSubnets).
 	Images  []ImageSpec
 	Subnets []SubnetSpec
+
+	// Legacy makes the API answer with the 2025 state names (see
+	// SetLegacy).
+	Legacy bool
+	// StateFile, when set, keeps the simulator's state in this file: it is
+	// loaded by New and written after changes and by Close, so that the
+	// simulator can be stopped and started between terraform apply and
+	// terraform destroy.
+	StateFile string
+	// AdminToken turns on the admin HTTP API under /_simulator/; requests
+	// to it must send this value in the X-Simulator-Admin-Token header.
+	// Empty means the admin API is off (404).
+	AdminToken string
 
 	// Now is the clock (default time.Now). Tests may pass a fake one.
 	Now func() time.Time
@@ -65,23 +112,46 @@ type Simulator struct {
 	now    func() time.Time
 	logger *slog.Logger
 	mux    *http.ServeMux
+	admin  *http.ServeMux
 
 	mu        sync.Mutex
 	tokens    map[string]string // token -> project ID
 	instances map[string]*record
+	order     []*record         // the instances of instances, by Seq
 	seqs      map[string]uint64 // every ID ever listed -> its sequence, for markers
 	nextSeq   uint64
-	servers   []*Server
-	serverIdx map[string]*Server
+	servers   []*serverRec
+	serverIdx map[string]*serverRec
 	images    map[string]ImageSpec
 	subnets   map[string]SubnetSpec
 	usedIPs   map[netip.Addr]string // address -> instance ID
+	freeHint  map[string]netip.Addr // subnet ID -> the lowest address that may be free
 	due       dueHeap
-	counts    map[string]int
-	failNext  map[string][]ErrorInfo // transition kind -> queued failures
+	closed    bool
+
+	// Behaviour switches.
+	legacy      bool
+	vanish      bool
+	holdDeletes bool
+	failNext    map[string][]ErrorInfo // transition kind -> queued failures
+	faultState
+
+	// Observability.
+	counts         map[string]int
+	rateLimited    int
+	faultsInjected int
+	purged         map[string]*purgedRecord
+	purgedOrder    []string
+
+	// Persistence: dirtyLocked arms saveTimer; saveMu orders the writes.
+	saveMu    sync.Mutex
+	saveTimer *time.Timer
+	saveErr   error
 }
 
-// New builds a simulator.
+// New builds a simulator. With Options.StateFile it loads the state saved
+// there; a file that cannot be read or is damaged is an error, never a
+// silent fresh start.
 func New(opts Options) (*Simulator, error) {
 	if opts.ProjectID == "" {
 		opts.ProjectID = DefaultProjectID
@@ -95,8 +165,11 @@ func New(opts Options) (*Simulator, error) {
 	if opts.Servers < 0 {
 		return nil, errors.New("simulator: the number of servers must not be negative")
 	}
-	if opts.CreateDuration < 0 || opts.DeleteDuration < 0 || opts.Retention < 0 {
-		return nil, errors.New("simulator: durations must not be negative")
+	for _, d := range []time.Duration{opts.CreateDuration, opts.DeleteDuration, opts.Retention,
+		opts.ReinstallDuration, opts.ModifyIPDuration, opts.PowerDuration} {
+		if d < 0 {
+			return nil, errors.New("simulator: durations must not be negative")
+		}
 	}
 	if len(opts.Images) == 0 {
 		opts.Images = DefaultImages()
@@ -111,23 +184,22 @@ func New(opts Options) (*Simulator, error) {
 		tokens:    map[string]string{opts.Token: opts.ProjectID},
 		instances: map[string]*record{},
 		seqs:      map[string]uint64{},
-		serverIdx: map[string]*Server{},
+		serverIdx: map[string]*serverRec{},
 		images:    map[string]ImageSpec{},
 		subnets:   map[string]SubnetSpec{},
 		usedIPs:   map[netip.Addr]string{},
+		freeHint:  map[string]netip.Addr{},
 		counts:    map[string]int{},
 		failNext:  map[string][]ErrorInfo{},
+		purged:    map[string]*purgedRecord{},
+		legacy:    opts.Legacy,
 	}
+	s.faultState.init()
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
-	}
-	for i := range opts.Servers {
-		srv := &Server{ID: fmt.Sprintf("a0000000-0000-4000-8000-%012d", i+1), Name: fmt.Sprintf("imetal-server-%03d", i+1)}
-		s.servers = append(s.servers, srv)
-		s.serverIdx[srv.ID] = srv
 	}
 	for _, im := range opts.Images {
 		if !isUUID(im.ID) {
@@ -142,9 +214,34 @@ func New(opts Options) (*Simulator, error) {
 		sn.CIDR = sn.CIDR.Masked()
 		s.subnets[sn.ID] = sn
 	}
+	loaded := false
+	if opts.StateFile != "" {
+		var err error
+		if loaded, err = s.load(opts.StateFile); err != nil {
+			return nil, err
+		}
+	}
+	if !loaded {
+		onboard := s.now().UTC().Truncate(time.Second)
+		for i := range opts.Servers {
+			srv := &serverRec{Server: Server{ID: serverID(i + 1), Name: fmt.Sprintf("imetal-server-%03d", i+1),
+				PowerState: PowerOn, OnboardTime: onboard}}
+			s.servers = append(s.servers, srv)
+			s.serverIdx[srv.ID] = srv
+		}
+		if opts.StateFile != "" {
+			// Write the file at once, so that a wrong path shows now
+			// and not at the first change.
+			if err := s.save(); err != nil {
+				return nil, err
+			}
+		}
+	}
 	s.routes()
 	return s, nil
 }
+
+func serverID(n int) string { return fmt.Sprintf("a0000000-0000-4000-8000-%012d", n) }
 
 // ProjectID returns the project ID the default token belongs to.
 func (s *Simulator) ProjectID() string { return s.opts.ProjectID }
@@ -152,29 +249,86 @@ func (s *Simulator) ProjectID() string { return s.opts.ProjectID }
 // Token returns the default token.
 func (s *Simulator) Token() string { return s.opts.Token }
 
+// AdminToken returns the token of the admin API ("" when it is off).
+func (s *Simulator) AdminToken() string { return s.opts.AdminToken }
+
 // AddToken lets another token in, for the given project.
 func (s *Simulator) AddToken(token, projectID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tokens[token] = projectID
+	s.dirtyLocked()
+}
+
+// Close stops the simulator's timers and writes the state file, if there
+// is one. Requests after Close are still answered, but transitions then
+// advance only when a request arrives, and nothing more is saved.
+func (s *Simulator) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.advanceLocked()
+	s.closed = true
+	for _, r := range s.instances {
+		if r.timer != nil {
+			r.timer.Stop()
+			r.timer = nil
+		}
+	}
+	for _, srv := range s.servers {
+		if srv.timer != nil {
+			srv.timer.Stop()
+			srv.timer = nil
+		}
+	}
+	if s.saveTimer != nil {
+		s.saveTimer.Stop()
+		s.saveTimer = nil
+	}
+	s.mu.Unlock()
+	if s.opts.StateFile == "" {
+		return nil
+	}
+	if err := s.save(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.saveErr
 }
 
 func (s *Simulator) routes() {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /v1/{project_id}/instances", s.api(OpCreateInstance, s.createInstance))
+	s.mux.HandleFunc("POST /v1/{project_id}/instances/batch-create", s.api(OpRunInstances, s.runInstances))
 	s.mux.HandleFunc("GET /v1/{project_id}/instances", s.api(OpListInstances, s.listInstances))
 	s.mux.HandleFunc("GET /v1/{project_id}/instances/{id}/status", s.api(OpShowInstanceStatus, s.showInstanceStatus))
 	s.mux.HandleFunc("DELETE /v1/{project_id}/instances/{id}", s.api(OpDeleteInstance, s.deleteInstance))
+	s.mux.HandleFunc("POST /v1/{project_id}/instances/batch-delete", s.api(OpDeleteInstances, s.deleteInstances))
+	s.mux.HandleFunc("PUT /v1/{project_id}/instances/reinstall", s.api(OpReinstallOS, s.reinstallOS))
+	s.mux.HandleFunc("PUT /v1/{project_id}/instances/password", s.api(OpChangePassword, s.changePassword))
+	s.mux.HandleFunc("PUT /v1/{project_id}/instances/{id}/ip", s.api(OpModifyIP, s.modifyIP))
+	s.mux.HandleFunc("GET /v1/{project_id}/physicalservers", s.api(OpListServers, s.listServers))
+	s.mux.HandleFunc("GET /v1/{project_id}/physicalservers/{id}", s.api(OpShowServer, s.showServer))
+	s.mux.HandleFunc("PUT /v1/{project_id}/physicalservers/power-state", s.api(OpChangePowerState, s.changePowerState))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// What Huawei's API gateway answers for a path it does not route.
 		writeError(w, &apiError{status: http.StatusNotFound, code: "APIGW.0101",
 			msg: "The API does not exist or has not been published in the environment"})
 	})
+	s.adminRoutes()
 }
 
-// ServeHTTP serves the CloudDC API.
+// ServeHTTP serves the CloudDC API, and the admin API under /_simulator/
+// when Options.AdminToken is set.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Request-Id", newRequestID())
+	if s.opts.AdminToken != "" && (r.URL.Path == adminPrefix || strings.HasPrefix(r.URL.Path, adminPrefix+"/")) {
+		s.serveAdmin(w, r)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -182,16 +336,46 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // after authentication, and returns the status and the body to send.
 type handlerFunc func(r *http.Request, body []byte) (int, any, *apiError)
 
-// api wraps an operation with counting, authentication, body reading,
-// the lifecycle clock, and the error format of the API.
+// api wraps an operation with counting, the faults, authentication, body
+// reading, the lifecycle clock, and the error format of the API.
 func (s *Simulator) api(op string, h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-		if err != nil {
-			writeError(w, errInvalid("request body is too large or unreadable"))
+		body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		adm := s.admit(op, r)
+		if adm.delay > 0 && !sleepCtx(r.Context(), adm.delay) {
+			return // the client gave up; nobody reads an answer
+		}
+		if adm.reject != nil {
+			adm.reject.write(w)
 			return
 		}
-		status, out, apiErr := s.handle(op, r, body, h)
+		f := adm.fault
+		if f != nil && !f.After {
+			if f.Drop {
+				// Close the connection without an answer: the request
+				// was not carried out.
+				panic(http.ErrAbortHandler)
+			}
+			faultAnswer(*f).write(w)
+			return
+		}
+		var (
+			status int
+			out    any
+			apiErr *apiError
+		)
+		if readErr != nil {
+			apiErr = errInvalid("request body is too large or unreadable")
+		} else {
+			status, out, apiErr = s.handle(op, r, body, h)
+		}
+		if f != nil { // an After fault: the request was carried out
+			if f.Drop {
+				dropMidBody(w, status, out, apiErr)
+			}
+			faultAnswer(*f).write(w)
+			return
+		}
 		if apiErr != nil {
 			writeError(w, apiErr)
 			return
@@ -207,22 +391,30 @@ func (s *Simulator) api(op string, h handlerFunc) http.HandlerFunc {
 func (s *Simulator) handle(op string, r *http.Request, body []byte, h handlerFunc) (int, any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.counts[op]++
 	token := r.Header.Get("X-Auth-Token")
 	project, ok := s.tokens[token]
 	if token == "" || !ok {
 		return 0, nil, &apiError{status: http.StatusUnauthorized, code: "iMetal.0003",
 			msg: "Authentication failed: the X-Auth-Token header is missing, invalid or expired"}
 	}
+	if exp, ok := s.tokenExpiry[token]; ok && !s.now().Before(exp) {
+		return 0, nil, &apiError{status: http.StatusUnauthorized, code: "iMetal.0003",
+			msg: "Authentication failed: the token has expired; get a new IAM token"}
+	}
 	if project != r.PathValue("project_id") {
 		return 0, nil, &apiError{status: http.StatusForbidden, code: "iMetal.0004",
 			msg: "Insufficient permissions: the token does not belong to project " + r.PathValue("project_id")}
 	}
 	s.advanceLocked()
-	return h(r, body)
+	status, out, apiErr := h(r, body)
+	if apiErr == nil && r.Method != http.MethodGet {
+		s.dirtyLocked()
+	}
+	return status, out, apiErr
 }
 
-// RequestCount returns how many requests an operation has received.
+// RequestCount returns how many requests an operation has received,
+// including those refused, rate limited or failed by a fault.
 func (s *Simulator) RequestCount(op string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -259,6 +451,10 @@ func errInstanceNotFound(ids ...string) *apiError {
 	return &apiError{status: http.StatusNotFound, code: "iMetal.0200", msg: fmt.Sprintf("Instances not found: %v", ids)}
 }
 
+func errServerNotFound(ids ...string) *apiError {
+	return &apiError{status: http.StatusNotFound, code: "iMetal.0100", msg: fmt.Sprintf("Physical servers not found: %v", ids)}
+}
+
 func errInvalidState(id, state, op string) *apiError {
 	return &apiError{status: http.StatusBadRequest, code: "iMetal.0201",
 		msg: fmt.Sprintf("Instance %s is in state %s, which does not allow %s", id, state, op)}
@@ -292,6 +488,19 @@ func newUUID() string {
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// checkStateDir fails early when the state file's folder does not exist.
+func checkStateDir(path string) error {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("simulator: state file %s: its folder cannot be used: %w", path, err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("simulator: state file %s: %s is not a folder", path, dir)
+	}
+	return nil
 }
 
 // Ensure dueHeap satisfies heap.Interface.

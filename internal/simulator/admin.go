@@ -1,0 +1,317 @@
+package simulator
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// The admin HTTP API sets faults and reads what the simulator saw, for a
+// simulator running as a binary (cmd/clouddc-simulator) where the Go API
+// is out of reach. It lives under adminPrefix, is on only when
+// Options.AdminToken is set, and every request must send that token in the
+// X-Simulator-Admin-Token header. It speaks JSON; durations are Go
+// duration strings ("1.5s", "250ms") or numbers of seconds. Admin requests
+// are not counted in Stats and no fault or rate limit applies to them.
+//
+//	GET    /_simulator/stats                   Stats
+//	POST   /_simulator/stats/reset             ResetStats
+//	GET    /_simulator/instances               {"instances": [Timeline]}
+//	GET    /_simulator/instances/{id}/history  Timeline
+//	GET    /_simulator/faults                  {"faults": [Fault]} still queued
+//	POST   /_simulator/faults                  InjectFault: Fault, "retry_after"
+//	DELETE /_simulator/faults                  ClearFaults
+//	PUT    /_simulator/rate-limit              {"per_second", "burst", "retry_after", "plain_text"}
+//	PUT    /_simulator/failure-rate            {"op", "rate", "status", "seed"}
+//	PUT    /_simulator/latency                 {"op", "latency"}
+//	POST   /_simulator/fail-next               {"kind": create|delete|reinstall|modify-ip, "code", "msg"}
+//	PUT    /_simulator/deletes                 {"hold": bool}; false releases the held ones
+//	POST   /_simulator/deletes/release         ReleaseDeletes
+//	POST   /_simulator/tokens/{token}/expire   {"after"}; no body expires it now
+//	GET    /_simulator/settings                {"legacy", "vanish_on_terminate"}
+//	PUT    /_simulator/settings                the same; fields left out are unchanged
+
+// AdminTokenHeader is the header that carries Options.AdminToken.
+const AdminTokenHeader = "X-Simulator-Admin-Token"
+
+const adminPrefix = "/_simulator"
+
+// adminDuration is a duration in an admin request: a Go duration string or
+// a number of seconds.
+type adminDuration time.Duration
+
+// UnmarshalJSON reads "1.5s" or 1.5.
+func (d *adminDuration) UnmarshalJSON(b []byte) error {
+	var str string
+	if err := json.Unmarshal(b, &str); err == nil {
+		v, err := time.ParseDuration(str)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration such as \"1.5s\" or \"250ms\"", str)
+		}
+		*d = adminDuration(v)
+		return nil
+	}
+	var secs float64
+	if err := json.Unmarshal(b, &secs); err != nil {
+		return fmt.Errorf("%s is neither a duration string nor a number of seconds", b)
+	}
+	*d = adminDuration(time.Duration(secs * float64(time.Second)))
+	return nil
+}
+
+// MarshalJSON writes a Go duration string.
+func (d adminDuration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// adminSettings is the body of GET and PUT /_simulator/settings.
+type adminSettings struct {
+	Legacy            *bool `json:"legacy,omitempty"`
+	VanishOnTerminate *bool `json:"vanish_on_terminate,omitempty"`
+}
+
+func (s *Simulator) adminRoutes() {
+	m := http.NewServeMux()
+	s.admin = m
+	m.HandleFunc("GET "+adminPrefix+"/stats", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.Stats())
+	})
+	m.HandleFunc("POST "+adminPrefix+"/stats/reset", func(w http.ResponseWriter, r *http.Request) {
+		s.ResetStats()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("GET "+adminPrefix+"/instances", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string][]Timeline{"instances": s.Timelines()})
+	})
+	m.HandleFunc("GET "+adminPrefix+"/instances/{id}/history", func(w http.ResponseWriter, r *http.Request) {
+		tl, ok := s.Timeline(r.PathValue("id"))
+		if !ok {
+			adminError(w, http.StatusNotFound, "SIM.0404", "no instance "+r.PathValue("id")+" was ever created")
+			return
+		}
+		writeJSON(w, http.StatusOK, tl)
+	})
+	m.HandleFunc("GET "+adminPrefix+"/faults", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		faults := append([]Fault{}, s.faults...)
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, map[string][]Fault{"faults": faults})
+	})
+	m.HandleFunc("POST "+adminPrefix+"/faults", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Fault
+			RetryAfter adminDuration `json:"retry_after"`
+		}
+		if !adminDecode(w, r, &in) {
+			return
+		}
+		f := in.Fault
+		f.RetryAfter = time.Duration(in.RetryAfter)
+		if f.Status != 0 && (f.Status < 200 || f.Status > 599) {
+			adminError(w, http.StatusBadRequest, "SIM.0400", fmt.Sprintf("status %d is not an HTTP status from 200 to 599", f.Status))
+			return
+		}
+		if f.Count < 0 {
+			adminError(w, http.StatusBadRequest, "SIM.0400", "count must not be negative")
+			return
+		}
+		s.InjectFault(f)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("DELETE "+adminPrefix+"/faults", func(w http.ResponseWriter, r *http.Request) {
+		s.ClearFaults()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("PUT "+adminPrefix+"/rate-limit", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			PerSecond  float64       `json:"per_second"`
+			Burst      int           `json:"burst"`
+			RetryAfter adminDuration `json:"retry_after"`
+			PlainText  bool          `json:"plain_text"`
+		}
+		if !adminDecode(w, r, &in) {
+			return
+		}
+		if in.PerSecond < 0 || in.Burst < 0 {
+			adminError(w, http.StatusBadRequest, "SIM.0400", "per_second and burst must not be negative")
+			return
+		}
+		s.SetRateLimit(RateLimit{PerSecond: in.PerSecond, Burst: in.Burst, RetryAfter: time.Duration(in.RetryAfter), PlainText: in.PlainText})
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("PUT "+adminPrefix+"/failure-rate", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Op     string  `json:"op"`
+			Rate   float64 `json:"rate"`
+			Status int     `json:"status"`
+			Seed   int64   `json:"seed"`
+		}
+		if !adminDecode(w, r, &in) || !adminOp(w, in.Op) {
+			return
+		}
+		if in.Rate < 0 || in.Rate > 1 {
+			adminError(w, http.StatusBadRequest, "SIM.0400", fmt.Sprintf("rate %v is not between 0 and 1", in.Rate))
+			return
+		}
+		s.SetFailureRate(in.Op, in.Rate, in.Status, in.Seed)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("PUT "+adminPrefix+"/latency", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Op      string        `json:"op"`
+			Latency adminDuration `json:"latency"`
+		}
+		if !adminDecode(w, r, &in) || !adminOp(w, in.Op) {
+			return
+		}
+		s.SetLatency(in.Op, time.Duration(in.Latency))
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("POST "+adminPrefix+"/fail-next", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Kind string `json:"kind"`
+			Code string `json:"code"`
+			Msg  string `json:"msg"`
+		}
+		if !adminDecode(w, r, &in) {
+			return
+		}
+		code := cmpOr(in.Code, "iMetal.0099")
+		msg := cmpOr(in.Msg, "the operation failed (injected by the simulator)")
+		switch in.Kind {
+		case "create":
+			s.FailNextCreate(code, msg)
+		case "delete":
+			s.FailNextDelete(code, msg)
+		case "reinstall":
+			s.FailNextReinstall(code, msg)
+		case "modify-ip":
+			s.FailNextModifyIP(code, msg)
+		default:
+			adminError(w, http.StatusBadRequest, "SIM.0400", fmt.Sprintf("kind %q is not one of create, delete, reinstall, modify-ip", in.Kind))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("PUT "+adminPrefix+"/deletes", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Hold *bool `json:"hold"`
+		}
+		if !adminDecode(w, r, &in) {
+			return
+		}
+		if in.Hold == nil {
+			adminError(w, http.StatusBadRequest, "SIM.0400", "hold (true or false) is required")
+			return
+		}
+		s.HoldDeletes(*in.Hold)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("POST "+adminPrefix+"/deletes/release", func(w http.ResponseWriter, r *http.Request) {
+		s.ReleaseDeletes()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("POST "+adminPrefix+"/tokens/{token}/expire", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			After adminDuration `json:"after"`
+		}
+		if !adminDecodeOptional(w, r, &in) {
+			return
+		}
+		if in.After < 0 {
+			adminError(w, http.StatusBadRequest, "SIM.0400", "after must not be negative")
+			return
+		}
+		s.ExpireToken(r.PathValue("token"), time.Duration(in.After))
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("GET "+adminPrefix+"/settings", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.settings())
+	})
+	m.HandleFunc("PUT "+adminPrefix+"/settings", func(w http.ResponseWriter, r *http.Request) {
+		var in adminSettings
+		if !adminDecode(w, r, &in) {
+			return
+		}
+		if in.Legacy != nil {
+			s.SetLegacy(*in.Legacy)
+		}
+		if in.VanishOnTerminate != nil {
+			s.SetVanishOnTerminate(*in.VanishOnTerminate)
+		}
+		writeJSON(w, http.StatusOK, s.settings())
+	})
+	m.HandleFunc(adminPrefix+"/", func(w http.ResponseWriter, r *http.Request) {
+		adminError(w, http.StatusNotFound, "SIM.0404", r.Method+" "+r.URL.Path+" is not an admin endpoint; see the simulator guide")
+	})
+}
+
+func (s *Simulator) settings() adminSettings {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	legacy, vanish := s.legacy, s.vanish
+	return adminSettings{Legacy: &legacy, VanishOnTerminate: &vanish}
+}
+
+// serveAdmin checks the admin token and serves the admin API.
+func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	got := r.Header.Get(AdminTokenHeader)
+	if subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.AdminToken)) != 1 {
+		adminError(w, http.StatusUnauthorized, "SIM.0401", "the "+AdminTokenHeader+" header is missing or wrong")
+		return
+	}
+	s.admin.ServeHTTP(w, r)
+}
+
+func adminError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]string{"error_code": code, "error_msg": "Simulator admin API: " + msg})
+}
+
+// adminDecode reads a required JSON body; unknown fields are refused, so
+// that a misspelt setting is not silently ignored.
+func adminDecode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		adminError(w, http.StatusBadRequest, "SIM.0400", "the body is not the expected JSON: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// adminDecodeOptional is adminDecode for a body that may be left out.
+func adminDecodeOptional(w http.ResponseWriter, r *http.Request, v any) bool {
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, 1<<16)); err != nil {
+		adminError(w, http.StatusBadRequest, "SIM.0400", "the body cannot be read: "+err.Error())
+		return false
+	}
+	if strings.TrimSpace(buf.String()) == "" {
+		return true
+	}
+	dec := json.NewDecoder(&buf)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		adminError(w, http.StatusBadRequest, "SIM.0400", "the body is not the expected JSON: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// adminOp checks an operation name ("" is every operation).
+func adminOp(w http.ResponseWriter, op string) bool {
+	if op == "" {
+		return true
+	}
+	for _, known := range Operations() {
+		if op == known {
+			return true
+		}
+	}
+	adminError(w, http.StatusBadRequest, "SIM.0400", fmt.Sprintf("op %q is not an operation; use one of %s", op, strings.Join(Operations(), ", ")))
+	return false
+}

@@ -167,7 +167,7 @@ func (p *clouddcProvider) Resources(context.Context) []func() resource.Resource 
 }
 
 func (p *clouddcProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return nil
+	return []func() datasource.DataSource{NewInstanceDataSource, NewInstancesDataSource, NewPhysicalServersDataSource}
 }
 
 type settings struct {

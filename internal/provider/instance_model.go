@@ -22,6 +22,7 @@ type instanceResourceModel struct {
 	Metadata          types.Map      `tfsdk:"metadata"`
 	Description       types.String   `tfsdk:"description"`
 	ServerID          types.String   `tfsdk:"server_id"`
+	PowerState        types.String   `tfsdk:"power_state"`
 	State             types.String   `tfsdk:"state"`
 	OperationState    types.String   `tfsdk:"operation_state"`
 	ImageName         types.String   `tfsdk:"image_name"`
@@ -70,9 +71,33 @@ func expandCreateInput(ctx context.Context, m instanceResourceModel) (clouddc.Cr
 	return in, diags
 }
 
-func expandNICs(ctx context.Context, l types.List) ([]clouddc.NetworkInterface, diag.Diagnostics) {
+// Values of power_state.
+const (
+	powerOn  = "on"
+	powerOff = "off"
+)
+
+// powerOf is the power_state that an instance state implies, or "" when
+// the state says nothing about power (pending, error, ...).
+func powerOf(s clouddc.State) string {
+	switch s {
+	case clouddc.StateRunning:
+		return powerOn
+	case clouddc.StateStopped, clouddc.StateStopping:
+		return powerOff
+	}
+	return ""
+}
+
+// nicModels reads the elements of network_interfaces.
+func nicModels(ctx context.Context, l types.List) ([]networkInterfaceModel, diag.Diagnostics) {
 	var elems []networkInterfaceModel
 	diags := l.ElementsAs(ctx, &elems, false)
+	return elems, diags
+}
+
+func expandNICs(ctx context.Context, l types.List) ([]clouddc.NetworkInterface, diag.Diagnostics) {
+	elems, diags := nicModels(ctx, l)
 	out := make([]clouddc.NetworkInterface, len(elems))
 	for i, e := range elems {
 		out[i] = clouddc.NetworkInterface{SubnetID: e.SubnetID.ValueString(), IPv4Address: e.IPv4Address.ValueString()}
@@ -97,6 +122,11 @@ func flattenInstance(in *clouddc.Instance, m *instanceResourceModel) diag.Diagno
 	m.OSType = types.StringValue(in.Image.OSType)
 	m.CreatedAt = types.StringValue(in.CreatedAt)
 	m.LaunchedAt = types.StringValue(in.LaunchedAt)
+	if p := powerOf(in.State); p != "" {
+		m.PowerState = types.StringValue(p)
+	} else if m.PowerState.IsUnknown() {
+		m.PowerState = types.StringNull()
+	}
 
 	nics := make([]attr.Value, len(in.NetworkInterfaces))
 	for i, n := range in.NetworkInterfaces {
@@ -128,7 +158,7 @@ func flattenInstance(in *clouddc.Instance, m *instanceResourceModel) diag.Diagno
 // nullUnknowns replaces the values still unknown in a planned model by null,
 // so that the model can be saved to state before the API has filled them in.
 func nullUnknowns(m *instanceResourceModel) {
-	for _, s := range []*types.String{&m.ServerID, &m.State, &m.OperationState, &m.ImageName, &m.OSType,
+	for _, s := range []*types.String{&m.ServerID, &m.PowerState, &m.State, &m.OperationState, &m.ImageName, &m.OSType,
 		&m.CreatedAt, &m.LaunchedAt, &m.Description} {
 		if s.IsUnknown() {
 			*s = types.StringNull()

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -16,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -51,7 +55,9 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "An iMetal instance: an operating system installed onto one of your physical servers. " +
 			"Creating it installs the OS and waits until the instance is `running`; destroying it wipes the OS, " +
-			"waits until the instance is `terminated`, and leaves the server `ready` for another instance.",
+			"waits until the instance is `terminated`, and leaves the server `ready` for another instance.\n\n" +
+			"`image_id`, `password`, `vpc_id`, `network_interfaces` and `power_state` change in place; `name`, `description`, " +
+			"`metadata` and `server_id` cannot be changed by the API, so changing them replaces the instance.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "Instance ID (a UUID).",
@@ -59,92 +65,129 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"name": schema.StringAttribute{
-				MarkdownDescription: "Instance name: 1 to 63 letters, digits, `_`, `-`, `.` or Chinese characters. Changing it creates a new instance.",
-				Required:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				MarkdownDescription: "Instance name: 1 to 63 letters, digits, `_`, `-`, `.` or Chinese characters. " +
+					"The API cannot rename an instance, so changing it replaces the instance.",
+				Required:      true,
+				Validators:    []validator.String{validName()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"image_id": schema.StringAttribute{
-				MarkdownDescription: "ID of the private image (IMS) to install. Changing it creates a new instance.",
-				Required:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				MarkdownDescription: "ID of the private image (IMS) to install. Changing it reinstalls the operating system in place " +
+					"(ReinstallOs) with the configured password: the instance keeps its ID, its server and its data disks, and its " +
+					"system disk is rebuilt, so anything stored on the system disk is lost.",
+				Required:   true,
+				Validators: []validator.String{validUUID()},
 			},
 			"vpc_id": schema.StringAttribute{
-				MarkdownDescription: "ID of the VPC that every network interface belongs to. Changing it creates a new instance.",
-				Required:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				MarkdownDescription: "ID of the VPC that every network interface belongs to. Changing it moves the instance's " +
+					"interfaces in place (ModifyInstanceIp), together with `network_interfaces`.",
+				Required:   true,
+				Validators: []validator.String{validUUID()},
 			},
 			"network_interfaces": schema.ListNestedAttribute{
-				MarkdownDescription: "One or two network interfaces; the first is the primary one. Changing them creates a new instance.",
-				Required:            true,
-				Validators:          []validator.List{listvalidator.SizeBetween(1, 2)},
-				PlanModifiers:       []planmodifier.List{nicsRequireReplace{}},
+				MarkdownDescription: "One or two network interfaces; the first is the primary one. Changing subnets or addresses, " +
+					"or adding or removing an interface, changes them in place (ModifyInstanceIp): the list replaces the instance's " +
+					"interfaces in order.",
+				Required:   true,
+				Validators: []validator.List{listvalidator.SizeBetween(1, 2)},
 				NestedObject: schema.NestedAttributeObject{
 					Attributes: map[string]schema.Attribute{
 						"subnet_id": schema.StringAttribute{
 							MarkdownDescription: "ID of the CloudDCN subnet.",
 							Required:            true,
+							Validators:          []validator.String{validUUID()},
 						},
 						"ipv4_address": schema.StringAttribute{
-							MarkdownDescription: "Fixed private IPv4 address in the subnet. Left unset, the API assigns one and this attribute reports it.",
-							Optional:            true,
-							Computed:            true,
-							PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+							MarkdownDescription: "Fixed private IPv4 address in the subnet. Left unset, the API assigns one and this " +
+								"attribute reports it; the assigned address is kept while the interface stays on its subnet.",
+							Optional:      true,
+							Computed:      true,
+							Validators:    []validator.String{validIPv4()},
+							PlanModifiers: []planmodifier.String{nicAddressModifier{}},
 						},
 					},
 				},
 			},
 			"password": schema.StringAttribute{
 				MarkdownDescription: "Password of the administrator (`root`, or `Administrator` on Windows): 8 to 26 characters with at least " +
-					"three of upper-case letters, lower-case letters, digits and `!@$%^-_=+[{}]:,./?`, and not containing the user name " +
-					"or its reverse. The API never returns it, so Terraform cannot detect a change made outside Terraform. " +
-					"Changing it creates a new instance.",
-				Required:  true,
-				Sensitive: true,
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIf(
-					func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
-						// An imported instance has no password in state: adopting
-						// the configured one must not rebuild the server.
-						resp.RequiresReplace = !req.StateValue.IsNull()
-					},
-					"Changing the password creates a new instance, except right after an import.",
-					"Changing the password creates a new instance, except right after an import.",
-				)},
+					"three of upper-case letters, lower-case letters, digits and `!@$%^-_=+[{}]:,./?`, and containing neither `root` nor " +
+					"`Administrator` nor their reverse. Changing it changes the password in place (ChangeInstancePassword); the new " +
+					"password takes effect at the server's next power-on or reboot. The API never returns the password, so a change " +
+					"made outside Terraform cannot be detected.",
+				Required:   true,
+				Sensitive:  true,
+				Validators: []validator.String{validPassword()},
 			},
 			"metadata": schema.MapAttribute{
-				MarkdownDescription: "Up to 10 key/value pairs stored with the instance. Changing them creates a new instance.",
-				ElementType:         types.StringType,
-				Optional:            true,
-				PlanModifiers:       []planmodifier.Map{mapplanmodifier.RequiresReplace()},
+				MarkdownDescription: "Up to 10 key/value pairs stored with the instance. Keys are 1 to 255 characters of letters, digits, " +
+					"`-`, `_`, `:`, `.` and space; values at most 255 characters. The API cannot change metadata, so changing it " +
+					"replaces the instance.",
+				ElementType:   types.StringType,
+				Optional:      true,
+				Validators:    []validator.Map{metadataRules{}},
+				PlanModifiers: []planmodifier.Map{mapplanmodifier.RequiresReplace()},
 			},
 			"description": schema.StringAttribute{
-				MarkdownDescription: "Free-text description, up to 255 characters. Changing it creates a new instance.",
+				MarkdownDescription: "Free-text description, at most 255 characters. The API cannot change it, so changing it replaces the instance.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(""),
+				Validators:          []validator.String{maxLength(255)},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"server_id": schema.StringAttribute{
-				MarkdownDescription: "ID of the physical server to install onto; it must be `ready`. Left unset, the API picks any " +
-					"ready server and this attribute reports it. Changing it creates a new instance.",
-				Optional: true,
-				Computed: true,
+				MarkdownDescription: "ID of the physical server to install onto; it must be `ready` (see the `clouddc_physical_servers` " +
+					"data source). Left unset, the API picks any ready server and this attribute reports it. An instance cannot move, " +
+					"so changing it replaces the instance.",
+				Optional:   true,
+				Computed:   true,
+				Validators: []validator.String{validUUID()},
 				PlanModifiers: []planmodifier.String{
 					stringplanmodifier.UseStateForUnknown(),
 					stringplanmodifier.RequiresReplaceIfConfigured(),
 				},
 			},
-			"state":           computedString("Lifecycle state: `pending`, `running`, `stopped`, `shutting-down`, `terminated` or `error`."),
-			"operation_state": computedString("Progress of the last long-running operation, such as `install-succeed`."),
-			"image_name":      computedString("Name of the installed image."),
-			"os_type":         computedString("Operating system family of the image: `Linux`, `Windows` or `Other`."),
-			"created_at":      computedString("When the instance was created (RFC 3339, UTC)."),
-			"launched_at":     computedString("When the instance was last launched (RFC 3339, UTC)."),
+			"power_state": schema.StringAttribute{
+				MarkdownDescription: "Power of the instance's physical server: `on` (the instance runs) or `off` (it is stopped). " +
+					"Changing it powers the server on or off in place and waits until the instance is `running` or `stopped`. " +
+					"Left unset, the provider reports the current power and does not change it.",
+				Optional:      true,
+				Computed:      true,
+				Validators:    []validator.String{stringvalidator.OneOf(powerOn, powerOff)},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"state": schema.StringAttribute{
+				MarkdownDescription: "Lifecycle state: `pending`, `running`, `stopped`, `shutting-down`, `terminated` or `error`.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{unknownWhenChanged{attrs: []string{"power_state", "image_id", "vpc_id", "network_interfaces"}}},
+			},
+			"operation_state": schema.StringAttribute{
+				MarkdownDescription: "Progress of the last long-running operation, such as `install-succeed` or `reinstall-succeed`.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{unknownWhenChanged{attrs: []string{"image_id", "vpc_id", "network_interfaces"}}},
+			},
+			"image_name": schema.StringAttribute{
+				MarkdownDescription: "Name of the installed image.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{unknownWhenChanged{attrs: []string{"image_id"}}},
+			},
+			"os_type": schema.StringAttribute{
+				MarkdownDescription: "Operating system family of the image: `Linux`, `Windows` or `Other`.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{unknownWhenChanged{attrs: []string{"image_id"}}},
+			},
+			"created_at": computedString("When the instance was created (RFC 3339, UTC)."),
+			"launched_at": schema.StringAttribute{
+				MarkdownDescription: "When the operating system was last installed (RFC 3339, UTC); a reinstall updates it.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{unknownWhenChanged{attrs: []string{"image_id"}}},
+			},
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{
 				Create: true, Update: true, Delete: true,
 				CreateDescription: "How long to wait for the instance to be running (a duration such as `45m`). Default: `30m`.",
-				UpdateDescription: "How long to wait for an update to finish. Default: `30m`.",
+				UpdateDescription: "How long to wait for an in-place change (reinstall, IP change, power) to finish. Default: `30m`.",
 				DeleteDescription: "How long to wait for the instance to be terminated. Default: `30m`.",
 			}),
 		},
@@ -201,6 +244,11 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	}
 
 	_, waitErr := r.client.WaitForInstanceRunning(ctx, id)
+	if waitErr == nil && plan.PowerState.ValueString() == powerOff {
+		// Asked to be created powered off: it runs once installed, then
+		// its server is powered off.
+		waitErr = r.setPower(ctx, id, "", powerOff)
+	}
 	if waitErr != nil {
 		detail := describeError(waitErr)
 		var timedOut *clouddc.WaitError
@@ -252,22 +300,148 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 }
 
-// Update runs only when nothing but the timeouts block changed (every
-// argument forces replacement), so it refreshes the computed values and
-// stores the plan.
+// Update changes in place what the API can change, one operation at a
+// time, waiting for each: the network interfaces, the image (a reinstall,
+// which also sets the password), the password, then the power. If a step
+// fails, the state is written as the API then reports the instance, so the
+// next plan shows exactly what is left to do.
 func (r *instanceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan instanceResourceModel
+	var plan, state instanceResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	inst, err := r.client.GetInstance(ctx, plan.ID.ValueString())
-	if err != nil {
-		addClientError(&resp.Diagnostics, "Unable to Read Instance", err)
+	timeout, diags := plan.Timeouts.Update(ctx, defaultUpdateTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	id := state.ID.ValueString()
+	ctx = tflog.SetField(ctx, "instance_id", id)
+
+	// cur is what is true so far: the prior state, plus each step done.
+	cur := state
+	cur.Timeouts = plan.Timeouts
+	fail := func(summary string, err error) {
+		addClientError(&resp.Diagnostics, summary, err)
+		r.saveAfterFailure(ctx, id, &cur, &resp.State, &resp.Diagnostics)
+	}
+
+	planNICs, d := nicModels(ctx, plan.NetworkInterfaces)
+	resp.Diagnostics.Append(d...)
+	stateNICs, d := nicModels(ctx, state.NetworkInterfaces)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !plan.VPCID.Equal(state.VPCID) || nicsDiffer(planNICs, stateNICs) {
+		in := clouddc.ModifyIPInput{VPCID: plan.VPCID.ValueString()}
+		for _, n := range planNICs {
+			in.NICs = append(in.NICs, clouddc.ModifyIP{SubnetID: n.SubnetID.ValueString(), IPAddress: n.IPv4Address.ValueString()})
+		}
+		tflog.Info(ctx, "changing the instance's network interfaces")
+		if err := r.client.ModifyInstanceIP(ctx, id, in); err != nil {
+			fail("Unable to Change the Instance's Network Interfaces", err)
+			return
+		}
+		if _, err := r.client.WaitForModifyIP(ctx, id); err != nil {
+			fail("Changing the Instance's Network Interfaces Failed", err)
+			return
+		}
+	}
+
+	reinstalled := false
+	if !plan.ImageID.Equal(state.ImageID) {
+		tflog.Info(ctx, "reinstalling the instance's operating system", map[string]any{"image_id": plan.ImageID.ValueString()})
+		if err := r.client.ReinstallOS(ctx, id, plan.ImageID.ValueString(), plan.Password.ValueString()); err != nil {
+			fail("Unable to Reinstall the Instance", err)
+			return
+		}
+		// The reinstall was accepted with the new password: from here on,
+		// the password in state is the new one, whatever happens next.
+		cur.Password = plan.Password
+		if _, err := r.client.WaitForReinstall(ctx, id); err != nil {
+			fail("Reinstalling the Instance Failed", err)
+			return
+		}
+		reinstalled = true
+	}
+
+	if !reinstalled && !plan.Password.Equal(state.Password) {
+		tflog.Info(ctx, "changing the instance's password")
+		if err := r.client.ChangeInstancePassword(ctx, plan.Password.ValueString(), id); err != nil {
+			fail("Unable to Change the Instance's Password", err)
+			return
+		}
+		cur.Password = plan.Password
+	}
+
+	if want := plan.PowerState.ValueString(); want != "" && !plan.PowerState.IsUnknown() {
+		// Compare with the instance as it is now: a reinstall leaves it
+		// running whatever its power was before.
+		st, err := r.client.ShowInstanceStatus(ctx, id)
+		if err != nil {
+			fail("Unable to Read the Instance's Power State", err)
+			return
+		}
+		if powerOf(st.State) != want {
+			if err := r.setPower(ctx, id, cur.ServerID.ValueString(), want); err != nil {
+				fail("Unable to Power the Instance "+strings.ToUpper(want[:1])+want[1:], err)
+				return
+			}
+		}
+	}
+
+	inst, err := r.client.GetInstance(ctx, id)
+	if err != nil {
+		addClientError(&resp.Diagnostics, "Unable to Read Instance After Updating It", err)
+		r.saveAfterFailure(ctx, id, &cur, &resp.State, &resp.Diagnostics)
+		return
+	}
+	plan.PowerState = cur.PowerState
 	resp.Diagnostics.Append(flattenInstance(inst, &plan)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+// setPower powers the instance's server on or off and waits for the
+// instance to run or stop.
+func (r *instanceResource) setPower(ctx context.Context, id, serverID, want string) error {
+	if serverID == "" {
+		inst, err := r.client.GetInstance(ctx, id)
+		if err != nil {
+			return err
+		}
+		serverID = inst.ServerID
+	}
+	action, target := clouddc.ActionPowerOn, clouddc.StateRunning
+	if want == powerOff {
+		action, target = clouddc.ActionPowerOff, clouddc.StateStopped
+	}
+	tflog.Info(ctx, "changing the power of the instance's server", map[string]any{"server_id": serverID, "action": action})
+	if err := r.client.ChangeServerPowerState(ctx, action, serverID); err != nil {
+		return err
+	}
+	_, err := r.client.WaitForPowerState(ctx, id, target)
+	return err
+}
+
+// saveAfterFailure writes to state what the API reports after a failed
+// update, so that state matches the instance. cur holds what is known
+// to be true (the password in particular, which the API never returns).
+func (r *instanceResource) saveAfterFailure(ctx context.Context, id string, cur *instanceResourceModel, st *tfsdk.State, diags *diag.Diagnostics) {
+	readCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	inst, err := r.client.GetInstance(readCtx, id)
+	if err != nil {
+		tflog.Warn(ctx, "could not read the instance after a failed update; keeping the prior state", map[string]any{"error": err.Error()})
+		diags.Append(st.Set(ctx, cur)...)
+		return
+	}
+	diags.Append(flattenInstance(inst, cur)...)
+	diags.Append(st.Set(ctx, cur)...)
 }
 
 func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
 
@@ -63,15 +65,73 @@ func TestAccInstanceResource_basic(t *testing.T) {
 				ImportStateVerify:       true,
 				ImportStateVerifyIgnore: []string{"password", "timeouts"},
 			},
+		},
+	})
+}
+
+// createOutOfBand makes an instance through the API, as someone outside
+// Terraform would, and waits until it runs.
+func createOutOfBand(t *testing.T, sim *simulator.TestServer, name, password string) string {
+	t.Helper()
+	c, err := clouddc.NewClient(clouddc.WithEndpoint(sim.URL), clouddc.WithProjectID(sim.ProjectID()),
+		clouddc.WithToken(sim.Token()), clouddc.WithPollSchedule(testPollSchedule))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	id, err := c.CreateInstance(ctx, clouddc.CreateInstanceInput{
+		Name: name, ImageID: simulator.DefaultImageID, VPCID: simulator.DefaultVPCID, Password: password,
+		NetworkInterfaces: []clouddc.NetworkInterface{{SubnetID: simulator.DefaultSubnetID}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WaitForInstanceRunning(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestAccInstanceResource_importExisting(t *testing.T) {
+	sim := simulator.StartTest(t, fastSimOptions())
+	id := createOutOfBand(t, sim, "acc-imported", "Console-Passw0rd")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		CheckDestroy:             checkAllTerminated(sim),
+		Steps: []resource.TestStep{
 			{
-				// After an import the password is not in state; adopting the
-				// configured one must not replace the instance.
-				Config: providerConfig(sim) + instanceConfig("acc-basic",
-					`metadata = { team = "platform", "cost:center" = "42" }`,
-					`description = "acceptance test"`),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				Config:             providerConfig(sim) + instanceConfig("acc-imported"),
+				ResourceName:       res,
+				ImportState:        true,
+				ImportStateId:      id,
+				ImportStatePersist: true,
+				ImportStateCheck: func(states []*terraform.InstanceState) error {
+					if len(states) != 1 || states[0].ID != id || states[0].Attributes["state"] != "running" ||
+						states[0].Attributes["network_interfaces.0.ipv4_address"] == "" {
+						return fmt.Errorf("imported state is incomplete: %+v", states)
+					}
+					if _, ok := states[0].Attributes["password"]; ok && states[0].Attributes["password"] != "" {
+						return fmt.Errorf("a password was imported, but the API never returns one")
+					}
+					return nil
 				},
+			},
+			{
+				// The password is not in the imported state: the configured
+				// one is set in place, never by replacing the instance.
+				Config: providerConfig(sim) + instanceConfig("acc-imported"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(res, "id", id),
+					func(*terraform.State) error {
+						if pw, _ := sim.Password(id); pw != testPassword {
+							return fmt.Errorf("the API has password %q, want the configured one", pw)
+						}
+						return nil
+					},
+				),
 			},
 		},
 	})

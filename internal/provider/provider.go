@@ -167,7 +167,7 @@ func (p *clouddcProvider) Resources(context.Context) []func() resource.Resource 
 }
 
 func (p *clouddcProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return nil
+	return []func() datasource.DataSource{NewInstanceDataSource, NewInstancesDataSource, NewPhysicalServersDataSource}
 }
 
 type settings struct {
@@ -207,12 +207,12 @@ func resolveSettings(cfg providerModel, getenv func(string) string) (settings, d
 			if cfg.Endpoint.IsNull() || cfg.Endpoint.ValueString() == "" {
 				source = "endpoint (from " + EnvEndpoint + ")"
 			}
-			diags.AddAttributeError(path.Root("endpoint"), "Invalid CloudDC endpoint", fmt.Sprintf("The %s %q %s.", source, s.endpoint, msg))
+			diags.AddAttributeError(path.Root("endpoint"), "Invalid CloudDC endpoint", fmt.Sprintf("%s: the endpoint %q %s.", source, s.endpoint, msg))
 		}
 	}
 	if s.projectID != "" && strings.ContainsAny(s.projectID, "/?#% \t\n") {
 		diags.AddAttributeError(path.Root("project_id"), "Invalid CloudDC project ID",
-			fmt.Sprintf("The project ID %q contains characters that cannot be part of an IAM project ID.", s.projectID))
+			fmt.Sprintf("project_id: the project ID %q contains characters that cannot be part of an IAM project ID ('/', '?', '#', '%%' or white space).", s.projectID))
 	}
 	return s, diags
 }
@@ -273,7 +273,7 @@ func (endpointValidator) ValidateString(_ context.Context, req validator.StringR
 	}
 	if msg := checkEndpoint(req.ConfigValue.ValueString()); msg != "" {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid CloudDC endpoint",
-			fmt.Sprintf("The endpoint %q %s.", req.ConfigValue.ValueString(), msg))
+			fmt.Sprintf("endpoint: the endpoint %q %s.", req.ConfigValue.ValueString(), msg))
 	}
 }
 

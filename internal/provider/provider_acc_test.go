@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,7 +10,9 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
@@ -133,3 +136,9 @@ func checkSimState(sim *simulator.TestServer, id *string, want string) func(*ter
 		return nil
 	}
 }
+
+func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+
+func tfjsonpathNew(name string) tfjsonpath.Path { return tfjsonpath.New(name) }
+
+func knownString(s string) knownvalue.Check { return knownvalue.StringExact(s) }

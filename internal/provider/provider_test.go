@@ -289,3 +289,45 @@ func TestAccProvider_insecureSkipsVerificationWithAWarning(t *testing.T) {
 		}},
 	})
 }
+
+func TestAccProvider_invalidConfigurations(t *testing.T) {
+	sim := simulator.StartTest(t, fastSimOptions())
+	tests := []struct {
+		name, settings, want string
+	}{
+		{"endpoint without a scheme", `endpoint = "clouddc.cn-east-3.myhuaweicloud.com"`, `endpoint.*is not an absolute URL`},
+		{"endpoint over plain http", `endpoint = "http://clouddc.cn-east-3.myhuaweicloud.com"`, `endpoint.*plain http to a host that is not loopback`},
+		{"endpoint with another scheme", `endpoint = "ftp://clouddc.example.com"`, `endpoint.*has the scheme "ftp"; use https`},
+		{"endpoint with credentials", `endpoint = "https://user:pw@clouddc.example.com"`, `endpoint.*must not contain user information`},
+		{"endpoint with a query", `endpoint = "https://clouddc.example.com/?a=b"`, `endpoint.*must not have a query string`},
+		{"negative max_retries", `max_retries = -1`, `max_retries.*between 0 and 100`},
+		{"huge max_retries", `max_retries = 1000`, `max_retries.*between 0 and 100`},
+		{"zero rate", `max_requests_per_second = 0`, `max_requests_per_second.*at least 0.01`},
+		{"project ID with a slash", `project_id = "a/b"`, `Invalid CloudDC project ID.*project_id: the project ID "a/b"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			settings := map[string]string{"endpoint": fmt.Sprintf("endpoint = %q", sim.URL),
+				"project_id": fmt.Sprintf("project_id = %q", sim.ProjectID()), "token": fmt.Sprintf("token = %q", sim.Token())}
+			key := strings.TrimSpace(strings.SplitN(tc.settings, "=", 2)[0])
+			settings[key] = tc.settings
+			var b strings.Builder
+			b.WriteString("provider \"clouddc\" {\n")
+			for _, v := range settings {
+				b.WriteString("  " + v + "\n")
+			}
+			b.WriteString("}\n")
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testProviderFactories(),
+				Steps: []resource.TestStep{{
+					Config:      b.String() + instanceConfig("acc-invalid-provider"),
+					PlanOnly:    true,
+					ExpectError: regexp.MustCompile(`(?s)` + strings.ReplaceAll(tc.want, " ", `\s+`)),
+				}},
+			})
+		})
+	}
+	if n := sim.RequestCount(simulator.OpCreateInstance); n != 0 {
+		t.Errorf("%d creates reached the API", n)
+	}
+}

@@ -1,0 +1,168 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// The validators below check at plan time the rules that the CloudDC API
+// enforces, so that a typo fails in seconds rather than twenty minutes into
+// an apply. Each error names the rule that was broken; the framework adds
+// the attribute's path.
+
+// stringCheck adapts a function that returns why a value is invalid (or "")
+// into a validator.String.
+type stringCheck struct {
+	desc  string
+	check func(string) string
+}
+
+func (v stringCheck) Description(context.Context) string             { return v.desc }
+func (v stringCheck) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v stringCheck) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if msg := v.check(req.ConfigValue.ValueString()); msg != "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid "+req.Path.String(), req.Path.String()+": "+msg)
+	}
+}
+
+func validName() validator.String {
+	return stringCheck{desc: "1 to 63 letters, digits, '_', '-', '.' or Chinese characters", check: func(s string) string {
+		n := utf8.RuneCountInString(s)
+		if n < 1 || n > 63 {
+			return fmt.Sprintf("The name must be 1 to 63 characters long; %q has %d.", s, n)
+		}
+		for _, c := range s {
+			ascii := c < utf8.RuneSelf && (unicode.IsLetter(c) || unicode.IsDigit(c) || strings.ContainsRune("_-.", c))
+			if !ascii && !unicode.Is(unicode.Han, c) {
+				return fmt.Sprintf("The name %q contains %q; only letters, digits, '_', '-', '.' and Chinese characters are allowed.", s, c)
+			}
+		}
+		return ""
+	}}
+}
+
+const passwordSpecials = "!@$%^-_=+[{}]:,./?"
+
+// validPassword applies the API's password rules. The administrator is root
+// on Linux images and Administrator on Windows images; the image's OS is not
+// known at plan time, so neither name (nor its reverse) may appear.
+func validPassword() validator.String {
+	return stringCheck{desc: "8 to 26 characters, three character classes, no user name", check: checkPassword}
+}
+
+func checkPassword(pw string) string {
+	if n := utf8.RuneCountInString(pw); n < 8 || n > 26 {
+		return fmt.Sprintf("The password must be 8 to 26 characters long; it has %d.", n)
+	}
+	var classes [4]bool
+	for _, c := range pw {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			classes[0] = true
+		case c >= 'a' && c <= 'z':
+			classes[1] = true
+		case c >= '0' && c <= '9':
+			classes[2] = true
+		case strings.ContainsRune(passwordSpecials, c):
+			classes[3] = true
+		default:
+			return "The password contains a character that is not allowed. Use letters, digits and the special characters " + passwordSpecials + "."
+		}
+	}
+	n := 0
+	for _, ok := range classes {
+		if ok {
+			n++
+		}
+	}
+	if n < 3 {
+		return "The password must contain at least three of: upper-case letters, lower-case letters, digits, and special characters " + passwordSpecials + "."
+	}
+	lower := strings.ToLower(pw)
+	for _, user := range []string{"root", "administrator"} {
+		if strings.Contains(lower, user) || strings.Contains(lower, reverse(user)) {
+			return fmt.Sprintf("The password must not contain the administrator's user name %q or its reverse (root on Linux, Administrator on Windows).", user)
+		}
+	}
+	return ""
+}
+
+func reverse(s string) string {
+	r := []rune(s)
+	for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
+		r[i], r[j] = r[j], r[i]
+	}
+	return string(r)
+}
+
+func validUUID() validator.String {
+	return stringCheck{desc: "a lower-case UUID", check: func(s string) string {
+		if isUUID(s) {
+			return ""
+		}
+		return fmt.Sprintf("%q is not an ID of the form 2f6a3c52-7a7e-4b8a-9d4e-0c1f2a3b4c5d (a lower-case UUID).", s)
+	}}
+}
+
+func validIPv4() validator.String {
+	return stringCheck{desc: "an IPv4 address", check: func(s string) string {
+		a, err := netip.ParseAddr(s)
+		if err != nil || !a.Is4() {
+			return fmt.Sprintf("%q is not an IPv4 address such as 192.168.0.10.", s)
+		}
+		return ""
+	}}
+}
+
+func maxLength(n int) validator.String {
+	return stringCheck{desc: fmt.Sprintf("at most %d characters", n), check: func(s string) string {
+		if c := utf8.RuneCountInString(s); c > n {
+			return fmt.Sprintf("At most %d characters are allowed; the value has %d.", n, c)
+		}
+		return ""
+	}}
+}
+
+var metadataKeyRE = regexp.MustCompile(`^[A-Za-z0-9\-_:. ]{1,255}$`)
+
+// metadataRules checks the metadata map: at most 10 pairs, keys of 1 to
+// 255 allowed characters, values of at most 255 characters.
+type metadataRules struct{}
+
+func (metadataRules) Description(context.Context) string {
+	return "at most 10 pairs; keys 1-255 of A-Z a-z 0-9 - _ : . and space; values up to 255 characters"
+}
+func (v metadataRules) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (metadataRules) ValidateMap(_ context.Context, req validator.MapRequest, resp *validator.MapResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	elems := req.ConfigValue.Elements()
+	if len(elems) > 10 {
+		resp.Diagnostics.AddAttributeError(req.Path, "Too Many Metadata Pairs",
+			fmt.Sprintf("%s: at most 10 pairs are allowed; it has %d.", req.Path, len(elems)))
+	}
+	for k, v := range elems {
+		if !metadataKeyRE.MatchString(k) {
+			resp.Diagnostics.AddAttributeError(req.Path.AtMapKey(k), "Invalid Metadata Key",
+				fmt.Sprintf("%s: the key %q must be 1 to 255 characters of A-Z, a-z, 0-9, '-', '_', ':', '.' and space.", req.Path, k))
+		}
+		if s, ok := v.(types.String); ok && !s.IsUnknown() && utf8.RuneCountInString(s.ValueString()) > 255 {
+			resp.Diagnostics.AddAttributeError(req.Path.AtMapKey(k), "Metadata Value Too Long",
+				fmt.Sprintf("%s: the value of key %q has %d characters; at most 255 are allowed.", req.Path, k, utf8.RuneCountInString(s.ValueString())))
+		}
+	}
+}

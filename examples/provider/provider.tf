@@ -1,12 +1,11 @@
-# Configure the provider from the environment (recommended):
+# The endpoint, project and token come from the environment:
 #   export CLOUDDC_ENDPOINT=https://clouddc.cn-east-3.myhuaweicloud.com
 #   export CLOUDDC_PROJECT_ID=<your IAM project ID>
 #   export CLOUDDC_TOKEN=<an IAM token>
-provider "clouddc" {}
-
-# Or set the endpoint and project explicitly; keep the token in the environment.
+# Arguments in the block win over the variables; keep the token out of it.
 provider "clouddc" {
-  alias      = "east"
-  endpoint   = "https://clouddc.cn-east-3.myhuaweicloud.com"
-  project_id = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+  # Stay under the account's API quota, whatever -parallelism says.
+  max_requests_per_second = 20
+  # Retry rate limits, server errors and network errors up to 10 times.
+  max_retries = 10
 }

@@ -219,3 +219,42 @@ func TestAccInstancesDataSource_invalidRegex(t *testing.T) {
 		}},
 	})
 }
+
+func TestAccPhysicalServersDataSource(t *testing.T) {
+	opts := fastSimOptions()
+	opts.Servers = 4
+	sim := simulator.StartTest(t, opts)
+	ids := seedInstances(t, sim, "on-server-1")
+	used, _ := sim.Instance(ids[0])
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{
+			{
+				Config: providerConfig(sim) + `
+data "clouddc_physical_servers" "all" {}
+data "clouddc_physical_servers" "ready" {
+  manage_state = "ready"
+}
+data "clouddc_physical_servers" "in_use" {
+  manage_state = "in-use"
+}
+`,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("data.clouddc_physical_servers.all", tfjsonpath.New("servers"), knownvalue.ListSizeExact(4)),
+					statecheck.ExpectKnownValue("data.clouddc_physical_servers.ready", tfjsonpath.New("ids"), knownvalue.ListSizeExact(3)),
+					statecheck.ExpectKnownValue("data.clouddc_physical_servers.in_use", tfjsonpath.New("ids"),
+						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(used.ServerID)})),
+					statecheck.ExpectKnownValue("data.clouddc_physical_servers.in_use", tfjsonpath.New("servers").AtSliceIndex(0).AtMapKey("manage_state"),
+						knownvalue.StringExact("in-use")),
+					statecheck.ExpectKnownValue("data.clouddc_physical_servers.all", tfjsonpath.New("servers").AtSliceIndex(0).AtMapKey("power_state"),
+						knownvalue.StringExact("on")),
+				},
+			},
+			{
+				Config:      providerConfig(sim) + `data "clouddc_physical_servers" "x" { manage_state = "broken" }`,
+				ExpectError: regexp.MustCompile(`(?s)manage_state.*value must be one of`),
+			},
+			{Config: providerConfig(sim) + `data "clouddc_physical_servers" "x" {}`},
+		},
+	})
+}

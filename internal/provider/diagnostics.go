@@ -47,7 +47,7 @@ func describeError(err error) string {
 		b.WriteString(".\n\n")
 		if errors.Is(waitErr.Err, context.DeadlineExceeded) {
 			b.WriteString("The operation may still finish on its own. If it normally takes this long, raise the " +
-				"limit in the resource's timeouts block, for example:\n\n  timeouts {\n    create = \"60m\"\n    delete = \"60m\"\n  }")
+				"limit in the resource's timeouts block, for example:\n\n  timeouts {\n    create = \"60m\"\n    update = \"60m\"\n    delete = \"60m\"\n  }")
 		} else {
 			b.WriteString("The wait was interrupted. Run the command again to pick up where it stopped.")
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -309,8 +310,8 @@ func TestAccInstanceResource_updateTimeout(t *testing.T) {
 			{Config: providerConfig(sim) + instanceHCL{extra: "timeouts {\n    update = \"1s\"\n  }"}.String()},
 			{
 				Config: providerConfig(sim) + instanceHCL{image: simulator.DefaultImageID2, extra: "timeouts {\n    update = \"1s\"\n  }"}.String(),
-				ExpectError: regexp.MustCompile(`(?s)waiting for instance [0-9a-f-]+ to finish reinstalling its OS\s+timed\s+out.*` +
-					`operation_state\s+"reinstall-processing".*timeouts`),
+				ExpectError: regexp.MustCompile(strings.ReplaceAll(`(?s)waiting for instance [0-9a-f-]+ to finish reinstalling its OS timed out.*`+
+					`operation_state "reinstall-processing".*timeouts \{.*update = "60m"`, " ", `\s+`)),
 			},
 		},
 	})

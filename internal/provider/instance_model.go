@@ -20,6 +20,7 @@ type instanceResourceModel struct {
 	NetworkInterfaces types.List     `tfsdk:"network_interfaces"`
 	Password          types.String   `tfsdk:"password"`
 	Metadata          types.Map      `tfsdk:"metadata"`
+	Tags              types.Map      `tfsdk:"tags"`
 	Description       types.String   `tfsdk:"description"`
 	ServerID          types.String   `tfsdk:"server_id"`
 	PowerState        types.String   `tfsdk:"power_state"`
@@ -141,6 +142,14 @@ func flattenInstance(in *clouddc.Instance, m *instanceResourceModel) diag.Diagno
 	diags.Append(d...)
 	m.NetworkInterfaces = list
 
+	tags := make(map[string]attr.Value, len(in.Tags))
+	for _, t := range in.Tags {
+		tags[t.Key] = types.StringValue(t.Value)
+	}
+	tv, d := types.MapValue(types.StringType, tags)
+	diags.Append(d...)
+	m.Tags = tv
+
 	if len(in.Metadata) == 0 && (m.Metadata.IsNull() || m.Metadata.IsUnknown()) {
 		m.Metadata = types.MapNull(types.StringType)
 	} else {
@@ -166,6 +175,9 @@ func nullUnknowns(m *instanceResourceModel) {
 	}
 	if m.Metadata.IsUnknown() {
 		m.Metadata = types.MapNull(types.StringType)
+	}
+	if m.Tags.IsUnknown() {
+		m.Tags = types.MapNull(types.StringType)
 	}
 	if m.NetworkInterfaces.IsUnknown() {
 		m.NetworkInterfaces = types.ListNull(networkInterfaceType)

@@ -177,6 +177,12 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				PlanModifiers:       []planmodifier.String{unknownWhenChanged{attrs: []string{"image_id"}}},
 			},
 			"created_at": computedString("When the instance was created (RFC 3339, UTC)."),
+			"tags": schema.MapAttribute{
+				MarkdownDescription: "Tags of the instance, as the API reports them. CloudDC has no API to tag an instance, so they are read-only.",
+				Computed:            true,
+				ElementType:         types.StringType,
+				PlanModifiers:       []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
+			},
 			"launched_at": schema.StringAttribute{
 				MarkdownDescription: "When the operating system was last installed (RFC 3339, UTC); a reinstall updates it.",
 				Computed:            true,

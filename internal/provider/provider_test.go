@@ -273,8 +273,9 @@ func TestAccProvider_tlsCertificateIsVerified(t *testing.T) {
 
 func TestAccProvider_insecureSkipsVerificationWithAWarning(t *testing.T) {
 	sim, url := startTLSSimulator(t)
+	rec := &diagRecorder{}
 	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
+		ProtoV6ProviderFactories: rec.factories(),
 		CheckDestroy: func(*terraform.State) error {
 			for _, in := range sim.Instances() {
 				if in.State != "terminated" {
@@ -288,6 +289,13 @@ func TestAccProvider_insecureSkipsVerificationWithAWarning(t *testing.T) {
 			Check:  resource.TestCheckResourceAttr(res, "state", "running"),
 		}},
 	})
+	warned := false
+	for _, d := range rec.all() {
+		warned = warned || strings.Contains(d, "TLS Certificate Verification Is Off")
+	}
+	if !warned {
+		t.Error("insecure = true did not warn")
+	}
 }
 
 func TestAccProvider_invalidConfigurations(t *testing.T) {

@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"path"
 	"os"
 	"path/filepath"
 	"strings"
@@ -313,12 +314,15 @@ func (s *Simulator) routes() {
 	s.mux.HandleFunc("GET /v1/{project_id}/physicalservers", s.api(OpListServers, s.listServers))
 	s.mux.HandleFunc("GET /v1/{project_id}/physicalservers/{id}", s.api(OpShowServer, s.showServer))
 	s.mux.HandleFunc("PUT /v1/{project_id}/physicalservers/power-state", s.api(OpChangePowerState, s.changePowerState))
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		// What Huawei's API gateway answers for a path it does not route.
-		writeError(w, &apiError{status: http.StatusNotFound, code: "APIGW.0101",
-			msg: "The API does not exist or has not been published in the environment"})
-	})
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { s.notRouted(w) })
 	s.adminRoutes()
+}
+
+// notRouted answers what Huawei's API gateway answers for a path it does
+// not route.
+func (s *Simulator) notRouted(w http.ResponseWriter) {
+	writeError(w, &apiError{status: http.StatusNotFound, code: "APIGW.0101",
+		msg: "The API does not exist or has not been published in the environment"})
 }
 
 // ServeHTTP serves the CloudDC API, and the admin API under /_simulator/
@@ -327,6 +331,12 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Request-Id", newRequestID())
 	if s.opts.AdminToken != "" && (r.URL.Path == adminPrefix || strings.HasPrefix(r.URL.Path, adminPrefix+"/")) {
 		s.serveAdmin(w, r)
+		return
+	}
+	if p := r.URL.Path; !strings.HasPrefix(p, "/") || path.Clean(p) != p {
+		// ServeMux would answer an unclean path with a redirect; the API
+		// gateway answers it as a path it does not route.
+		s.notRouted(w)
 		return
 	}
 	s.mux.ServeHTTP(w, r)

@@ -38,6 +38,7 @@ type Client struct {
 	poll      PollSchedule
 	retry     RetryPolicy
 	limiter   *limiter
+	watch     *watcher
 }
 
 // Option configures a Client.
@@ -153,6 +154,7 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, fmt.Errorf("clouddc: %w", err)
 		}
 	}
+	c.watch = newWatcher(c)
 	switch {
 	case c.endpoint == nil:
 		return nil, errors.New("clouddc: an endpoint is required")

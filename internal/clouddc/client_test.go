@@ -123,7 +123,7 @@ func TestNewClient_optionsNeverPanic(t *testing.T) {
 		{name: "nil option", opt: nil, wantErr: "option 4 is nil"},
 		{name: "nil HTTP client", opt: WithHTTPClient(nil), wantErr: "HTTP client must not be nil"},
 		{name: "nil logger", opt: WithLogger(nil), wantErr: "logger must not be nil"},
-		{name: "zero poll schedule", opt: WithPollSchedule(PollSchedule{}), wantErr: "poll interval must be positive"},
+		{name: "zero poll schedule", opt: WithPollSchedule(PollSchedule{}), wantErr: "poll intervals must be positive"},
 		{name: "unparsable endpoint", opt: WithEndpoint("https://%zz"), wantErr: "is not a valid URL"},
 		{name: "control character endpoint", opt: WithEndpoint("https://h\x7f.example.com"), wantErr: "is not a valid URL"},
 		{name: "empty project", opt: WithProjectID(""), wantErr: "project ID must not be empty"},

@@ -2,11 +2,13 @@ package clouddc
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,7 +23,7 @@ const (
 )
 
 // fastPoll makes waits poll every few milliseconds.
-var fastPoll = PollSchedule{Delay: time.Millisecond, MinInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond, Multiplier: 2}
+var fastPoll = PollSchedule{Delay: time.Millisecond, Interval: 2 * time.Millisecond, MinInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond}
 
 // noRetry turns the retry layer off, for tests that count requests or
 // check what one failed request gives; retry_test.go tests the layer.
@@ -187,8 +189,11 @@ func apiErrorStep(status int, code, msg string) step {
 	return step{status: status, body: fmt.Sprintf(`{"error_code":%q,"error_msg":%q}`, code, msg)}
 }
 
-// scriptServer answers ShowInstanceStatus of testID with its steps in
-// order, repeating the last one when the script runs out.
+// scriptServer answers the waits' status sweeps (ListInstances filtered by
+// testID) with its steps in order, repeating the last one when the script
+// runs out. A step is written as the instance's status; the server lists
+// the instance with that status, lists nothing for a 404 step (the list
+// does not 404 for an unknown ID), and passes other errors through.
 type scriptServer struct {
 	t     *testing.T
 	url   string
@@ -204,10 +209,10 @@ func newScriptServer(t *testing.T, steps ...step) *scriptServer {
 		t.Fatal("a script needs at least one step")
 	}
 	s := &scriptServer{t: t, steps: steps}
-	wantPath := "/v1/" + testProject + "/instances/" + testID + "/status"
+	wantPath := "/v1/" + testProject + "/instances"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet || r.URL.Path != wantPath {
-			t.Errorf("unexpected request %s %s; want GET %s", r.Method, r.URL.Path, wantPath)
+		if r.Method != http.MethodGet || r.URL.Path != wantPath || !strings.Contains(r.URL.Query().Get("instance_id"), testID) {
+			t.Errorf("unexpected request %s %s?%s; want GET %s?instance_id=%s", r.Method, r.URL.Path, r.URL.RawQuery, wantPath, testID)
 			w.WriteHeader(http.StatusTeapot)
 			return
 		}
@@ -222,12 +227,21 @@ func newScriptServer(t *testing.T, steps ...step) *scriptServer {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Request-Id", fmt.Sprintf("req-%d", s.requests()))
-		status := st.status
+		status, body := st.status, st.body
+		var fields map[string]any
+		switch {
+		case status == http.StatusNotFound && strings.Contains(body, CodeInstanceNotFound):
+			status, body = http.StatusOK, `{"instances":[],"page_info":{"next_marker":""},"count":0}`
+		case (status == 0 || status == http.StatusOK) && json.Unmarshal([]byte(body), &fields) == nil:
+			fields["id"] = testID
+			b, _ := json.Marshal(map[string]any{"instances": []any{fields}, "page_info": map[string]string{"next_marker": ""}, "count": 1})
+			body = string(b)
+		}
 		if status == 0 {
 			status = http.StatusOK
 		}
 		w.WriteHeader(status)
-		_, _ = io.WriteString(w, st.body)
+		_, _ = io.WriteString(w, body)
 	}))
 	t.Cleanup(srv.Close)
 	s.url = srv.URL

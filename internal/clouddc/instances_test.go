@@ -21,7 +21,7 @@ var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
 
 // simPoll polls a simulator often enough that waits end within a few
 // milliseconds of the simulated transition.
-var simPoll = PollSchedule{Delay: 2 * time.Millisecond, MinInterval: 2 * time.Millisecond, MaxInterval: 20 * time.Millisecond, Multiplier: 2}
+var simPoll = PollSchedule{Delay: 2 * time.Millisecond, Interval: 5 * time.Millisecond, MinInterval: 2 * time.Millisecond, MaxInterval: 20 * time.Millisecond}
 
 // newSimClient starts a simulator for the test and a client for it.
 func newSimClient(t *testing.T, opts simulator.Options) (*simulator.TestServer, *Client) {

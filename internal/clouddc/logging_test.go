@@ -39,6 +39,9 @@ func TestClient_logging(t *testing.T) {
 			_, _ = w.Write([]byte(`{"error_code":"iMetal.0003","error_msg":"Authentication failed"}`))
 		case r.Method == http.MethodPost:
 			_, _ = w.Write([]byte(`{"instance_id":"` + testID + `"}`))
+		case strings.HasSuffix(r.URL.Path, "/instances"):
+			w.Header().Set("X-Request-Id", "req-status-200")
+			_, _ = w.Write([]byte(`{"instances":[{"id":"` + testID + `","state":"running","operation_state":"install-succeed"}],"count":1}`))
 		default:
 			w.Header().Set("X-Request-Id", "req-status-200")
 			_, _ = w.Write([]byte(`{"state":"running","operation_state":"install-succeed"}`))

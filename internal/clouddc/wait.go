@@ -4,43 +4,52 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
 
-// PollSchedule says when a wait polls: first after Delay, then every
-// MinInterval, growing by Multiplier after each answer that shows no
-// progress, up to MaxInterval.
+// PollSchedule says when waits poll. All waits of one client share one
+// status sweep per tick (see watcher), so these are the times at which a
+// wait wants a fresh status, not a count of calls per instance.
+//
+// A wait first polls after Delay, then every Interval, which bounds how late
+// a change is noticed. Waits that go on for long poll less often: after a
+// minute the interval grows with the time already waited (a sixtieth of
+// it), up to MaxInterval. Once the client has seen waits of the same kind
+// finish, it expects the next ones to take as long: it polls first just
+// when the earlier ones were seen done, then every MinInterval for a while
+// if that was too early.
 type PollSchedule struct {
 	Delay       time.Duration
+	Interval    time.Duration
 	MinInterval time.Duration
 	MaxInterval time.Duration
-	Multiplier  float64
 }
 
-// DefaultPollSchedule is the schedule used when none is configured.
+// DefaultPollSchedule is the schedule used when none is configured: first
+// poll after a second, then every second for the first minute, growing to
+// every ten seconds, with dense polls of a quarter second around the time
+// that similar operations took.
 func DefaultPollSchedule() PollSchedule {
-	return PollSchedule{Delay: time.Second, MinInterval: time.Second, MaxInterval: 10 * time.Second, Multiplier: 1.5}
+	return PollSchedule{Delay: time.Second, Interval: time.Second, MinInterval: 250 * time.Millisecond, MaxInterval: 10 * time.Second}
 }
 
 func (s PollSchedule) validate() error {
 	switch {
 	case s.Delay < 0:
 		return errors.New("poll delay must not be negative")
-	case s.MinInterval <= 0:
-		return errors.New("poll interval must be positive")
-	case s.MaxInterval < s.MinInterval:
-		return errors.New("maximum poll interval must not be below the minimum")
-	case s.Multiplier < 1:
-		return errors.New("poll multiplier must be at least 1")
+	case s.Interval <= 0 || s.MinInterval <= 0:
+		return errors.New("poll intervals must be positive")
+	case s.MaxInterval < s.Interval || s.Interval < s.MinInterval:
+		return errors.New("poll intervals must satisfy min <= interval <= max")
 	}
 	return nil
 }
 
-func (s PollSchedule) next(cur time.Duration) time.Duration {
-	n := time.Duration(float64(cur) * s.Multiplier)
-	return min(max(n, s.MinInterval), s.MaxInterval)
+// steady is the interval of a wait that has run for elapsed without
+// anything learned to go on.
+func (s PollSchedule) steady(elapsed time.Duration) time.Duration {
+	return min(max(s.Interval, elapsed/60), s.MaxInterval)
 }
 
 // WaitError ends a wait that ran out of time or was cancelled. It names the
@@ -208,70 +217,5 @@ func (c *Client) WaitForPowerState(ctx context.Context, id string, want State) (
 }
 
 func (c *Client) wait(ctx context.Context, id string, spec waitSpec) (*InstanceStatus, error) {
-	sched := c.poll
-	interval := sched.MinInterval
-	timer := time.NewTimer(sched.Delay)
-	defer timer.Stop()
-
-	var last *InstanceStatus
-	var lastPollErr error
-	waitErr := func() error {
-		e := &WaitError{InstanceID: id, Goal: spec.goal, Err: ctx.Err(), LastPollError: lastPollErr}
-		if last != nil {
-			e.LastState, e.LastOperationState = last.State, last.OperationState
-		}
-		return e
-	}
-	start := time.Now()
-	for {
-		select {
-		case <-ctx.Done():
-			return last, waitErr()
-		case <-timer.C:
-		}
-
-		st, err := c.ShowInstanceStatus(ctx, id)
-		lastPollErr = nil
-		switch {
-		case err == nil:
-		case spec.notFoundIsTarget && errors.Is(err, ErrNotFound):
-			c.logger.DebugContext(ctx, "instance no longer found; treating it as terminated", "instance_id", id)
-			return &InstanceStatus{State: StateTerminated}, nil
-		case ctx.Err() != nil:
-			return last, waitErr()
-		case IsTransient(err):
-			// A blip while polling does not end the wait: the instance's
-			// state is unchanged by it. Poll again on the schedule.
-			lastPollErr = err
-			c.logger.WarnContext(ctx, "polling the instance failed; will poll again", "instance_id", id, "error", err.Error())
-			timer.Reset(interval)
-			interval = sched.next(interval)
-			continue
-		default:
-			return last, err
-		}
-
-		progressed := last == nil || last.State != st.State || last.OperationState != st.OperationState
-		last = st
-		if progressed {
-			c.logger.DebugContext(ctx, "instance state", "instance_id", id, "state", string(st.State),
-				"operation_state", st.OperationState, "elapsed_ms", time.Since(start).Milliseconds())
-		}
-		switch {
-		case slices.Contains(spec.target, st.State) && (spec.done == nil || spec.done(st)):
-			return st, nil
-		case st.State == StateError && spec.failed(st):
-			return st, &InstanceFailedError{InstanceID: id, Goal: spec.goal, State: st.State, OperationState: st.OperationState, Detail: st.Error}
-		case st.State == StateError || slices.Contains(spec.pending, st.State) || slices.Contains(spec.target, st.State):
-			// keep waiting
-		default:
-			return st, &UnexpectedStateError{InstanceID: id, Goal: spec.goal, State: st.State, Expected: append(slices.Clone(spec.pending), spec.target...)}
-		}
-		if progressed {
-			interval = sched.MinInterval
-		} else {
-			interval = sched.next(interval)
-		}
-		timer.Reset(interval)
-	}
+	return c.watch.wait(ctx, id, spec)
 }

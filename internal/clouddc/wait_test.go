@@ -22,14 +22,14 @@ func TestPollSchedule_validate(t *testing.T) {
 	}{
 		{name: "default", s: DefaultPollSchedule()},
 		{name: "fast", s: fastPoll},
-		{name: "no delay, fixed interval", s: PollSchedule{Delay: 0, MinInterval: time.Second, MaxInterval: time.Second, Multiplier: 1}},
-		{name: "negative delay", s: PollSchedule{Delay: -time.Millisecond, MinInterval: time.Second, MaxInterval: time.Second, Multiplier: 1}, wantErr: "poll delay must not be negative"},
-		{name: "zero interval", s: PollSchedule{MinInterval: 0, MaxInterval: time.Second, Multiplier: 2}, wantErr: "poll interval must be positive"},
-		{name: "negative interval", s: PollSchedule{MinInterval: -time.Second, MaxInterval: time.Second, Multiplier: 2}, wantErr: "poll interval must be positive"},
-		{name: "max below min", s: PollSchedule{MinInterval: 2 * time.Second, MaxInterval: time.Second, Multiplier: 2}, wantErr: "maximum poll interval must not be below the minimum"},
-		{name: "multiplier below 1", s: PollSchedule{MinInterval: time.Second, MaxInterval: 2 * time.Second, Multiplier: 0.5}, wantErr: "poll multiplier must be at least 1"},
-		{name: "zero multiplier", s: PollSchedule{MinInterval: time.Second, MaxInterval: 2 * time.Second}, wantErr: "poll multiplier must be at least 1"},
-		{name: "zero value", s: PollSchedule{}, wantErr: "poll interval must be positive"},
+		{name: "no delay, fixed interval", s: PollSchedule{Delay: 0, Interval: time.Second, MinInterval: time.Second, MaxInterval: time.Second}},
+		{name: "negative delay", s: PollSchedule{Delay: -time.Millisecond, Interval: time.Second, MinInterval: time.Second, MaxInterval: time.Second}, wantErr: "poll delay must not be negative"},
+		{name: "zero interval", s: PollSchedule{Interval: 0, MinInterval: time.Second, MaxInterval: time.Second}, wantErr: "poll intervals must be positive"},
+		{name: "zero dense interval", s: PollSchedule{Interval: time.Second, MaxInterval: time.Second}, wantErr: "poll intervals must be positive"},
+		{name: "negative interval", s: PollSchedule{Interval: -time.Second, MinInterval: time.Second, MaxInterval: time.Second}, wantErr: "poll intervals must be positive"},
+		{name: "max below interval", s: PollSchedule{Interval: 2 * time.Second, MinInterval: time.Second, MaxInterval: time.Second}, wantErr: "poll intervals must satisfy min <= interval <= max"},
+		{name: "dense above interval", s: PollSchedule{Interval: time.Second, MinInterval: 2 * time.Second, MaxInterval: 3 * time.Second}, wantErr: "poll intervals must satisfy min <= interval <= max"},
+		{name: "zero value", s: PollSchedule{}, wantErr: "poll intervals must be positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,47 +51,25 @@ func TestPollSchedule_validate(t *testing.T) {
 	}
 }
 
-func TestPollSchedule_next(t *testing.T) {
+func TestPollSchedule_steady(t *testing.T) {
 	t.Parallel()
-	ms := time.Millisecond
+	s := DefaultPollSchedule()
 	tests := []struct {
-		name string
-		s    PollSchedule
-		cur  time.Duration
-		want time.Duration
+		elapsed, want time.Duration
 	}{
-		{name: "doubles", s: fastPoll, cur: 1 * ms, want: 2 * ms},
-		{name: "doubles again", s: fastPoll, cur: 2 * ms, want: 4 * ms},
-		{name: "caps at max", s: fastPoll, cur: 4 * ms, want: 5 * ms},
-		{name: "stays at max", s: fastPoll, cur: 5 * ms, want: 5 * ms},
-		{name: "above max comes down", s: fastPoll, cur: time.Hour, want: 5 * ms},
-		{name: "zero rises to min", s: fastPoll, cur: 0, want: 1 * ms},
-		{name: "multiplier 1 keeps the interval", s: PollSchedule{MinInterval: ms, MaxInterval: time.Second, Multiplier: 1}, cur: 3 * ms, want: 3 * ms},
-		{name: "default grows by half", s: DefaultPollSchedule(), cur: time.Second, want: 1500 * ms},
-		{name: "default caps at 10s", s: DefaultPollSchedule(), cur: 8 * time.Second, want: 10 * time.Second},
+		{0, time.Second},
+		{30 * time.Second, time.Second},
+		{time.Minute, time.Second},
+		{2 * time.Minute, 2 * time.Second},
+		{5 * time.Minute, 5 * time.Second},
+		{10 * time.Minute, 10 * time.Second},
+		{time.Hour, 10 * time.Second},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := tt.s.next(tt.cur); got != tt.want {
-				t.Errorf("next(%v) = %v; want %v", tt.cur, got, tt.want)
-			}
-		})
+		if got := s.steady(tt.elapsed); got != tt.want {
+			t.Errorf("steady(%v) = %v; want %v", tt.elapsed, got, tt.want)
+		}
 	}
-
-	t.Run("sequence grows and settles at max", func(t *testing.T) {
-		t.Parallel()
-		s := DefaultPollSchedule()
-		cur := s.MinInterval
-		var seq []time.Duration
-		for range 12 {
-			cur = s.next(cur)
-			seq = append(seq, cur)
-		}
-		if !slices.IsSorted(seq) || seq[0] <= s.MinInterval || seq[len(seq)-1] != s.MaxInterval {
-			t.Errorf("sequence %v; want growing from above %v and settling at %v", seq, s.MinInterval, s.MaxInterval)
-		}
-	})
 }
 
 func TestDefaultPollSchedule(t *testing.T) {
@@ -100,7 +78,7 @@ func TestDefaultPollSchedule(t *testing.T) {
 	if err := s.validate(); err != nil {
 		t.Fatalf("the default schedule is invalid: %v", err)
 	}
-	want := PollSchedule{Delay: time.Second, MinInterval: time.Second, MaxInterval: 10 * time.Second, Multiplier: 1.5}
+	want := PollSchedule{Delay: time.Second, Interval: time.Second, MinInterval: 250 * time.Millisecond, MaxInterval: 10 * time.Second}
 	if s != want {
 		t.Errorf("DefaultPollSchedule() = %+v; want %+v", s, want)
 	}
@@ -529,7 +507,7 @@ func blockingServer(t *testing.T) (string, *atomic.Int32) {
 
 func TestClient_wait_cancel(t *testing.T) {
 	t.Parallel()
-	slow := PollSchedule{Delay: 0, MinInterval: 10 * time.Second, MaxInterval: 10 * time.Second, Multiplier: 1}
+	slow := PollSchedule{Delay: 0, Interval: 10 * time.Second, MinInterval: 10 * time.Second, MaxInterval: 10 * time.Second}
 
 	t.Run("between polls", func(t *testing.T) {
 		t.Parallel()
@@ -574,7 +552,7 @@ func TestClient_wait_cancel(t *testing.T) {
 	t.Run("before the first poll", func(t *testing.T) {
 		t.Parallel()
 		srv := newScriptServer(t, statusOK("pending", "install-processing"))
-		c := newTestClient(t, srv.url, WithPollSchedule(PollSchedule{Delay: 10 * time.Second, MinInterval: time.Second, MaxInterval: time.Second, Multiplier: 1}))
+		c := newTestClient(t, srv.url, WithPollSchedule(PollSchedule{Delay: 10 * time.Second, Interval: time.Second, MinInterval: time.Second, MaxInterval: time.Second}))
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(20*time.Millisecond, cancel)
 		start := time.Now()
@@ -615,7 +593,7 @@ func TestClient_wait_schedule(t *testing.T) {
 	t.Run("first poll after the delay", func(t *testing.T) {
 		t.Parallel()
 		srv := newScriptServer(t, statusOK("running", "install-succeed"))
-		c := newTestClient(t, srv.url, WithPollSchedule(PollSchedule{Delay: 60 * time.Millisecond, MinInterval: time.Millisecond, MaxInterval: time.Millisecond, Multiplier: 1}))
+		c := newTestClient(t, srv.url, WithPollSchedule(PollSchedule{Delay: 60 * time.Millisecond, Interval: time.Millisecond, MinInterval: time.Millisecond, MaxInterval: time.Millisecond}))
 		start := time.Now()
 		if _, err := c.WaitForInstanceRunning(testContext(t, 5*time.Second), testID); err != nil {
 			t.Fatalf("wait: %v", err)
@@ -626,33 +604,22 @@ func TestClient_wait_schedule(t *testing.T) {
 		}
 	})
 
-	t.Run("backs off without progress and resets on progress", func(t *testing.T) {
+	t.Run("polls every interval while nothing is learned", func(t *testing.T) {
 		t.Parallel()
 		srv := newScriptServer(t,
-			statusOK("pending", "a"), statusOK("pending", "a"), statusOK("pending", "a"), statusOK("pending", "a"),
-			statusOK("pending", "b"), statusOK("pending", "b"), statusOK("running", "install-succeed"))
-		// Intervals after each answer: 5 (progress), 20, 80, 100 (capped), 5 (progress), 20.
-		c := newTestClient(t, srv.url, WithPollSchedule(PollSchedule{Delay: 0, MinInterval: 5 * time.Millisecond, MaxInterval: 100 * time.Millisecond, Multiplier: 4}))
+			statusOK("pending", "a"), statusOK("pending", "a"), statusOK("pending", "a"), statusOK("running", "install-succeed"))
+		c := newTestClient(t, srv.url, WithPollSchedule(PollSchedule{Delay: 0, Interval: 40 * time.Millisecond, MinInterval: time.Millisecond, MaxInterval: time.Second}))
 		if _, err := c.WaitForInstanceRunning(testContext(t, 5*time.Second), testID); err != nil {
 			t.Fatalf("wait: %v", err)
 		}
 		times := srv.requestTimes()
-		if len(times) != 7 {
-			t.Fatalf("%d polls; want 7", len(times))
+		if len(times) != 4 {
+			t.Fatalf("%d polls; want 4", len(times))
 		}
-		gaps := make([]time.Duration, len(times)-1)
-		for i := range gaps {
-			gaps[i] = times[i+1].Sub(times[i])
-		}
-		ms := time.Millisecond
-		if gaps[1] < 20*ms || gaps[2] < 80*ms || gaps[3] < 100*ms {
-			t.Errorf("gaps %v; want the interval to grow to 20ms, 80ms and 100ms without progress", gaps)
-		}
-		if gaps[3] > 180*ms {
-			t.Errorf("gaps %v; want the interval capped at 100ms", gaps)
-		}
-		if gaps[4] > 60*ms {
-			t.Errorf("gaps %v; want the interval back near 5ms after progress", gaps)
+		for i := 1; i < len(times); i++ {
+			if gap := times[i].Sub(times[i-1]); gap < 40*time.Millisecond || gap > 200*time.Millisecond {
+				t.Errorf("gap %d is %v; want the 40ms interval", i, gap)
+			}
 		}
 	})
 }

@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 // testPollSchedule makes waits poll every few milliseconds, so that a test
 // notices a state change made by a simulator with sub-second durations.
 var testPollSchedule = clouddc.PollSchedule{
-	Delay: 10 * time.Millisecond, MinInterval: 20 * time.Millisecond, MaxInterval: 100 * time.Millisecond, Multiplier: 1.5,
+	Delay: 10 * time.Millisecond, Interval: 20 * time.Millisecond, MinInterval: 10 * time.Millisecond, MaxInterval: 100 * time.Millisecond,
 }
 
 // testProviderFactories serves the provider in-process to the Terraform CLI.

@@ -1,0 +1,340 @@
+package clouddc
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+)
+
+// The watcher serves every wait of one client. Instead of each wait
+// polling its own instance, one loop sweeps the instances that waits are
+// interested in with ListInstances filtered by up to MaxFilterIDs IDs, and
+// hands each wait its own instance's status. A Terraform run that deletes
+// fifty instances at once thus costs one call per tick, not fifty.
+//
+// The loop sleeps until the earliest time any wait wants a fresh status.
+// A sweep then includes every wait (up to the filter limit), since the
+// extra IDs cost nothing: a wait that was not due yet learns its state
+// early. The calls go through the client, so they respect its rate
+// limiter, its retries and Retry-After.
+
+// dueWindow lets waits that are due a little later join a sweep rather than
+// cause another one soon after.
+const dueWindow = 20 * time.Millisecond
+
+type watcher struct {
+	c *Client
+
+	mu      sync.Mutex
+	subs    map[*sub]struct{}
+	running bool
+	wake    chan struct{}
+	learned map[string]*learner
+	// cancelSweep stops the sweep in flight; it is called when the last
+	// wait goes away, so that nothing keeps working for nobody.
+	cancelSweep context.CancelFunc
+}
+
+// sub is one wait.
+type sub struct {
+	id    string
+	spec  waitSpec
+	ctx   context.Context // carries the caller's logger
+	start time.Time
+	next  time.Time
+	// expectAt is when similar waits were seen done (zero when nothing was
+	// learned yet); denseUntil: after expectAt, poll every MinInterval
+	// until then.
+	expectAt   time.Time
+	denseUntil time.Time
+	last       *InstanceStatus
+	lastPoll   time.Time // last time a status was read
+	lastErr    error
+	result     chan subResult
+}
+
+type subResult struct {
+	st  *InstanceStatus
+	err error
+}
+
+func newWatcher(c *Client) *watcher {
+	return &watcher{c: c, subs: map[*sub]struct{}{}, wake: make(chan struct{}, 1), learned: map[string]*learner{}}
+}
+
+// wait registers a wait and blocks until it ends or ctx does. Cancelling
+// one wait leaves the others running.
+func (w *watcher) wait(ctx context.Context, id string, spec waitSpec) (*InstanceStatus, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &WaitError{InstanceID: id, Goal: spec.goal, Err: err}
+	}
+	s := &sub{id: id, spec: spec, ctx: ctx, start: time.Now(), result: make(chan subResult, 1)}
+	w.mu.Lock()
+	s.next = w.firstPollLocked(s)
+	w.subs[s] = struct{}{}
+	if !w.running {
+		w.running = true
+		go w.loop(context.WithoutCancel(ctx))
+	}
+	w.mu.Unlock()
+	w.kick()
+
+	select {
+	case r := <-s.result:
+		return r.st, r.err
+	case <-ctx.Done():
+	}
+	w.mu.Lock()
+	delete(w.subs, s)
+	if len(w.subs) == 0 && w.cancelSweep != nil {
+		w.cancelSweep()
+	}
+	last, lastErr := s.last, s.lastErr
+	w.mu.Unlock()
+	select {
+	case r := <-s.result: // ended just as ctx did: the result wins
+		return r.st, r.err
+	default:
+	}
+	e := &WaitError{InstanceID: id, Goal: spec.goal, Err: ctx.Err(), LastPollError: lastErr}
+	if last != nil {
+		e.LastState, e.LastOperationState = last.State, last.OperationState
+	}
+	return last, e
+}
+
+func (w *watcher) kick() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// loop runs while there are waits. logCtx carries the logger of the wait
+// that started it, without its cancellation: one wait ending must not stop
+// the sweeps of the others.
+func (w *watcher) loop(logCtx context.Context) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		w.mu.Lock()
+		if len(w.subs) == 0 {
+			w.running = false
+			w.mu.Unlock()
+			return
+		}
+		earliest := time.Time{}
+		for s := range w.subs {
+			if earliest.IsZero() || s.next.Before(earliest) {
+				earliest = s.next
+			}
+		}
+		w.mu.Unlock()
+		if d := time.Until(earliest); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-timer.C:
+			case <-w.wake:
+				continue // the set of waits changed: recompute
+			}
+		}
+		w.sweep(logCtx)
+	}
+}
+
+// sweep reads the status of the due waits' instances, and of as many
+// others as fit in the same calls, and delivers them.
+func (w *watcher) sweep(logCtx context.Context) {
+	w.mu.Lock()
+	now := time.Now()
+	var due, rest []*sub
+	for s := range w.subs {
+		if !s.next.After(now.Add(dueWindow)) {
+			due = append(due, s)
+		} else {
+			rest = append(rest, s)
+		}
+	}
+	if len(due) == 0 {
+		w.mu.Unlock()
+		return
+	}
+	sort.Slice(rest, func(i, j int) bool { return rest[i].next.Before(rest[j].next) })
+	ids := uniqueIDs(due, nil)
+	capacity := (len(ids) + MaxFilterIDs - 1) / MaxFilterIDs * MaxFilterIDs
+	ids = uniqueIDs(rest, ids)
+	ids = ids[:min(len(ids), capacity)]
+	ctx, cancel := context.WithTimeout(logCtx, 2*time.Minute)
+	defer cancel()
+	w.cancelSweep = cancel
+	w.mu.Unlock()
+
+	for batch := range slices.Chunk(ids, MaxFilterIDs) {
+		out, err := w.c.ListInstances(ctx, ListInstancesInput{InstanceIDs: batch, Limit: max(len(batch), 10)})
+		if ctx.Err() != nil {
+			return // every wait went away
+		}
+		w.deliver(batch, out, err)
+	}
+}
+
+func uniqueIDs(subs []*sub, ids []string) []string {
+	for _, s := range subs {
+		if !slices.Contains(ids, s.id) {
+			ids = append(ids, s.id)
+		}
+	}
+	return ids
+}
+
+// deliver hands the statuses of one sweep call to the waits of its IDs.
+// An error reaches only those waits.
+func (w *watcher) deliver(batch []string, out *ListInstancesOutput, err error) {
+	found := map[string]*InstanceStatus{}
+	if err == nil {
+		for i := range out.Instances {
+			in := &out.Instances[i]
+			found[in.ID] = &InstanceStatus{State: in.State, OperationState: in.OperationState, Error: in.Error}
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := time.Now()
+	for s := range w.subs {
+		if !slices.Contains(batch, s.id) {
+			continue
+		}
+		if err != nil {
+			if IsTransient(err) {
+				// A blip does not end a wait: try again on the schedule.
+				s.lastErr = err
+				s.next = now.Add(w.c.poll.steady(now.Sub(s.start)))
+				w.c.logger.WarnContext(s.ctx, "polling the instance failed; will poll again", "instance_id", s.id, "error", err.Error())
+				continue
+			}
+			w.endLocked(s, s.last, err)
+			continue
+		}
+		s.lastErr = nil
+		st, ok := found[s.id]
+		if !ok {
+			if s.spec.notFoundIsTarget {
+				w.c.logger.DebugContext(s.ctx, "instance no longer found; treating it as terminated", "instance_id", s.id)
+				w.learnLocked(s, now)
+				w.endLocked(s, &InstanceStatus{State: StateTerminated}, nil)
+				continue
+			}
+			w.endLocked(s, s.last, &APIError{StatusCode: http.StatusNotFound, Code: CodeInstanceNotFound,
+				Message: "instance " + s.id + " is no longer listed", Method: http.MethodGet, Path: w.c.projectPath("instances")})
+			continue
+		}
+		w.observeLocked(s, st, now)
+	}
+}
+
+// observeLocked judges one status against the wait's goal.
+func (w *watcher) observeLocked(s *sub, st *InstanceStatus, now time.Time) {
+	if s.last == nil || s.last.State != st.State || s.last.OperationState != st.OperationState {
+		w.c.logger.DebugContext(s.ctx, "instance state", "instance_id", s.id, "state", string(st.State),
+			"operation_state", st.OperationState, "elapsed_ms", now.Sub(s.start).Milliseconds())
+	}
+	spec := s.spec
+	switch {
+	case slices.Contains(spec.target, st.State) && (spec.done == nil || spec.done(st)):
+		w.learnLocked(s, now)
+		w.endLocked(s, st, nil)
+		return
+	case st.State == StateError && spec.failed(st):
+		w.endLocked(s, st, &InstanceFailedError{InstanceID: s.id, Goal: spec.goal, State: st.State, OperationState: st.OperationState, Detail: st.Error})
+		return
+	case st.State == StateError || slices.Contains(spec.pending, st.State) || slices.Contains(spec.target, st.State):
+		// not there yet
+	default:
+		w.endLocked(s, st, &UnexpectedStateError{InstanceID: s.id, Goal: spec.goal, State: st.State, Expected: append(slices.Clone(spec.pending), spec.target...)})
+		return
+	}
+	s.last, s.lastPoll = st, now
+	s.next = w.nextPollLocked(s, now)
+}
+
+func (w *watcher) endLocked(s *sub, st *InstanceStatus, err error) {
+	delete(w.subs, s)
+	s.result <- subResult{st: st, err: err}
+}
+
+// firstPollLocked is when a new wait first wants a status: when similar
+// waits were seen done, or else after the schedule's delay.
+func (w *watcher) firstPollLocked(s *sub) time.Time {
+	sched := w.c.poll
+	if exp, ok := w.learned[s.spec.goal].expected(); ok {
+		s.expectAt = s.start.Add(max(exp, sched.MinInterval))
+		s.denseUntil = s.expectAt.Add(4 * sched.Interval)
+		// Still look in every MaxInterval, in case this one is quicker.
+		return minTime(s.expectAt, s.start.Add(sched.MaxInterval))
+	}
+	return s.start.Add(sched.Delay)
+}
+
+// nextPollLocked is when a wait that is not done wants its next status.
+func (w *watcher) nextPollLocked(s *sub, now time.Time) time.Time {
+	sched := w.c.poll
+	switch {
+	case !s.expectAt.IsZero() && now.Before(s.expectAt):
+		return minTime(s.expectAt, now.Add(sched.MaxInterval))
+	case now.Before(s.denseUntil):
+		return now.Add(sched.MinInterval)
+	}
+	return now.Add(sched.steady(now.Sub(s.start)))
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// learnLocked records how long a finished wait took. It was seen done now,
+// and not done at its last poll, so it finished in between: the middle of
+// that gap is the best guess. Polling the next waits at that guess, and
+// densely after it when it was early, tightens the guess run after run.
+func (w *watcher) learnLocked(s *sub, now time.Time) {
+	l := w.learned[s.spec.goal]
+	if l == nil {
+		l = &learner{}
+		w.learned[s.spec.goal] = l
+	}
+	took := now.Sub(s.start)
+	if !s.lastPoll.IsZero() {
+		took -= now.Sub(s.lastPoll) / 2
+	}
+	l.add(took)
+}
+
+// learner remembers how long the recent waits of one kind took until they
+// were seen done. Similar servers take similar times, so the median of
+// the recent ones is a good guess for the next.
+type learner struct {
+	recent []time.Duration
+}
+
+const learnWindow = 16
+
+func (l *learner) add(d time.Duration) {
+	l.recent = append(l.recent, d)
+	if len(l.recent) > learnWindow {
+		l.recent = l.recent[len(l.recent)-learnWindow:]
+	}
+}
+
+func (l *learner) expected() (time.Duration, bool) {
+	if l == nil || len(l.recent) == 0 {
+		return 0, false
+	}
+	sorted := slices.Clone(l.recent)
+	slices.Sort(sorted)
+	return sorted[len(sorted)/2], true
+}

@@ -39,6 +39,7 @@ type Client struct {
 	retry     RetryPolicy
 	limiter   *limiter
 	watch     *watcher
+	reads     *reader
 }
 
 // Option configures a Client.
@@ -155,6 +156,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		}
 	}
 	c.watch = newWatcher(c)
+	c.reads = newReader(c)
 	switch {
 	case c.endpoint == nil:
 		return nil, errors.New("clouddc: an endpoint is required")

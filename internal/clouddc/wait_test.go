@@ -617,7 +617,9 @@ func TestClient_wait_schedule(t *testing.T) {
 			t.Fatalf("%d polls; want 4", len(times))
 		}
 		for i := 1; i < len(times); i++ {
-			if gap := times[i].Sub(times[i-1]); gap < 40*time.Millisecond || gap > 200*time.Millisecond {
+			// Never sooner than the interval; the upper bound only catches a
+			// schedule that is badly off, since a loaded machine delays timers.
+			if gap := times[i].Sub(times[i-1]); gap < 40*time.Millisecond || gap > 2*time.Second {
 				t.Errorf("gap %d is %v; want the 40ms interval", i, gap)
 			}
 		}

@@ -286,7 +286,8 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 	id := state.ID.ValueString()
-	inst, err := r.client.GetInstance(ctx, id)
+	// ReadInstance shares its API call with the other reads of a refresh.
+	inst, err := r.client.ReadInstance(ctx, id)
 	switch {
 	case errors.Is(err, clouddc.ErrNotFound):
 		resp.Diagnostics.AddWarning("Instance No Longer Exists",
@@ -466,35 +467,18 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	id := state.ID.ValueString()
 	ctx = tflog.SetField(ctx, "instance_id", id)
 
-	status, err := r.client.ShowInstanceStatus(ctx, id)
-	switch {
-	case errors.Is(err, clouddc.ErrNotFound):
-		tflog.Info(ctx, "instance already gone")
-		return
-	case err != nil:
-		addClientError(&resp.Diagnostics, "Unable to Delete Instance", err)
-		return
-	case status.State == clouddc.StateTerminated:
-		tflog.Info(ctx, "instance already terminated")
-		return
-	case status.State == clouddc.StateShuttingDown:
-		// A deletion is under way already (an earlier, interrupted destroy,
-		// or someone else); do not start another one, just wait for it.
-		tflog.Info(ctx, "instance is already shutting down; waiting for it")
-	default:
-		err := r.client.DeleteInstance(ctx, id)
-		if errors.Is(err, clouddc.ErrNotFound) {
-			tflog.Info(ctx, "instance already gone")
-			return
+	// The refresh before the destroy read the instance's state. When a
+	// deletion is already under way (an earlier, interrupted destroy, or
+	// someone else's), do not start another: wait for it. Otherwise send
+	// DELETE; the API answers a repeated DELETE of an instance that is
+	// shutting down with 204 and does nothing, so a stale state does no harm.
+	deleted, err := r.client.TerminateInstance(ctx, id)
+	if err != nil {
+		summary := "Instance Was Not Deleted"
+		if !deleted {
+			summary = "Unable to Delete Instance"
 		}
-		if err != nil {
-			addClientError(&resp.Diagnostics, "Unable to Delete Instance", err)
-			return
-		}
-		tflog.Info(ctx, "instance deletion started; waiting for it to be terminated")
-	}
-	if _, err := r.client.WaitForInstanceTerminated(ctx, id); err != nil {
-		addClientError(&resp.Diagnostics, "Instance Was Not Deleted", err)
+		addClientError(&resp.Diagnostics, summary, err)
 	}
 }
 

@@ -1,0 +1,211 @@
+package clouddc
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+// During a refresh Terraform reads every resource, ten at a time by
+// default. Read coalesces those reads: the reads that arrive within a short
+// window share one ListInstances call filtered by their IDs. When many
+// reads arrive (a refresh is under way) and the project is not huge, it
+// lists the whole project once instead, a thousand instances per call, and
+// answers the reads of the next moments from that listing: a refresh of a
+// thousand instances then costs one or two calls instead of a thousand.
+//
+// A listing is complete, so an instance missing from it is gone. An error
+// fails only the reads that were waiting for that call.
+
+const (
+	// readWindow is how long a read waits for others to share its call.
+	readWindow = 15 * time.Millisecond
+	// snapshotTTL is how long a whole-project listing answers reads.
+	snapshotTTL = 2 * time.Second
+	// snapshotMinReads: this many reads in one window, or a second batch
+	// soon after the first, means a refresh is under way.
+	snapshotMinReads = 5
+	// snapshotMaxInstances: larger projects are read with filtered calls,
+	// since listing them whole would cost more than it saves.
+	snapshotMaxInstances = 5000
+)
+
+type reader struct {
+	c *Client
+	// maxSnapshot is snapshotMaxInstances; tests lower it.
+	maxSnapshot int
+
+	mu        sync.Mutex
+	pending   map[string][]chan readResult
+	armed     bool
+	lastBatch time.Time
+	snap      *snapshot
+	// fetching is closed when the whole-project listing in flight ends;
+	// reads that arrive meanwhile wait for it rather than list again.
+	fetching chan struct{}
+}
+
+type snapshot struct {
+	taken time.Time
+	byID  map[string]Instance
+}
+
+type readResult struct {
+	inst *Instance
+	err  error
+}
+
+func newReader(c *Client) *reader {
+	return &reader{c: c, maxSnapshot: snapshotMaxInstances, pending: map[string][]chan readResult{}}
+}
+
+// ReadInstance reads one instance like GetInstance, but shares the API call
+// with the other reads made at the same moment (see reader). A missing
+// instance gives an error matching ErrNotFound.
+func (c *Client) ReadInstance(ctx context.Context, id string) (*Instance, error) {
+	return c.reads.read(ctx, id)
+}
+
+func (r *reader) read(ctx context.Context, id string) (*Instance, error) {
+	ch := make(chan readResult, 1)
+	r.mu.Lock()
+	for r.fetching != nil {
+		f := r.fetching
+		r.mu.Unlock()
+		select {
+		case <-f:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		r.mu.Lock()
+	}
+	if s := r.snap; s != nil && time.Since(s.taken) < snapshotTTL {
+		r.mu.Unlock()
+		return s.lookup(r.c, id)
+	}
+	r.pending[id] = append(r.pending[id], ch)
+	if !r.armed {
+		r.armed = true
+		time.AfterFunc(readWindow, func() { r.flush(context.WithoutCancel(ctx)) })
+	}
+	r.mu.Unlock()
+	select {
+	case res := <-ch:
+		return res.inst, res.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (s *snapshot) lookup(c *Client, id string) (*Instance, error) {
+	if in, ok := s.byID[id]; ok {
+		return &in, nil
+	}
+	return nil, notListed(c, id)
+}
+
+func notListed(c *Client, id string) error {
+	return &APIError{StatusCode: http.StatusNotFound, Code: CodeInstanceNotFound,
+		Message: "instance " + id + " is not listed", Method: http.MethodGet, Path: c.projectPath("instances")}
+}
+
+// flush answers the reads that gathered in the window.
+func (r *reader) flush(ctx context.Context) {
+	r.mu.Lock()
+	batch := r.pending
+	r.pending = map[string][]chan readResult{}
+	r.armed = false
+	busy := len(batch) >= snapshotMinReads || time.Since(r.lastBatch) < time.Second
+	r.lastBatch = time.Now()
+	var done chan struct{}
+	if busy {
+		done = make(chan struct{})
+		r.fetching = done
+	}
+	r.mu.Unlock()
+	ids := make([]string, 0, len(batch))
+	for id := range batch {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+
+	if busy {
+		s, err := r.listProject(ctx)
+		r.mu.Lock()
+		if s != nil {
+			r.snap = s
+		}
+		r.fetching = nil
+		close(done)
+		r.mu.Unlock()
+		if s != nil {
+			for _, id := range ids {
+				inst, err := s.lookup(r.c, id)
+				deliverRead(batch[id], inst, err)
+			}
+			return
+		}
+		if err != nil {
+			for _, id := range ids {
+				deliverRead(batch[id], nil, err)
+			}
+			return
+		}
+		// The project is too large to list whole: read by ID.
+	}
+	for chunk := range slices.Chunk(ids, MaxFilterIDs) {
+		out, err := r.c.ListInstances(ctx, ListInstancesInput{InstanceIDs: chunk, Limit: max(len(chunk), 10)})
+		found := map[string]*Instance{}
+		if err == nil {
+			for i := range out.Instances {
+				found[out.Instances[i].ID] = &out.Instances[i]
+			}
+		}
+		for _, id := range chunk {
+			switch {
+			case err != nil:
+				deliverRead(batch[id], nil, err)
+			case found[id] != nil:
+				deliverRead(batch[id], found[id], nil)
+			default:
+				deliverRead(batch[id], nil, notListed(r.c, id))
+			}
+		}
+	}
+}
+
+// listProject lists every instance of the project, or returns nil when the
+// project has more than snapshotMaxInstances.
+func (r *reader) listProject(ctx context.Context) (*snapshot, error) {
+	s := &snapshot{taken: time.Now(), byID: map[string]Instance{}}
+	in := ListInstancesInput{Limit: MaxPageSize}
+	for {
+		page, err := r.c.ListInstances(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		if page.Count > r.maxSnapshot {
+			return nil, nil
+		}
+		for _, i := range page.Instances {
+			s.byID[i.ID] = i
+		}
+		if page.PageInfo.NextMarker == "" || len(page.Instances) == 0 {
+			return s, nil
+		}
+		in.Marker = page.PageInfo.NextMarker
+	}
+}
+
+func deliverRead(chs []chan readResult, inst *Instance, err error) {
+	for _, ch := range chs {
+		var cp *Instance
+		if inst != nil {
+			c := *inst
+			cp = &c
+		}
+		ch <- readResult{inst: cp, err: err}
+	}
+}

@@ -16,13 +16,15 @@ func TestTerminateInstance(t *testing.T) {
 	ctx := testContext(t, 10*time.Second)
 	ids := createN(t, c, 4)
 	deletes := func() int { return sim.RequestCount(simulator.OpDeleteInstance) }
-	// Each step changes the instance out of band; a listing taken by the
-	// step before would not show that (it would cost a harmless DELETE
-	// answered 404, which this test counts), so drop it.
-	forget := func() {
-		c.reads.mu.Lock()
-		c.reads.snap = nil
-		c.reads.mu.Unlock()
+	shutdowns := func(id string) (n int, terminated time.Time) {
+		tl, _ := sim.Timeline(id)
+		for _, ch := range tl.History {
+			if ch.State == "shutting-down" {
+				n++
+			}
+		}
+		terminated, _ = tl.EnteredAt("terminated")
+		return n, terminated
 	}
 
 	// Running: one DELETE, then terminated.
@@ -32,23 +34,25 @@ func TestTerminateInstance(t *testing.T) {
 	if in, _ := sim.Instance(ids[0]); in.State != "terminated" {
 		t.Errorf("state %s after TerminateInstance", in.State)
 	}
-	// Already shutting down: no second DELETE, but a wait.
-	sim.HoldDeletes(true)
+	// Already shutting down: the deletion under way is waited for, not
+	// started again: one shutdown, ending when the first one was due.
+	started := time.Now()
 	if err := sim.DeleteInstance(ids[1]); err != nil {
 		t.Fatal(err)
 	}
-	time.AfterFunc(300*time.Millisecond, func() { sim.HoldDeletes(false) })
-	forget()
-	if deleting, err := c.TerminateInstance(ctx, ids[1]); err != nil || !deleting || deletes() != 1 {
-		t.Fatalf("shutting-down instance: deleting=%v err=%v after %d DELETEs", deleting, err, deletes())
+	time.Sleep(50 * time.Millisecond)
+	if deleting, err := c.TerminateInstance(ctx, ids[1]); err != nil || !deleting {
+		t.Fatalf("shutting-down instance: deleting=%v err=%v", deleting, err)
 	}
-	// Already gone: success, nothing sent.
+	if n, at := shutdowns(ids[1]); n != 1 || at.Sub(started) > 140*time.Millisecond {
+		t.Errorf("%d shutdowns, terminated %v after the first DELETE; want one, after about 100ms", n, at.Sub(started))
+	}
+	// Already gone: success.
 	if err := sim.RemoveInstance(ids[2]); err != nil {
 		t.Fatal(err)
 	}
-	forget()
-	if deleting, err := c.TerminateInstance(ctx, ids[2]); err != nil || deleting || deletes() != 1 {
-		t.Fatalf("gone instance: deleting=%v err=%v after %d DELETEs", deleting, err, deletes())
+	if deleting, err := c.TerminateInstance(ctx, ids[2]); err != nil || deleting {
+		t.Fatalf("gone instance: deleting=%v err=%v", deleting, err)
 	}
 	// A failed deletion is an error of the wait.
 	sim.FailNextDelete("iMetal.0099", "wipe failed")

@@ -21,9 +21,9 @@ import (
 // early. The calls go through the client, so they respect its rate
 // limiter, its retries and Retry-After.
 
-// dueWindow lets waits that are due a little later join a sweep rather than
-// cause another one soon after.
-const dueWindow = 20 * time.Millisecond
+// dueWindow lets waits that are due a little later (a tenth of the dense
+// interval) join a sweep rather than cause another one soon after.
+func (s PollSchedule) dueWindow() time.Duration { return s.MinInterval / 10 }
 
 type watcher struct {
 	c *Client
@@ -152,7 +152,7 @@ func (w *watcher) sweep(logCtx context.Context) {
 	now := time.Now()
 	var due, rest []*sub
 	for s := range w.subs {
-		if !s.next.After(now.Add(dueWindow)) {
+		if !s.next.After(now.Add(w.c.poll.dueWindow())) {
 			due = append(due, s)
 		} else {
 			rest = append(rest, s)

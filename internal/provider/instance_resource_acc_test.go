@@ -365,6 +365,7 @@ func TestAccInstanceResource_deleteWhileShuttingDown(t *testing.T) {
 	opts.DeleteDuration = 4 * time.Second
 	sim := simulator.StartTest(t, opts)
 	var id string
+	var started time.Time
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
 		CheckDestroy:             checkAllTerminated(sim),
@@ -375,8 +376,10 @@ func TestAccInstanceResource_deleteWhileShuttingDown(t *testing.T) {
 			},
 			{
 				// Someone else started the deletion: destroy waits for it
-				// and does not send a DELETE of its own.
+				// and does not start it again (the API leaves a deletion
+				// under way as it is when asked again).
 				PreConfig: func() {
+					started = time.Now()
 					if err := sim.DeleteInstance(id); err != nil {
 						t.Fatal(err)
 					}
@@ -385,8 +388,16 @@ func TestAccInstanceResource_deleteWhileShuttingDown(t *testing.T) {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					checkSimState(sim, &id, "terminated"),
 					func(*terraform.State) error {
-						if n := sim.RequestCount(simulator.OpDeleteInstance); n != 0 {
-							return fmt.Errorf("the provider sent %d DELETE requests for an instance already shutting down", n)
+						tl, _ := sim.Timeline(id)
+						shutdowns := 0
+						for _, ch := range tl.History {
+							if ch.State == "shutting-down" {
+								shutdowns++
+							}
+						}
+						at, _ := tl.EnteredAt("terminated")
+						if shutdowns != 1 || at.Sub(started) > 4500*time.Millisecond {
+							return fmt.Errorf("%d shutdowns, terminated %v after the first one started; want one deletion, not restarted", shutdowns, at.Sub(started))
 						}
 						return nil
 					},

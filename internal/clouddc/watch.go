@@ -132,8 +132,18 @@ func (w *watcher) loop(logCtx context.Context) {
 				earliest = s.next
 			}
 		}
+		// Waits that started a moment apart (Terraform starts the next
+		// deletion as soon as a slot frees) would each cause their own
+		// sweep. Sweep once for all that are due within the merge window,
+		// at the latest of them: at most half an interval of extra lag.
+		at := earliest
+		for s := range w.subs {
+			if s.next.After(at) && !s.next.After(earliest.Add(w.c.poll.Interval/2)) {
+				at = s.next
+			}
+		}
 		w.mu.Unlock()
-		if d := time.Until(earliest); d > 0 {
+		if d := time.Until(at); d > 0 {
 			timer.Reset(d)
 			select {
 			case <-timer.C:
@@ -282,7 +292,9 @@ func (w *watcher) firstPollLocked(s *sub) time.Time {
 func (w *watcher) nextPollLocked(s *sub, now time.Time) time.Time {
 	sched := w.c.poll
 	switch {
-	case !s.expectAt.IsZero() && now.Before(s.expectAt):
+	case !s.expectAt.IsZero() && now.Before(s.expectAt.Add(-sched.MinInterval)):
+		// Not yet near the learned time (a sweep for other waits looked
+		// in early): look again then.
 		return minTime(s.expectAt, now.Add(sched.MaxInterval))
 	case now.Before(s.denseUntil):
 		return now.Add(sched.MinInterval)
@@ -312,6 +324,7 @@ func (w *watcher) learnLocked(s *sub, now time.Time) {
 		took -= now.Sub(s.lastPoll) / 2
 	}
 	l.add(took)
+
 }
 
 // learner remembers how long the recent waits of one kind took until they

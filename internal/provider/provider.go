@@ -451,6 +451,13 @@ func resolveCredentials(s *settings, token, accessKey, secretKey, securityToken 
 		diags.AddAttributeError(path.Root("access_key"), "Missing CloudDC access key",
 			fmt.Sprintf("secret_key is set (%s), but access_key is not: the access key names the key pair. "+
 				"Set %q in the provider block or the %s or %s environment variable.", secretKey.where(), "access_key", EnvAccessKey, EnvHWAccessKey))
+	case strings.ContainsAny(accessKey.value, ", \t\r\n"):
+		// It goes into the Authorization header as Access=<AK>, where a
+		// comma or white space would cut it. An AK is an ID, not a secret,
+		// but it is not repeated: it may be a secret pasted in the wrong place.
+		diags.AddAttributeError(path.Root("access_key"), "Invalid CloudDC access key",
+			fmt.Sprintf("The access key (from %s) contains a comma or white space, which no access key ID has. "+
+				"Check that the access key, not another value, is in it.", accessKey.where()))
 	default:
 		s.accessKey, s.secretKey, s.securityToken = accessKey.value, secretKey.value, securityToken.value
 	}

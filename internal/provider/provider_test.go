@@ -226,6 +226,8 @@ func TestResolveSettings_errors(t *testing.T) {
 			"access_key", "Missing CloudDC access key", []string{EnvHWSecretKey, `"access_key"`, EnvAccessKey, EnvHWAccessKey}},
 		{"security token with a token", with(ok, func(m *providerModel) { m.SecurityToken = str(st) }), nil,
 			"security_token", "Security Token Without an Access Key Pair", []string{`"security_token" in the provider block`, `"token" in the provider block`}},
+		{"access key with white space", okKeys, map[string]string{EnvAccessKey: "AK " + sk, EnvSecretKey: sk},
+			"access_key", "Invalid CloudDC access key", []string{EnvAccessKey, "white space"}},
 		{"security token alone", okKeys, map[string]string{EnvSecurityToken: st},
 			"security_token", "Security Token Without an Access Key Pair", []string{EnvSecurityToken, "access_key and secret_key"}},
 	}

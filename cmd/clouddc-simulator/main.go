@@ -5,7 +5,7 @@
 //	clouddc-simulator -state-file sim.json -admin-token s3cret -legacy
 //
 // It prints the endpoint, project ID and token to configure the provider
-// with. With -state-file the instances survive a restart, so the simulator
+// with (and the access key pair, with -access-key and -secret-key). With -state-file the instances survive a restart, so the simulator
 // can be stopped between terraform apply and terraform destroy; with
 // -admin-token faults can be set over the admin API under /_simulator/.
 // SIGINT or SIGTERM stops it and writes the state file.
@@ -49,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	listen := fs.String("listen", "127.0.0.1:8787", "address to listen on; keep it on loopback unless you know why not")
 	token := fs.String("token", simulator.DefaultToken, "the token clients must send as X-Auth-Token")
 	project := fs.String("project-id", simulator.DefaultProjectID, "the project ID the token belongs to")
+	accessKey := fs.String("access-key", "", "also accept requests signed (SDK-HMAC-SHA256) with this access key (AK); needs -secret-key")
+	secretKey := fs.String("secret-key", "", "the secret key (SK) of -access-key")
 	create := fs.Duration("create-duration", 10*time.Second, "how long creating an instance takes")
 	del := fs.Duration("delete-duration", 10*time.Second, "how long deleting an instance takes")
 	reinstall := fs.Duration("reinstall-duration", 10*time.Second, "how long reinstalling an instance's OS takes")
@@ -67,13 +69,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q; every setting is a flag (see -help)", fs.Args())
 	}
+	if (*accessKey == "") != (*secretKey == "") {
+		return errors.New("-access-key and -secret-key go together: give both or neither")
+	}
+	var keys map[string]simulator.AccessKey
+	if *accessKey != "" {
+		keys = map[string]simulator.AccessKey{*accessKey: {Secret: *secretKey, ProjectID: *project}}
+	}
 
 	logOut := stdout
 	if *quiet {
 		logOut = io.Discard
 	}
 	sim, err := simulator.New(simulator.Options{
-		ProjectID: *project, Token: *token,
+		ProjectID: *project, Token: *token, AccessKeys: keys,
 		CreateDuration: *create, DeleteDuration: *del, Retention: *retention,
 		ReinstallDuration: *reinstall, ModifyIPDuration: *modifyIP, PowerDuration: *power,
 		Servers: *servers, Legacy: *legacy, StateFile: *stateFile, AdminToken: *adminToken,
@@ -87,7 +96,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.Join(err, sim.Close())
 	}
 	endpoint := "http://" + ln.Addr().String()
-	printBanner(stdout, endpoint, sim, *stateFile, *legacy)
+	printBanner(stdout, endpoint, sim, *stateFile, *legacy, *accessKey, *secretKey)
 	if *endpointFile != "" {
 		// Written after the banner: scripts wait for this file, and then
 		// the banner is complete.
@@ -123,17 +132,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func printBanner(w io.Writer, endpoint string, sim *simulator.Simulator, stateFile string, legacy bool) {
+func printBanner(w io.Writer, endpoint string, sim *simulator.Simulator, stateFile string, legacy bool, accessKey, secretKey string) {
 	fmt.Fprintf(w, `CloudDC simulator listening on %s
 
 Configure the provider with:
   export CLOUDDC_ENDPOINT=%s
   export CLOUDDC_PROJECT_ID=%s
   export CLOUDDC_TOKEN=%s
-
+%s
 Network:  vpc_id %s, subnets %s (192.168.0.0/24) and %s (192.168.1.0/24)
 Images:
-`, endpoint, endpoint, sim.ProjectID(), sim.Token(), simulator.DefaultVPCID, simulator.DefaultSubnetID, simulator.DefaultSubnetID2)
+`, endpoint, endpoint, sim.ProjectID(), sim.Token(), akskBanner(accessKey, secretKey), simulator.DefaultVPCID, simulator.DefaultSubnetID, simulator.DefaultSubnetID2)
 	for _, im := range simulator.DefaultImages() {
 		fmt.Fprintf(w, "  %s  %s (%s)\n", im.ID, im.Name, im.OSType)
 	}
@@ -151,6 +160,21 @@ Images:
 		fmt.Fprintf(w, "Admin API: %s/_simulator/ (send the header %s)\n", endpoint, simulator.AdminTokenHeader)
 	}
 	fmt.Fprintln(w)
+}
+
+// akskBanner tells how to sign with the access key instead of the token.
+// The provider refuses a token and an access key from the same place, so
+// the token's variable must go.
+func akskBanner(accessKey, secretKey string) string {
+	if accessKey == "" {
+		return ""
+	}
+	return fmt.Sprintf(`
+Or sign requests with the access key instead of the token:
+  unset CLOUDDC_TOKEN
+  export CLOUDDC_ACCESS_KEY=%s
+  export CLOUDDC_SECRET_KEY=%s
+`, accessKey, secretKey)
 }
 
 // shortLog keeps the simulator's log lines short enough to read beside

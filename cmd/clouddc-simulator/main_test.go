@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
 
@@ -227,6 +229,9 @@ func TestRun_errors(t *testing.T) {
 		{"unknown flag", []string{"-colour"}, "colour"},
 		{"stray argument", []string{"serve"}, "serve"},
 		{"negative duration", []string{"-power-duration", "-1s"}, "negative"},
+		{"access key without secret key", []string{"-access-key", "AK"}, "-access-key and -secret-key go together"},
+		{"secret key without access key", []string{"-secret-key", "SK"}, "-access-key and -secret-key go together"},
+		{"access key with a comma", []string{"-access-key", "A,K", "-secret-key", "SK"}, "access key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -236,5 +241,41 @@ func TestRun_errors(t *testing.T) {
 				t.Errorf("run = %v (stderr %s), want an error about %q", err, stderr.String(), tt.want)
 			}
 		})
+	}
+}
+
+// TestRun_accessKeyFlags: the key pair is printed, and requests signed
+// with it are accepted, through the client the provider uses.
+func TestRun_accessKeyFlags(t *testing.T) {
+	t.Parallel()
+	const ak, sk = "SIMCLIAK01", "sim-cli-secret"
+	s := start(t, "-access-key", ak, "-secret-key", sk, "-create-duration", "0s", "-quiet")
+	for _, want := range []string{"export CLOUDDC_ACCESS_KEY=" + ak, "export CLOUDDC_SECRET_KEY=" + sk, "unset CLOUDDC_TOKEN"} {
+		if !strings.Contains(s.stdout.String(), want) {
+			t.Errorf("banner does not contain %q:\n%s", want, s.stdout)
+		}
+	}
+	c, err := clouddc.NewClient(clouddc.WithEndpoint(s.endpoint), clouddc.WithProjectID(simulator.DefaultProjectID),
+		clouddc.WithAKSK(ak, sk, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.ListInstances(context.Background(), clouddc.ListInstancesInput{})
+	if err != nil || out.Count != 0 {
+		t.Fatalf("a signed list: %+v, %v; want an empty list", out, err)
+	}
+	bad, err := clouddc.NewClient(clouddc.WithEndpoint(s.endpoint), clouddc.WithProjectID(simulator.DefaultProjectID),
+		clouddc.WithAKSK(ak, "wrong-secret", ""), clouddc.WithMaxRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var apiErr *clouddc.APIError
+	if _, err := bad.ListInstances(context.Background(), clouddc.ListInstancesInput{}); !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a wrong secret key: %v; want 401", err)
+	}
+	// Without the flags, no key pair is mentioned.
+	plain := start(t, "-quiet")
+	if strings.Contains(plain.stdout.String(), "CLOUDDC_ACCESS_KEY") {
+		t.Errorf("the banner mentions an access key without -access-key:\n%s", plain.stdout)
 	}
 }

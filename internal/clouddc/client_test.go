@@ -18,6 +18,7 @@ func TestNewClient_requiredOptions(t *testing.T) {
 	endpoint := WithEndpoint("https://clouddc.cn-east-3.myhuaweicloud.com")
 	project := WithProjectID(testProject)
 	token := WithToken(testToken)
+	aksk := WithAKSK(testAccessKey, testSecretKey, "")
 
 	tests := []struct {
 		name    string
@@ -27,7 +28,12 @@ func TestNewClient_requiredOptions(t *testing.T) {
 		{name: "no options", opts: nil, wantErr: "clouddc: an endpoint is required"},
 		{name: "missing endpoint", opts: []Option{project, token}, wantErr: "clouddc: an endpoint is required"},
 		{name: "missing project", opts: []Option{endpoint, token}, wantErr: "clouddc: a project ID is required"},
-		{name: "missing token", opts: []Option{endpoint, project}, wantErr: "clouddc: a token is required"},
+		{name: "missing credentials", opts: []Option{endpoint, project}, wantErr: "clouddc: a token or an access key is required"},
+		{name: "token and access key", opts: []Option{endpoint, project, token, aksk}, wantErr: "clouddc: use a token or an access key, not both"},
+		{name: "empty access key", opts: []Option{endpoint, project, WithAKSK("", testSecretKey, "")}, wantErr: "clouddc: access key must not be empty"},
+		{name: "empty secret key", opts: []Option{endpoint, project, WithAKSK(testAccessKey, "", "")}, wantErr: "clouddc: secret key must not be empty"},
+		{name: "access key with a comma", opts: []Option{endpoint, project, WithAKSK("AK,X", testSecretKey, "")},
+			wantErr: "clouddc: access key must not contain commas or white space"},
 		{name: "empty project", opts: []Option{endpoint, WithProjectID(""), token}, wantErr: "clouddc: project ID must not be empty"},
 		{name: "empty token", opts: []Option{endpoint, project, WithToken("")}, wantErr: "clouddc: token must not be empty"},
 		{name: "all present", opts: []Option{endpoint, project, token}},
@@ -57,6 +63,9 @@ func TestNewClient_requiredOptions(t *testing.T) {
 			}
 			if c.token != testToken {
 				t.Errorf("token = %q; want the configured token", c.token)
+			}
+			if c.aksk != nil {
+				t.Errorf("a token client has AK/SK credentials")
 			}
 		})
 	}

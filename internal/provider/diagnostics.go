@@ -90,10 +90,13 @@ func apiHint(e *clouddc.APIError) string {
 	switch {
 	case errors.Is(e, clouddc.ErrUnauthorized):
 		return "The token is invalid or has expired (IAM tokens are valid for 24 hours). Get a new token from IAM " +
-			"(POST /v3/auth/tokens) and set it in the provider's token argument or the " + EnvToken + " environment variable."
+			"(POST /v3/auth/tokens) and set it in the provider's token argument or the " + EnvToken + " environment variable. " +
+			"If you sign with access_key and secret_key instead, check that they belong together and are enabled, that a temporary " +
+			"key pair comes with its security_token and has not expired, and that this machine's clock is right (the API refuses " +
+			"a signature more than 15 minutes off)."
 	case errors.Is(e, clouddc.ErrForbidden):
 		return "The credentials lack a permission this operation needs. Ask your administrator for the CloudDC " +
-			"permissions clouddc:instance:* in this project, and check that project_id is the project of the token."
+			"permissions clouddc:instance:* in this project, and check that project_id is the project of the token or the access key."
 	case errors.Is(e, clouddc.ErrRateLimited):
 		return "The API is rate limiting this account. Lower terraform's -parallelism, or run the command again in a minute."
 	case errors.Is(e, clouddc.ErrServerError):

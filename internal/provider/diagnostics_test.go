@@ -30,7 +30,7 @@ func TestDescribeError(t *testing.T) {
 		{"not found", apiErr(404, "iMetal.0200", "Instances not found: [i-1]"),
 			[]string{"DELETE /v1/p/instances/i-1", "HTTP 404 (Not Found)", "error_code: iMetal.0200", "error_msg:  Instances not found: [i-1]", "request ID: req-42"}},
 		{"unauthorized", apiErr(401, "iMetal.0003", "token expired"),
-			[]string{"HTTP 401", "iMetal.0003", "invalid or has expired", "24 hours", EnvToken}},
+			[]string{"HTTP 401", "iMetal.0003", "invalid or has expired", "24 hours", EnvToken, "secret_key", "security_token", "clock"}},
 		{"forbidden", apiErr(403, "iMetal.0004", "denied"),
 			[]string{"HTTP 403", "clouddc:instance:*", "project_id"}},
 		{"rate limited with a plain-text body", apiErr(429, "", "Too Many Requests"),

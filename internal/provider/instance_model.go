@@ -19,6 +19,8 @@ type instanceResourceModel struct {
 	VPCID             types.String   `tfsdk:"vpc_id"`
 	NetworkInterfaces types.List     `tfsdk:"network_interfaces"`
 	Password          types.String   `tfsdk:"password"`
+	PasswordWO        types.String   `tfsdk:"password_wo"` // write-only: null in plan and state
+	PasswordWOVersion types.Int64    `tfsdk:"password_wo_version"`
 	Metadata          types.Map      `tfsdk:"metadata"`
 	Tags              types.Map      `tfsdk:"tags"`
 	Description       types.String   `tfsdk:"description"`
@@ -70,6 +72,17 @@ func expandCreateInput(ctx context.Context, m instanceResourceModel) (clouddc.Cr
 		in.Placement = &clouddc.Placement{ServerID: id}
 	}
 	return in, diags
+}
+
+// passwordChanged reports whether the configuration asks for a new
+// password: password changed, or, with password_wo, its version changed
+// (the value itself is not in the state, so its version stands for it).
+// Moving between password and password_wo counts as a change.
+func passwordChanged(plan, state instanceResourceModel) bool {
+	if !plan.Password.IsNull() {
+		return !plan.Password.Equal(state.Password)
+	}
+	return !plan.PasswordWOVersion.Equal(state.PasswordWOVersion)
 }
 
 // Values of power_state.

@@ -157,3 +157,36 @@ func TestNICsDiffer(t *testing.T) {
 		})
 	}
 }
+
+func TestPasswordChanged(t *testing.T) {
+	t.Parallel()
+	pw := func(p string, version int64) instanceResourceModel {
+		m := instanceResourceModel{Password: types.StringNull(), PasswordWOVersion: types.Int64Null()}
+		if p != "" {
+			m.Password = types.StringValue(p)
+		}
+		if version != 0 {
+			m.PasswordWOVersion = types.Int64Value(version)
+		}
+		return m
+	}
+	tests := []struct {
+		name        string
+		plan, state instanceResourceModel
+		want        bool
+	}{
+		{"same password", pw("A-Passw0rd", 0), pw("A-Passw0rd", 0), false},
+		{"new password", pw("B-Passw0rd", 0), pw("A-Passw0rd", 0), true},
+		{"imported: no password in state yet", pw("A-Passw0rd", 0), pw("", 0), true},
+		{"same write-only version", pw("", 1), pw("", 1), false},
+		{"write-only version bumped", pw("", 2), pw("", 1), true},
+		{"write-only version lowered", pw("", 1), pw("", 2), true},
+		{"password to write-only", pw("", 1), pw("A-Passw0rd", 0), true},
+		{"write-only to password", pw("A-Passw0rd", 0), pw("", 3), true},
+	}
+	for _, tc := range tests {
+		if got := passwordChanged(tc.plan, tc.state); got != tc.want {
+			t.Errorf("%s: passwordChanged = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

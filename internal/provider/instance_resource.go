@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -27,9 +29,10 @@ import (
 )
 
 var (
-	_ resource.Resource                = (*instanceResource)(nil)
-	_ resource.ResourceWithConfigure   = (*instanceResource)(nil)
-	_ resource.ResourceWithImportState = (*instanceResource)(nil)
+	_ resource.Resource                     = (*instanceResource)(nil)
+	_ resource.ResourceWithConfigure        = (*instanceResource)(nil)
+	_ resource.ResourceWithImportState      = (*instanceResource)(nil)
+	_ resource.ResourceWithConfigValidators = (*instanceResource)(nil)
 )
 
 // Default limits of the timeouts block. Bare-metal installs and wipes take
@@ -56,7 +59,7 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 		MarkdownDescription: "An iMetal instance: an operating system installed onto one of your physical servers. " +
 			"Creating it installs the OS and waits until the instance is `running`; destroying it wipes the OS, " +
 			"waits until the instance is `terminated`, and leaves the server `ready` for another instance.\n\n" +
-			"`image_id`, `password`, `vpc_id`, `network_interfaces` and `power_state` change in place; `name`, `description`, " +
+			"`image_id`, `password` (or `password_wo_version`), `vpc_id`, `network_interfaces` and `power_state` change in place; `name`, `description`, " +
 			"`metadata` and `server_id` cannot be changed by the API, so changing them replaces the instance.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
@@ -113,10 +116,31 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					"three of upper-case letters, lower-case letters, digits and `!@$%^-_=+[{}]:,./?`, and containing neither `root` nor " +
 					"`Administrator` nor their reverse. Changing it changes the password in place (ChangeInstancePassword); the new " +
 					"password takes effect at the server's next power-on or reboot. The API never returns the password, so a change " +
-					"made outside Terraform cannot be detected.",
-				Required:   true,
+					"made outside Terraform cannot be detected. It is stored in the state (marked sensitive); with Terraform 1.11 or " +
+					"later, prefer `password_wo`, which keeps it out of the state. Exactly one of `password` and `password_wo` is required.",
+				Optional:   true,
 				Sensitive:  true,
 				Validators: []validator.String{validPassword()},
+			},
+			"password_wo": schema.StringAttribute{
+				MarkdownDescription: "Write-only password of the administrator, with the same rules as `password`: it is sent to the API but " +
+					"never stored in the plan or the state. **Needs Terraform 1.11 or later**; older versions reject a configuration that " +
+					"sets it. Terraform cannot see a change of a write-only value, so change `password_wo_version` to apply a new " +
+					"password. Exactly one of `password` and `password_wo` is required.",
+				Optional:  true,
+				Sensitive: true,
+				WriteOnly: true,
+				Validators: []validator.String{
+					validPassword(),
+					stringvalidator.AlsoRequires(path.MatchRoot("password_wo_version")),
+				},
+			},
+			"password_wo_version": schema.Int64Attribute{
+				MarkdownDescription: "Version of `password_wo`, required with it. Any change of the version changes the password in place " +
+					"(ChangeInstancePassword) to the current `password_wo`; changing `password_wo` alone does nothing. Stored in " +
+					"the state, unlike the password. Needs Terraform 1.11 or later, as `password_wo` does.",
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.AlsoRequires(path.MatchRoot("password_wo"))},
 			},
 			"metadata": schema.MapAttribute{
 				MarkdownDescription: "Up to 10 key/value pairs stored with the instance. Keys are 1 to 255 characters of letters, digits, " +
@@ -200,6 +224,14 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 	}
 }
 
+// ConfigValidators require exactly one way to give the password: in the
+// state (password) or write-only (password_wo).
+func (r *instanceResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{
+		resourcevalidator.ExactlyOneOf(path.MatchRoot("password"), path.MatchRoot("password_wo")),
+	}
+}
+
 func computedString(desc string) schema.StringAttribute {
 	return schema.StringAttribute{
 		MarkdownDescription: desc,
@@ -224,6 +256,9 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	resp.Diagnostics.Append(diags...)
 	input, diags := expandCreateInput(ctx, plan)
 	resp.Diagnostics.Append(diags...)
+	// A write-only password is only in the configuration: Terraform never
+	// puts it in the plan.
+	input.Password = desiredPassword(ctx, plan, req.Config, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -360,16 +395,22 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 		}
 	}
 
+	// The password to set when one is needed: password, or else the
+	// write-only password_wo, which only the configuration holds.
+	password := desiredPassword(ctx, plan, req.Config, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	reinstalled := false
 	if !plan.ImageID.Equal(state.ImageID) {
 		tflog.Info(ctx, "reinstalling the instance's operating system", map[string]any{"image_id": plan.ImageID.ValueString()})
-		if err := r.client.ReinstallOS(ctx, id, plan.ImageID.ValueString(), plan.Password.ValueString()); err != nil {
+		if err := r.client.ReinstallOS(ctx, id, plan.ImageID.ValueString(), password); err != nil {
 			fail("Unable to Reinstall the Instance", err)
 			return
 		}
 		// The reinstall was accepted with the new password: from here on,
 		// the password in state is the new one, whatever happens next.
-		cur.Password = plan.Password
+		cur.Password, cur.PasswordWOVersion = plan.Password, plan.PasswordWOVersion
 		if _, err := r.client.WaitForReinstall(ctx, id); err != nil {
 			fail("Reinstalling the Instance Failed", err)
 			return
@@ -377,13 +418,13 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 		reinstalled = true
 	}
 
-	if !reinstalled && !plan.Password.Equal(state.Password) {
+	if !reinstalled && passwordChanged(plan, state) {
 		tflog.Info(ctx, "changing the instance's password")
-		if err := r.client.ChangeInstancePassword(ctx, plan.Password.ValueString(), id); err != nil {
+		if err := r.client.ChangeInstancePassword(ctx, password, id); err != nil {
 			fail("Unable to Change the Instance's Password", err)
 			return
 		}
-		cur.Password = plan.Password
+		cur.Password, cur.PasswordWOVersion = plan.Password, plan.PasswordWOVersion
 	}
 
 	if want := plan.PowerState.ValueString(); want != "" && !plan.PowerState.IsUnknown() {
@@ -411,6 +452,28 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	plan.PowerState = cur.PowerState
 	resp.Diagnostics.Append(flattenInstance(inst, &plan)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+// desiredPassword is the password the configuration asks for: password,
+// or else password_wo read from the configuration (write-only values are
+// never in the plan). An empty result is reported as an error: the API
+// needs a password to create or reinstall.
+func desiredPassword(ctx context.Context, plan instanceResourceModel, config tfsdk.Config, diags *diag.Diagnostics) string {
+	if !plan.Password.IsNull() {
+		return plan.Password.ValueString()
+	}
+	var wo types.String
+	diags.Append(config.GetAttribute(ctx, path.Root("password_wo"), &wo)...)
+	if diags.HasError() {
+		return ""
+	}
+	if wo.IsNull() || wo.IsUnknown() || wo.ValueString() == "" {
+		diags.AddAttributeError(path.Root("password_wo"), "Missing Instance Password",
+			"Neither password nor password_wo has a value, and the API needs the administrator password. Set one of them. "+
+				"(password_wo needs Terraform 1.11 or later.)")
+		return ""
+	}
+	return wo.ValueString()
 }
 
 // setPower powers the instance's server on or off and waits for the

@@ -34,10 +34,20 @@ func TestMain(m *testing.M) {
 	}
 	os.Setenv("TF_CLI_CONFIG_FILE", rc)
 	os.Setenv("CHECKPOINT_DISABLE", "1")
+	// Nor may a developer's credentials: a shell set up for the huaweicloud
+	// provider (HW_ACCESS_KEY, ...) would change which credentials the
+	// tests that configure the provider through the environment use.
+	for _, v := range providerEnvVars {
+		os.Unsetenv(v)
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
+
+// providerEnvVars are every variable the provider reads.
+var providerEnvVars = []string{EnvEndpoint, EnvRegion, EnvProjectID, EnvToken, EnvAccessKey, EnvSecretKey, EnvSecurityToken,
+	EnvHWRegion, EnvHWProjectID, EnvHWAuthToken, EnvHWAccessKey, EnvHWSecretKey, EnvHWSecurityToken}
 
 // testPollSchedule makes waits poll every few milliseconds, so that a test
 // notices a state change made by a simulator with sub-second durations.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -20,7 +21,22 @@ func TestResolveSettings_precedence(t *testing.T) {
 		cfgEndpoint = "https://clouddc.cn-east-3.myhuaweicloud.com"
 		envEndpoint = "https://clouddc.ap-southeast-3.myhuaweicloud.com"
 	)
+	str := types.StringValue
+	// Zero types.String values are null: unset in the provider block.
 	env := map[string]string{EnvEndpoint: envEndpoint, EnvProjectID: "env-project", EnvToken: "env-token"}
+	hwToken := map[string]string{EnvHWRegion: "cn-south-1", EnvHWProjectID: "hw-project", EnvHWAuthToken: "hw-token"}
+	hwKeys := map[string]string{EnvHWRegion: "cn-south-1", EnvHWProjectID: "hw-project",
+		EnvHWAccessKey: "HWAK", EnvHWSecretKey: "hw-sk", EnvHWSecurityToken: "hw-st"}
+	ourKeys := map[string]string{EnvEndpoint: envEndpoint, EnvProjectID: "env-project", EnvAccessKey: "ENVAK", EnvSecretKey: "env-sk"}
+	merge := func(ms ...map[string]string) map[string]string {
+		out := map[string]string{}
+		for _, m := range ms {
+			for k, v := range m {
+				out[k] = v
+			}
+		}
+		return out
+	}
 	tests := []struct {
 		name string
 		cfg  providerModel
@@ -29,33 +45,113 @@ func TestResolveSettings_precedence(t *testing.T) {
 	}{
 		{
 			name: "configuration only",
-			cfg:  providerModel{Endpoint: types.StringValue(cfgEndpoint), ProjectID: types.StringValue("cfg-project"), Token: types.StringValue("cfg-token")},
-			env:  nil,
-			want: settings{cfgEndpoint, "cfg-project", "cfg-token"},
+			cfg:  providerModel{Endpoint: str(cfgEndpoint), ProjectID: str("cfg-project"), Token: str("cfg-token")},
+			want: settings{endpoint: cfgEndpoint, projectID: "cfg-project", token: "cfg-token"},
 		},
 		{
 			name: "environment only",
-			cfg:  providerModel{Endpoint: types.StringNull(), ProjectID: types.StringNull(), Token: types.StringNull()},
 			env:  env,
-			want: settings{envEndpoint, "env-project", "env-token"},
+			want: settings{endpoint: envEndpoint, projectID: "env-project", token: "env-token"},
 		},
 		{
 			name: "configuration beats environment",
-			cfg:  providerModel{Endpoint: types.StringValue(cfgEndpoint), ProjectID: types.StringValue("cfg-project"), Token: types.StringValue("cfg-token")},
+			cfg:  providerModel{Endpoint: str(cfgEndpoint), ProjectID: str("cfg-project"), Token: str("cfg-token")},
 			env:  env,
-			want: settings{cfgEndpoint, "cfg-project", "cfg-token"},
+			want: settings{endpoint: cfgEndpoint, projectID: "cfg-project", token: "cfg-token"},
 		},
 		{
 			name: "mixed: each setting falls back on its own",
-			cfg:  providerModel{Endpoint: types.StringNull(), ProjectID: types.StringValue("cfg-project"), Token: types.StringNull()},
+			cfg:  providerModel{ProjectID: str("cfg-project")},
 			env:  env,
-			want: settings{envEndpoint, "cfg-project", "env-token"},
+			want: settings{endpoint: envEndpoint, projectID: "cfg-project", token: "env-token"},
 		},
 		{
 			name: "an empty string in the configuration falls back to the environment",
-			cfg:  providerModel{Endpoint: types.StringValue(""), ProjectID: types.StringValue(""), Token: types.StringValue("")},
+			cfg:  providerModel{Endpoint: str(""), ProjectID: str(""), Token: str(""), Region: str(""), AccessKey: str(""), SecretKey: str("")},
 			env:  env,
-			want: settings{envEndpoint, "env-project", "env-token"},
+			want: settings{endpoint: envEndpoint, projectID: "env-project", token: "env-token"},
+		},
+		{
+			name: "the HuaweiCloud provider's variables alone; the endpoint follows from HW_REGION_NAME",
+			env:  hwToken,
+			want: settings{endpoint: "https://clouddc.cn-south-1.myhuaweicloud.com", region: "cn-south-1", projectID: "hw-project", token: "hw-token"},
+		},
+		{
+			name: "CLOUDDC_* beat HW_*",
+			env:  merge(hwToken, env, map[string]string{EnvRegion: "cn-east-3"}),
+			want: settings{endpoint: envEndpoint, region: "cn-east-3", projectID: "env-project", token: "env-token"},
+		},
+		{
+			name: "the configuration beats HW_*",
+			cfg:  providerModel{Region: str("ap-southeast-3"), ProjectID: str("cfg-project"), Token: str("cfg-token")},
+			env:  hwToken,
+			want: settings{endpoint: "https://clouddc.ap-southeast-3.myhuaweicloud.com", region: "ap-southeast-3", projectID: "cfg-project", token: "cfg-token"},
+		},
+		{
+			name: "region in the configuration gives the endpoint",
+			cfg:  providerModel{Region: str("cn-southwest-2"), ProjectID: str("p"), Token: str("t")},
+			want: settings{endpoint: "https://clouddc.cn-southwest-2.myhuaweicloud.com", region: "cn-southwest-2", projectID: "p", token: "t"},
+		},
+		{
+			name: "CLOUDDC_REGION beats HW_REGION_NAME",
+			env:  map[string]string{EnvRegion: "cn-east-3", EnvHWRegion: "cn-south-1", EnvProjectID: "p", EnvToken: "t"},
+			want: settings{endpoint: "https://clouddc.cn-east-3.myhuaweicloud.com", region: "cn-east-3", projectID: "p", token: "t"},
+		},
+		{
+			name: "an endpoint beats a region, even one from a variable over a configured region",
+			cfg:  providerModel{Region: str("cn-south-1"), ProjectID: str("p"), Token: str("t")},
+			env:  map[string]string{EnvEndpoint: envEndpoint},
+			want: settings{endpoint: envEndpoint, region: "cn-south-1", projectID: "p", token: "t"},
+		},
+		{
+			name: "a malformed region that is not needed is not an error",
+			cfg:  providerModel{Endpoint: str(cfgEndpoint), ProjectID: str("p"), Token: str("t")},
+			env:  map[string]string{EnvHWRegion: "Shanghai"},
+			want: settings{endpoint: cfgEndpoint, region: "Shanghai", projectID: "p", token: "t"},
+		},
+		{
+			name: "access key pair in the configuration",
+			cfg:  providerModel{Endpoint: str(cfgEndpoint), ProjectID: str("p"), AccessKey: str("CFGAK"), SecretKey: str("cfg-sk")},
+			want: settings{endpoint: cfgEndpoint, projectID: "p", accessKey: "CFGAK", secretKey: "cfg-sk"},
+		},
+		{
+			name: "temporary access key pair from the HuaweiCloud provider's variables",
+			env:  hwKeys,
+			want: settings{endpoint: "https://clouddc.cn-south-1.myhuaweicloud.com", region: "cn-south-1", projectID: "hw-project",
+				accessKey: "HWAK", secretKey: "hw-sk", securityToken: "hw-st"},
+		},
+		{
+			name: "access key in the configuration, secret key from CLOUDDC_SECRET_KEY",
+			cfg:  providerModel{Endpoint: str(cfgEndpoint), ProjectID: str("p"), AccessKey: str("CFGAK")},
+			env:  map[string]string{EnvSecretKey: "env-sk", EnvHWSecretKey: "hw-sk"},
+			want: settings{endpoint: cfgEndpoint, projectID: "p", accessKey: "CFGAK", secretKey: "env-sk"},
+		},
+		{
+			name: "CLOUDDC_* keys beat HW_* keys, one by one",
+			env:  merge(hwKeys, ourKeys),
+			want: settings{endpoint: envEndpoint, region: "cn-south-1", projectID: "env-project", accessKey: "ENVAK", secretKey: "env-sk", securityToken: "hw-st"},
+		},
+		{
+			name: "keys in the configuration beat a token from the environment",
+			cfg:  providerModel{AccessKey: str("CFGAK"), SecretKey: str("cfg-sk")},
+			env:  merge(env, hwToken),
+			want: settings{endpoint: envEndpoint, region: "cn-south-1", projectID: "env-project", accessKey: "CFGAK", secretKey: "cfg-sk"},
+		},
+		{
+			name: "a token in the configuration beats the HuaweiCloud provider's keys, security token and all",
+			cfg:  providerModel{Token: str("cfg-token")},
+			env:  hwKeys,
+			want: settings{endpoint: "https://clouddc.cn-south-1.myhuaweicloud.com", region: "cn-south-1", projectID: "hw-project", token: "cfg-token"},
+		},
+		{
+			name: "CLOUDDC_TOKEN beats HW_ACCESS_KEY and HW_SECRET_KEY",
+			env:  merge(hwKeys, env),
+			want: settings{endpoint: envEndpoint, region: "cn-south-1", projectID: "env-project", token: "env-token"},
+		},
+		{
+			name: "CLOUDDC_ACCESS_KEY and CLOUDDC_SECRET_KEY beat HW_AUTH_TOKEN",
+			env:  merge(hwToken, ourKeys),
+			want: settings{endpoint: envEndpoint, region: "cn-south-1", projectID: "env-project", accessKey: "ENVAK", secretKey: "env-sk"},
 		},
 	}
 	for _, tc := range tests {
@@ -66,7 +162,7 @@ func TestResolveSettings_precedence(t *testing.T) {
 				t.Fatalf("unexpected diagnostics: %v", diags)
 			}
 			if got != tc.want {
-				t.Errorf("got %+v, want %+v", got, tc.want)
+				t.Errorf("got  %+v\nwant %+v", got, tc.want)
 			}
 		})
 	}
@@ -74,8 +170,20 @@ func TestResolveSettings_precedence(t *testing.T) {
 
 func TestResolveSettings_errors(t *testing.T) {
 	t.Parallel()
-	null := providerModel{Endpoint: types.StringNull(), ProjectID: types.StringNull(), Token: types.StringNull()}
-	ok := providerModel{Endpoint: types.StringValue("https://clouddc.example.com"), ProjectID: types.StringValue("p"), Token: types.StringValue("t")}
+	str := types.StringValue
+	// Secrets are distinctive, so that the test can prove that no error
+	// repeats one.
+	const (
+		tok = "tok-S3cret-a1b2c3"
+		sk  = "sk-S3cret-d4e5f6"
+		st  = "st-S3cret-g7h8i9"
+	)
+	ok := providerModel{Endpoint: str("https://clouddc.example.com"), ProjectID: str("p"), Token: str(tok)}
+	okKeys := providerModel{Endpoint: ok.Endpoint, ProjectID: ok.ProjectID}
+	with := func(base providerModel, change func(*providerModel)) providerModel {
+		change(&base)
+		return base
+	}
 	tests := []struct {
 		name    string
 		cfg     providerModel
@@ -84,20 +192,44 @@ func TestResolveSettings_errors(t *testing.T) {
 		summary string
 		detail  []string
 	}{
-		{"missing token", providerModel{Endpoint: ok.Endpoint, ProjectID: ok.ProjectID, Token: types.StringNull()}, nil,
-			"token", "Missing CloudDC token", []string{`"token"`, EnvToken}},
-		{"missing endpoint", providerModel{Endpoint: types.StringNull(), ProjectID: ok.ProjectID, Token: ok.Token}, nil,
-			"endpoint", "Missing CloudDC endpoint", []string{`"endpoint"`, EnvEndpoint}},
-		{"missing project", providerModel{Endpoint: ok.Endpoint, ProjectID: types.StringNull(), Token: ok.Token}, nil,
-			"project_id", "Missing CloudDC project ID", []string{`"project_id"`, EnvProjectID}},
-		{"unknown token", providerModel{Endpoint: ok.Endpoint, ProjectID: ok.ProjectID, Token: types.StringUnknown()}, nil,
-			"token", "Unknown CloudDC token", []string{"known only after apply", EnvToken}},
-		{"http endpoint to a remote host", providerModel{Endpoint: types.StringValue("http://clouddc.example.com"), ProjectID: ok.ProjectID, Token: ok.Token}, nil,
+		{"missing credentials", okKeys, nil,
+			"token", "Missing CloudDC credentials", []string{`"token"`, EnvToken, EnvHWAuthToken, `"access_key"`, `"secret_key"`, EnvAccessKey, EnvHWSecretKey}},
+		{"missing endpoint and region", with(ok, func(m *providerModel) { m.Endpoint = types.StringNull() }), nil,
+			"endpoint", "Missing CloudDC endpoint", []string{`"endpoint"`, EnvEndpoint, `"region"`, EnvRegion, EnvHWRegion, "https://clouddc.{region}.myhuaweicloud.com"}},
+		{"missing project", with(ok, func(m *providerModel) { m.ProjectID = types.StringNull() }), nil,
+			"project_id", "Missing CloudDC project ID", []string{`"project_id"`, EnvProjectID, EnvHWProjectID}},
+		{"unknown token", with(ok, func(m *providerModel) { m.Token = types.StringUnknown() }), nil,
+			"token", "Unknown CloudDC token", []string{"known only after apply", EnvToken, EnvHWAuthToken}},
+		{"unknown secret key", with(okKeys, func(m *providerModel) { m.AccessKey, m.SecretKey = str("AK"), types.StringUnknown() }), nil,
+			"secret_key", "Unknown CloudDC secret key", []string{"known only after apply", EnvSecretKey}},
+		{"unknown region", with(ok, func(m *providerModel) { m.Endpoint, m.Region = types.StringNull(), types.StringUnknown() }), nil,
+			"region", "Unknown CloudDC region", []string{"known only after apply", EnvRegion, EnvHWRegion}},
+		{"http endpoint to a remote host", with(ok, func(m *providerModel) { m.Endpoint = str("http://clouddc.example.com") }), nil,
 			"endpoint", "Invalid CloudDC endpoint", []string{"plain http", "https"}},
-		{"bad endpoint from the environment", null, map[string]string{EnvEndpoint: "clouddc.example.com", EnvProjectID: "p", EnvToken: "t"},
+		{"bad endpoint from the environment", providerModel{}, map[string]string{EnvEndpoint: "clouddc.example.com", EnvProjectID: "p", EnvToken: tok},
 			"endpoint", "Invalid CloudDC endpoint", []string{EnvEndpoint, "absolute URL"}},
-		{"project ID with a slash", providerModel{Endpoint: ok.Endpoint, ProjectID: types.StringValue("a/b"), Token: ok.Token}, nil,
+		{"project ID with a slash", with(ok, func(m *providerModel) { m.ProjectID = str("a/b") }), nil,
 			"project_id", "Invalid CloudDC project ID", []string{`"a/b"`}},
+		{"malformed region in the configuration", with(ok, func(m *providerModel) { m.Endpoint, m.Region = types.StringNull(), str("cn_east_3") }), nil,
+			"region", "Invalid CloudDC region", []string{`"cn_east_3"`, `"region" in the provider block`, "cn-east-3"}},
+		{"malformed region from HW_REGION_NAME", with(ok, func(m *providerModel) { m.Endpoint = types.StringNull() }), map[string]string{EnvHWRegion: "Shanghai"},
+			"region", "Invalid CloudDC region", []string{`"Shanghai"`, EnvHWRegion}},
+		{"token and keys in the configuration", with(ok, func(m *providerModel) { m.AccessKey, m.SecretKey = str("AK"), str(sk) }), nil,
+			"token", "Conflicting CloudDC credentials", []string{"The provider block sets", `remove "token" from the provider block`, `remove "access_key" and "secret_key" from the provider block`}},
+		{"token and keys from CLOUDDC_* variables", okKeys, map[string]string{EnvToken: tok, EnvAccessKey: "AK", EnvSecretKey: sk},
+			"access_key", "Conflicting CloudDC credentials", []string{"unset " + EnvToken, "unset " + EnvAccessKey + " and " + EnvSecretKey}},
+		{"token and keys from HW_* variables", okKeys, map[string]string{EnvHWAuthToken: tok, EnvHWAccessKey: "AK", EnvHWSecretKey: sk},
+			"access_key", "Conflicting CloudDC credentials", []string{"unset " + EnvHWAuthToken, "unset " + EnvHWAccessKey + " and " + EnvHWSecretKey}},
+		{"access key without a secret key", with(okKeys, func(m *providerModel) { m.AccessKey = str("AK") }), nil,
+			"secret_key", "Missing CloudDC secret key", []string{`"access_key" in the provider block`, `"secret_key"`, EnvSecretKey, EnvHWSecretKey}},
+		{"secret key without an access key", okKeys, map[string]string{EnvHWSecretKey: sk},
+			"access_key", "Missing CloudDC access key", []string{EnvHWSecretKey, `"access_key"`, EnvAccessKey, EnvHWAccessKey}},
+		{"security token with a token", with(ok, func(m *providerModel) { m.SecurityToken = str(st) }), nil,
+			"security_token", "Security Token Without an Access Key Pair", []string{`"security_token" in the provider block`, `"token" in the provider block`}},
+		{"access key with white space", okKeys, map[string]string{EnvAccessKey: "AK " + sk, EnvSecretKey: sk},
+			"access_key", "Invalid CloudDC access key", []string{EnvAccessKey, "white space"}},
+		{"security token alone", okKeys, map[string]string{EnvSecurityToken: st},
+			"security_token", "Security Token Without an Access Key Pair", []string{EnvSecurityToken, "access_key and secret_key"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,16 +247,32 @@ func TestResolveSettings_errors(t *testing.T) {
 					t.Errorf("detail %q does not mention %q", d.Detail(), s)
 				}
 			}
-			if ad, ok := d.(interface {
-				Path() interface{ String() string }
-			}); ok && ad.Path().String() != tc.attr {
-				t.Errorf("error is on %s, want %s", ad.Path().String(), tc.attr)
+			wp, ok := d.(diag.DiagnosticWithPath)
+			if !ok {
+				t.Fatalf("the error is not an attribute error: %v", d)
 			}
-			// The token never appears in an error.
-			if tc.cfg.Token.ValueString() != "" && strings.Contains(d.Detail(), tc.cfg.Token.ValueString()) && len(tc.cfg.Token.ValueString()) > 3 {
-				t.Errorf("the token appears in the error: %q", d.Detail())
+			if wp.Path().String() != tc.attr {
+				t.Errorf("error is on %s, want %s", wp.Path(), tc.attr)
+			}
+			for _, secret := range []string{tok, sk, st} {
+				if strings.Contains(d.Summary()+d.Detail(), secret) {
+					t.Errorf("a secret appears in the error: %q", d.Detail())
+				}
 			}
 		})
+	}
+}
+
+func TestRegionRE(t *testing.T) {
+	t.Parallel()
+	for region, want := range map[string]bool{
+		"cn-east-3": true, "cn-southwest-2": true, "ap-southeast-3": true, "la-north-2": true, "cn-north-4": true, "af-south-1": true,
+		"": false, "cn-east": false, "CN-EAST-3": false, "cn_east_3": false, "cn-east-3.example.com": false, "c-east-3": false,
+		"cn-east-3/": false, "cn--3": false, "Shanghai": false,
+	} {
+		if got := regionRE.MatchString(region); got != want {
+			t.Errorf("region %q: match = %v, want %v", region, got, want)
+		}
 	}
 }
 
@@ -224,7 +372,7 @@ provider "clouddc" {
 }
 `, sim.URL, sim.ProjectID()) + instanceConfig("acc-no-token"),
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Missing CloudDC token.*"token".*CLOUDDC_TOKEN`),
+				ExpectError: regexp.MustCompile(`(?s)Missing CloudDC credentials.*"token".*CLOUDDC_TOKEN.*"access_key"`),
 			},
 		},
 	})

@@ -78,6 +78,14 @@ variable "root_password" {
 		},
 	})
 
+	checkNoSecrets(t, logDir, rec, []string{"CloudDC request", "/instances"}, token, password1, password2)
+}
+
+// checkNoSecrets reads the TRACE logs written to logDir, checks that they
+// are the real thing (they hold each of mustHave) and that neither they
+// nor any recorded diagnostic holds a secret.
+func checkNoSecrets(t *testing.T, logDir string, rec *diagRecorder, mustHave []string, secrets ...string) {
+	t.Helper()
 	logs, err := os.ReadDir(logDir)
 	if err != nil || len(logs) == 0 {
 		t.Fatalf("no log was written (%v): the test would prove nothing", err)
@@ -93,7 +101,7 @@ variable "root_password" {
 	text := all.String()
 	// The logs must be the real thing: TRACE output of Terraform and of
 	// this provider's requests.
-	for _, want := range []string{"[TRACE]", "CloudDC request", "/instances"} {
+	for _, want := range append([]string{"[TRACE]"}, mustHave...) {
 		if !strings.Contains(text, want) {
 			t.Fatalf("the logs lack %q; they are not the TRACE logs this test needs (%d bytes)", want, len(text))
 		}
@@ -102,7 +110,7 @@ variable "root_password" {
 	if len(errs) == 0 {
 		t.Fatal("no diagnostic was recorded; the error path was not exercised")
 	}
-	for _, secret := range []string{token, password1, password2} {
+	for _, secret := range secrets {
 		if strings.Contains(text, secret) {
 			i := strings.Index(text, secret)
 			t.Errorf("a secret appears in the TRACE logs: ...%s...", text[max(0, i-200):min(len(text), i+50)])
@@ -114,6 +122,51 @@ variable "root_password" {
 			}
 		}
 	}
+}
+
+// TestAccSecrets_accessKeyNeverLogged: the same for a temporary access key
+// pair: neither the secret key nor the security token reaches the TRACE
+// logs or an error, through a refused signature, an apply, a password
+// change and a destroy.
+func TestAccSecrets_accessKeyNeverLogged(t *testing.T) {
+	sim := simulator.StartTest(t, akskSimOptions())
+	logDir := t.TempDir()
+	t.Setenv("TF_LOG", "TRACE")
+	t.Setenv("TF_ACC_LOG", "TRACE")
+	t.Setenv("TF_LOG_PATH_MASK", filepath.Join(logDir, "%s.log"))
+	t.Setenv(EnvAccessKey, accTemporaryAK)
+	t.Setenv(EnvSecurityToken, accSecToken)
+	t.Setenv("TF_VAR_root_password", "First-S3cret-Pw")
+	config := fmt.Sprintf(`
+provider "clouddc" {
+  endpoint   = %q
+  project_id = %q
+}
+
+variable "root_password" {
+  type      = string
+  sensitive = true
+}
+`, sim.URL, sim.ProjectID()) + strings.Replace(instanceConfig("acc-secrets-aksk"), fmt.Sprintf("%q", testPassword), "var.root_password", 1)
+	const wrongSK = "wrong-Secr3t-Key-7c1d"
+	// Set through t.Setenv first, so that the test's end restores it
+	// whatever the steps set.
+	t.Setenv(EnvSecretKey, wrongSK)
+	rec := &diagRecorder{}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: rec.factories(),
+		CheckDestroy:             checkAllTerminated(sim),
+		Steps: []resource.TestStep{
+			{
+				Config:      config,
+				ExpectError: regexp.MustCompile(`verify\s+aksk\s+signature\s+fail`),
+			},
+			{PreConfig: func() { os.Setenv(EnvSecretKey, accTemporarySK) }, Config: config},
+			{PreConfig: func() { os.Setenv("TF_VAR_root_password", "Second-S3cret-Pw") }, Config: config},
+		},
+	})
+	checkNoSecrets(t, logDir, rec, []string{"CloudDC request", "access key signature"},
+		accTemporarySK, wrongSK, accSecToken, "First-S3cret-Pw", "Second-S3cret-Pw")
 }
 
 // diagRecorder serves the provider and records the text of every

@@ -310,7 +310,7 @@ func (s *Simulator) admit(op string, r *http.Request) admission {
 	defer s.mu.Unlock()
 	s.counts[op]++
 	var a admission
-	if s.rateLimit.PerSecond > 0 && !s.takeTokenLocked(r.Header.Get("X-Auth-Token")) {
+	if s.rateLimit.PerSecond > 0 && !s.takeTokenLocked(callerKey(r)) {
 		// The gateway answers at once: no latency.
 		s.rateLimited++
 		a.reject = rateLimitAnswer(s.rateLimit)
@@ -343,6 +343,18 @@ func (s *Simulator) admit(op string, r *http.Request) admission {
 		a.reject = &ans
 	}
 	return a
+}
+
+// callerKey names whom a request's rate limit bucket belongs to: its
+// access key when it is signed, else its token. Unverified, as at a
+// gateway, which limits before it authenticates.
+func callerKey(r *http.Request) string {
+	if isAKSKRequest(r) {
+		if a, ok := parseAKSKAuthorization(r.Header.Get("Authorization")); ok {
+			return "ak:" + a.access
+		}
+	}
+	return "token:" + r.Header.Get("X-Auth-Token")
 }
 
 func (s *Simulator) takeTokenLocked(token string) bool {

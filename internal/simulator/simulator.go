@@ -2,7 +2,9 @@
 // iMetal instance API. Tests, benchmarks and the demo run against it, and
 // users can run it (cmd/clouddc-simulator) to try their Terraform code
 // without a cloud account. It follows the contract in clouddc-api.md and
-// shares no code with the client, so that each checks the other.
+// shares no code with the client, so that each checks the other. It
+// authenticates requests by X-Auth-Token, or by an AK/SK signature
+// (SDK-HMAC-SHA256) for the keys in Options.AccessKeys (aksk.go).
 //
 // Beyond the API it can misbehave on demand, as the real service and its
 // gateway do (rate limits, failures, latency, dropped connections, failing
@@ -64,6 +66,10 @@ type Options struct {
 	// Defaults: DefaultProjectID and DefaultToken.
 	ProjectID string
 	Token     string
+	// AccessKeys are the AK/SK pairs accepted besides the token, by access
+	// key ID (see aksk.go). Requests signed with SDK-HMAC-SHA256 are checked
+	// against them. Default: none.
+	AccessKeys map[string]AccessKey
 
 	// CreateDuration and DeleteDuration are how long a creation or a
 	// deletion takes. Zero means instantly.
@@ -129,6 +135,9 @@ type Simulator struct {
 	freeHint  map[string]netip.Addr // subnet ID -> the lowest address that may be free
 	due       dueHeap
 	closed    bool
+
+	// accessKeys are the AK/SK pairs (aksk.go), by access key ID.
+	accessKeys map[string]AccessKey
 
 	// Behaviour switches.
 	legacy      bool
@@ -201,6 +210,13 @@ func New(opts Options) (*Simulator, error) {
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
+	}
+	s.accessKeys = make(map[string]AccessKey, len(opts.AccessKeys))
+	for ak, key := range opts.AccessKeys {
+		if err := checkAccessKey(ak, key); err != nil {
+			return nil, err
+		}
+		s.accessKeys[ak] = key
 	}
 	for _, im := range opts.Images {
 		if !isUUID(im.ID) {
@@ -401,19 +417,13 @@ func (s *Simulator) api(op string, h handlerFunc) http.HandlerFunc {
 func (s *Simulator) handle(op string, r *http.Request, body []byte, h handlerFunc) (int, any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	token := r.Header.Get("X-Auth-Token")
-	project, ok := s.tokens[token]
-	if token == "" || !ok {
-		return 0, nil, &apiError{status: http.StatusUnauthorized, code: "iMetal.0003",
-			msg: "Authentication failed: the X-Auth-Token header is missing, invalid or expired"}
-	}
-	if exp, ok := s.tokenExpiry[token]; ok && !s.now().Before(exp) {
-		return 0, nil, &apiError{status: http.StatusUnauthorized, code: "iMetal.0003",
-			msg: "Authentication failed: the token has expired; get a new IAM token"}
+	project, authErr := s.authenticateLocked(r, body)
+	if authErr != nil {
+		return 0, nil, authErr
 	}
 	if project != r.PathValue("project_id") {
 		return 0, nil, &apiError{status: http.StatusForbidden, code: "iMetal.0004",
-			msg: "Insufficient permissions: the token does not belong to project " + r.PathValue("project_id")}
+			msg: "Insufficient permissions: the credentials do not belong to project " + r.PathValue("project_id")}
 	}
 	s.advanceLocked()
 	status, out, apiErr := h(r, body)
@@ -421,6 +431,27 @@ func (s *Simulator) handle(op string, r *http.Request, body []byte, h handlerFun
 		s.dirtyLocked()
 	}
 	return status, out, apiErr
+}
+
+// authenticateLocked returns the project of the request's credentials: an
+// AK/SK signature when the Authorization header carries one (X-Auth-Token
+// is then ignored, as the official SDKs send no token with a signature),
+// otherwise the X-Auth-Token.
+func (s *Simulator) authenticateLocked(r *http.Request, body []byte) (string, *apiError) {
+	if isAKSKRequest(r) {
+		return s.authenticateAKSKLocked(r, body)
+	}
+	token := r.Header.Get("X-Auth-Token")
+	project, ok := s.tokens[token]
+	if token == "" || !ok {
+		return "", &apiError{status: http.StatusUnauthorized, code: "iMetal.0003",
+			msg: "Authentication failed: the X-Auth-Token header is missing, invalid or expired"}
+	}
+	if exp, ok := s.tokenExpiry[token]; ok && !s.now().Before(exp) {
+		return "", &apiError{status: http.StatusUnauthorized, code: "iMetal.0003",
+			msg: "Authentication failed: the token has expired; get a new IAM token"}
+	}
+	return project, nil
 }
 
 // RequestCount returns how many requests an operation has received,

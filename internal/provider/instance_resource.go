@@ -530,11 +530,10 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	id := state.ID.ValueString()
 	ctx = tflog.SetField(ctx, "instance_id", id)
 
-	// The refresh before the destroy read the instance's state. When a
-	// deletion is already under way (an earlier, interrupted destroy, or
-	// someone else's), do not start another: wait for it. Otherwise send
-	// DELETE; the API answers a repeated DELETE of an instance that is
-	// shutting down with 204 and does nothing, so a stale state does no harm.
+	// DELETE, then wait for terminated. A deletion already under way (an
+	// interrupted destroy, or someone else's) is waited for, not restarted:
+	// the API leaves it as it is when asked again. If the wait fails, the
+	// instance stays in state, so the next destroy tries again.
 	deleted, err := r.client.TerminateInstance(ctx, id)
 	if err != nil {
 		summary := "Instance Was Not Deleted"

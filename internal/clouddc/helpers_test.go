@@ -153,7 +153,8 @@ func dropMidBody(t *testing.T, w http.ResponseWriter) {
 // closedPortURL returns the URL of a loopback port that nothing listens on.
 func closedPortURL(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	var lc net.ListenConfig
+	l, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
@@ -248,10 +249,14 @@ func (s *scriptServer) requestTimes() []time.Time {
 	return append([]time.Time(nil), s.times...)
 }
 
-// testContext returns a context that ends with the test or after d.
-func testContext(t *testing.T, d time.Duration) context.Context {
+// testTimeout bounds a test that talks to a server, so that a hang fails
+// the test instead of the whole run.
+const testTimeout = 5 * time.Second
+
+// testContext returns a context that ends with the test or after testTimeout.
+func testContext(t *testing.T) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	t.Cleanup(cancel)
 	return ctx
 }

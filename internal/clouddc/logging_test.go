@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // syncBuffer is a bytes.Buffer that the client's goroutines may share.
@@ -32,12 +31,12 @@ func (b *syncBuffer) String() string {
 func TestClient_logging(t *testing.T) {
 	t.Parallel()
 	srv, _ := newRecordingServer(t, func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.Method == http.MethodDelete:
+		switch r.Method {
+		case http.MethodDelete:
 			w.Header().Set("X-Request-Id", "req-del-401")
 			w.WriteHeader(http.StatusUnauthorized)
 			_, _ = w.Write([]byte(`{"error_code":"iMetal.0003","error_msg":"Authentication failed"}`))
-		case r.Method == http.MethodPost:
+		case http.MethodPost:
 			_, _ = w.Write([]byte(`{"instance_id":"` + testID + `"}`))
 		default:
 			w.Header().Set("X-Request-Id", "req-status-200")
@@ -71,7 +70,7 @@ func TestClient_logging(t *testing.T) {
 		t.Fatal("a request to a closed port succeeded")
 	}
 	flaky := newScriptServer(t, step{status: http.StatusServiceUnavailable, body: "busy"}, statusOK("running", "install-succeed"))
-	if _, err := newTestClient(t, flaky.url, WithLogger(logger)).WaitForInstanceRunning(testContext(t, 5*time.Second), testID); err != nil {
+	if _, err := newTestClient(t, flaky.url, WithLogger(logger)).WaitForInstanceRunning(testContext(t), testID); err != nil {
 		t.Fatalf("WaitForInstanceRunning through a 503: %v", err)
 	}
 

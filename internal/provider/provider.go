@@ -38,7 +38,7 @@ var (
 const (
 	EnvEndpoint  = "CLOUDDC_ENDPOINT"
 	EnvProjectID = "CLOUDDC_PROJECT_ID"
-	EnvToken     = "CLOUDDC_TOKEN"
+	EnvToken     = "CLOUDDC_TOKEN" //nolint:gosec // G101: the name of a variable, not a token
 )
 
 // clouddcProvider is the provider. clientOptions are appended to the options

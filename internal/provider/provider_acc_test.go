@@ -32,10 +32,16 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	os.Setenv("TF_CLI_CONFIG_FILE", rc)
-	os.Setenv("CHECKPOINT_DISABLE", "1")
+	for k, v := range map[string]string{"TF_CLI_CONFIG_FILE": rc, "CHECKPOINT_DISABLE": "1"} {
+		if err := os.Setenv(k, v); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	if err := os.RemoveAll(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "removing the test's CLI configuration:", err)
+	}
 	os.Exit(code)
 }
 
@@ -111,12 +117,13 @@ func checkAllTerminated(sim *simulator.TestServer) func(*terraform.State) error 
 	}
 }
 
-// captureID stores the ID of a resource in state, for later steps.
-func captureID(name string, id *string) func(*terraform.State) error {
+// captureID stores the ID of the instance under test (res) in state, for
+// later steps.
+func captureID(id *string) func(*terraform.State) error {
 	return func(s *terraform.State) error {
-		rs, ok := s.RootModule().Resources[name]
+		rs, ok := s.RootModule().Resources[res]
 		if !ok {
-			return fmt.Errorf("%s is not in the state", name)
+			return fmt.Errorf("%s is not in the state", res)
 		}
 		*id = rs.Primary.ID
 		return nil

@@ -74,7 +74,7 @@ variable "root_password" {
 					return nil
 				},
 			},
-			{PreConfig: func() { os.Setenv("TF_VAR_root_password", password2) }, Config: config},
+			{PreConfig: func() { t.Setenv("TF_VAR_root_password", password2) }, Config: config},
 		},
 	})
 

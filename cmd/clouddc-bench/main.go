@@ -8,6 +8,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -98,8 +99,8 @@ func run(args []string, stdout io.Writer) error {
 			}
 			tf.CLI = p
 		}
-		rep.TerraformCL = version(tf.CLI)
-		if err := tf.Prepare(); err != nil {
+		rep.TerraformCL = version(ctx, tf.CLI)
+		if err := tf.Prepare(ctx); err != nil {
 			return err
 		}
 		defer tf.Cleanup()
@@ -118,15 +119,21 @@ func run(args []string, stdout io.Writer) error {
 	}
 
 	var table bytes.Buffer
-	rep.WriteTable(&table)
-	fmt.Fprintln(stdout, table.String())
+	if err := rep.WriteTable(&table); err != nil {
+		return err
+	}
 	for _, t := range rep.Targets() {
-		fmt.Fprintln(stdout, "- "+t)
+		table.WriteString("- " + t + "\n")
+	}
+	if _, err := fmt.Fprintln(stdout, table.String()); err != nil {
+		return err
 	}
 	if *out != "" {
 		var page bytes.Buffer
-		rep.WriteMarkdown(&page)
-		if err := os.WriteFile(*out, page.Bytes(), 0o644); err != nil {
+		if err := rep.WriteMarkdown(&page); err != nil {
+			return err
+		}
+		if err := os.WriteFile(*out, page.Bytes(), 0o644); err != nil { //nolint:gosec // G306: a documentation page, committed to the repository
 			return err
 		}
 	}
@@ -136,8 +143,7 @@ func run(args []string, stdout io.Writer) error {
 			return err
 		}
 		if err := rep.WritePlot(f); err != nil {
-			f.Close()
-			return err
+			return errors.Join(err, f.Close())
 		}
 		if err := f.Close(); err != nil {
 			return err
@@ -160,8 +166,8 @@ func machine() string {
 	return fmt.Sprintf("%s/%s, %d CPUs (%s), %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpu, runtime.Version())
 }
 
-func version(cli string) string {
-	out, err := exec.Command(cli, "version").Output()
+func version(ctx context.Context, cli string) string {
+	out, err := exec.CommandContext(ctx, cli, "version").Output()
 	if err != nil {
 		return filepath.Base(cli)
 	}

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -91,12 +92,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *listen)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", *listen)
 	if err != nil {
 		return errors.Join(err, sim.Close())
 	}
 	endpoint := "http://" + ln.Addr().String()
-	printBanner(stdout, endpoint, sim, *stateFile, *legacy, *accessKey, *secretKey)
+	// Whoever started the simulator reads the endpoint and the token from
+	// the banner: if it cannot be written, nobody can use the simulator.
+	if err := printBanner(stdout, endpoint, sim, *stateFile, *legacy, *accessKey, *secretKey); err != nil {
+		return errors.Join(fmt.Errorf("writing the banner: %w", err), ln.Close(), sim.Close())
+	}
 	if *endpointFile != "" {
 		// Written after the banner: scripts wait for this file, and then
 		// the banner is complete.
@@ -127,13 +133,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serveErr
 	}
 	if *stateFile != "" {
-		fmt.Fprintf(stdout, "State written to %s\n", *stateFile)
+		if _, err := fmt.Fprintf(stdout, "State written to %s\n", *stateFile); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-func printBanner(w io.Writer, endpoint string, sim *simulator.Simulator, stateFile string, legacy bool, accessKey, secretKey string) {
-	fmt.Fprintf(w, `CloudDC simulator listening on %s
+// printBanner writes what to configure the provider with. It is written in
+// one piece, so that a reader of w never sees half a banner.
+func printBanner(w io.Writer, endpoint string, sim *simulator.Simulator, stateFile string, legacy bool, accessKey, secretKey string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, `CloudDC simulator listening on %s
 
 Configure the provider with:
   export CLOUDDC_ENDPOINT=%s
@@ -144,22 +155,24 @@ Network:  vpc_id %s, subnets %s (192.168.0.0/24) and %s (192.168.1.0/24)
 Images:
 `, endpoint, endpoint, sim.ProjectID(), sim.Token(), akskBanner(accessKey, secretKey), simulator.DefaultVPCID, simulator.DefaultSubnetID, simulator.DefaultSubnetID2)
 	for _, im := range simulator.DefaultImages() {
-		fmt.Fprintf(w, "  %s  %s (%s)\n", im.ID, im.Name, im.OSType)
+		fmt.Fprintf(&b, "  %s  %s (%s)\n", im.ID, im.Name, im.OSType)
 	}
 	srvs := sim.Servers()
 	if len(srvs) > 0 {
-		fmt.Fprintf(w, "Servers:  %d, from %s to %s\n", len(srvs), srvs[0].ID, srvs[len(srvs)-1].ID)
+		fmt.Fprintf(&b, "Servers:  %d, from %s to %s\n", len(srvs), srvs[0].ID, srvs[len(srvs)-1].ID)
 	}
 	if stateFile != "" {
-		fmt.Fprintf(w, "State:    %s (%d instances)\n", stateFile, len(sim.Instances()))
+		fmt.Fprintf(&b, "State:    %s (%d instances)\n", stateFile, len(sim.Instances()))
 	}
 	if legacy {
-		fmt.Fprintln(w, "Legacy:   answering with the 2025 state names")
+		fmt.Fprintln(&b, "Legacy:   answering with the 2025 state names")
 	}
 	if sim.AdminToken() != "" {
-		fmt.Fprintf(w, "Admin API: %s/_simulator/ (send the header %s)\n", endpoint, simulator.AdminTokenHeader)
+		fmt.Fprintf(&b, "Admin API: %s/_simulator/ (send the header %s)\n", endpoint, simulator.AdminTokenHeader)
 	}
-	fmt.Fprintln(w)
+	fmt.Fprintln(&b)
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // akskBanner tells how to sign with the access key instead of the token.

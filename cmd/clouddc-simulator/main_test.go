@@ -75,7 +75,9 @@ func start(t *testing.T, args ...string) *started {
 	}
 	t.Cleanup(func() {
 		cancel()
-		<-s.done
+		if err := <-s.done; err != nil {
+			t.Errorf("the simulator stopped with an error: %v", err)
+		}
 	})
 	return s
 }
@@ -100,7 +102,7 @@ func (s *started) call(t *testing.T, method, rel, body string) (int, []byte) {
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, s.endpoint+"/v1/"+simulator.DefaultProjectID+rel, rd)
+	req, err := http.NewRequestWithContext(t.Context(), method, s.endpoint+"/v1/"+simulator.DefaultProjectID+rel, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,8 +111,13 @@ func (s *started) call(t *testing.T, method, rel, body string) (int, []byte) {
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, rel, err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
+	if cerr := resp.Body.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatalf("%s %s: reading the answer: %v", method, rel, err)
+	}
 	return resp.StatusCode, b
 }
 

@@ -90,8 +90,8 @@ func (c Config) RunDestroy(ctx context.Context, sc Scenario, scheduler string) (
 	if err != nil {
 		return Result{}, err
 	}
-	defer sim.Close()
-	url, stop, err := serve(sim)
+	defer func() { _ = sim.Close() }() // a failed flush of a state file we do not use
+	url, stop, err := serve(ctx, sim)
 	if err != nil {
 		return Result{}, err
 	}

@@ -13,8 +13,9 @@ import (
 )
 
 // serve serves a simulator on a loopback port.
-func serve(sim *simulator.Simulator) (url string, stop func(), err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func serve(ctx context.Context, sim *simulator.Simulator) (url string, stop func(), err error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
 	}
@@ -41,8 +42,8 @@ func (c Config) RunRefresh(ctx context.Context, n int, scheduler string) (Refres
 	if err != nil {
 		return RefreshResult{}, err
 	}
-	defer sim.Close()
-	url, stop, err := serve(sim)
+	defer func() { _ = sim.Close() }() // a failed flush of a state file we do not use
+	url, stop, err := serve(ctx, sim)
 	if err != nil {
 		return RefreshResult{}, err
 	}

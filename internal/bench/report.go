@@ -32,9 +32,10 @@ func secs(d time.Duration) string {
 
 // WriteTable writes the destroy results as a Markdown table, each
 // scenario's provider row followed by its baselines.
-func (r *Report) WriteTable(w io.Writer) {
-	fmt.Fprintln(w, "| scenario | scheduler | wall time | notice lag p50 | p95 | max | status calls / instance | total calls | 429s | failures |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+func (r *Report) WriteTable(w io.Writer) error {
+	pw := &printer{w: w}
+	pw.println("| scenario | scheduler | wall time | notice lag p50 | p95 | max | status calls / instance | total calls | 429s | failures |")
+	pw.println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, res := range r.Destroys {
 		name := res.Scenario.String()
 		if res.Scheduler != Provider {
@@ -44,14 +45,16 @@ func (r *Report) WriteTable(w io.Writer) {
 		if res.Scheduler == Provider {
 			sched = "**" + sched + "**"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %.2f | %d | %d | %d |\n", name, sched, secs(res.Wall),
+		pw.printf("| %s | %s | %s | %s | %s | %s | %.2f | %d | %d | %d |\n", name, sched, secs(res.Wall),
 			secs(res.LagP50), secs(res.LagP95), secs(res.LagMax), res.StatusPerInstance, res.TotalCalls, res.RateLimited, res.Failures)
 	}
+	return pw.err
 }
 
 // WriteMarkdown writes the whole report as the page docs/benchmarks.md.
-func (r *Report) WriteMarkdown(w io.Writer) {
-	fmt.Fprintf(w, `---
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	pw := &printer{w: w}
+	pw.printf(`---
 page_title: "Benchmarks"
 subcategory: "Guides"
 description: |-
@@ -85,38 +88,41 @@ terminated in the simulator to the scheduler's wait returning. *Status calls* co
 ShowInstanceStatus and ListInstances calls.
 
 `, r.Date.UTC().Format("2006-01-02 15:04 MST"), r.Machine, r.TerraformCL, Provider, SCC, HW, r.Scale)
-	fmt.Fprintln(w, "## Destroy")
-	fmt.Fprintln(w)
-	r.WriteTable(w)
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "![Notice lag p95 and status calls per instance, beside the baselines](benchmarks.png)")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "## Refresh")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| what | scheduler | instances | wall time | API calls | failures |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|")
+	pw.println("## Destroy")
+	pw.println("")
+	if err := r.WriteTable(w); err != nil {
+		return err
+	}
+	pw.println("")
+	pw.println("![Notice lag p95 and status calls per instance, beside the baselines](benchmarks.png)")
+	pw.println("")
+	pw.println("## Refresh")
+	pw.println("")
+	pw.println("| what | scheduler | instances | wall time | API calls | failures |")
+	pw.println("|---|---|---:|---:|---:|---:|")
 	for _, rr := range r.Refreshes {
-		fmt.Fprintf(w, "| reads at parallelism 10 | %s | %d | %s | %d | %d |\n", rr.Scheduler, rr.Instances, secs(rr.Wall), rr.Calls, rr.Failures)
+		pw.printf("| reads at parallelism 10 | %s | %d | %s | %d | %d |\n", rr.Scheduler, rr.Instances, secs(rr.Wall), rr.Calls, rr.Failures)
 	}
 	if r.TFRefresh != nil {
-		fmt.Fprintf(w, "| `terraform plan -refresh-only` | %s | %d | %s | %d | 0 |\n", Provider, r.TFRefresh.Instances, secs(r.TFRefresh.Wall), r.TFRefresh.Calls)
+		pw.printf("| `terraform plan -refresh-only` | %s | %d | %s | %d | 0 |\n", Provider, r.TFRefresh.Instances, secs(r.TFRefresh.Wall), r.TFRefresh.Calls)
 	}
-	fmt.Fprintln(w)
+	pw.println("")
 	if p := r.Plan; p != nil {
-		fmt.Fprintln(w, "## Terraform overhead")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "`terraform plan` of resources to create, fastest of three runs each (real time, not scaled):")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "| resources | clouddc_instance | terraform_data | ratio |")
-		fmt.Fprintln(w, "|---:|---:|---:|---:|")
-		fmt.Fprintf(w, "| %d | %s | %s | %.2f |\n", p.Resources, secs(p.Instance), secs(p.TerraformData), p.Ratio())
-		fmt.Fprintln(w)
+		pw.println("## Terraform overhead")
+		pw.println("")
+		pw.println("`terraform plan` of resources to create, fastest of three runs each (real time, not scaled):")
+		pw.println("")
+		pw.println("| resources | clouddc_instance | terraform_data | ratio |")
+		pw.println("|---:|---:|---:|---:|")
+		pw.printf("| %d | %s | %s | %.2f |\n", p.Resources, secs(p.Instance), secs(p.TerraformData), p.Ratio())
+		pw.println("")
 	}
-	fmt.Fprintln(w, "## Targets")
-	fmt.Fprintln(w)
+	pw.println("## Targets")
+	pw.println("")
 	for _, line := range r.Targets() {
-		fmt.Fprintln(w, "- "+line)
+		pw.println("- " + line)
 	}
+	return pw.err
 }
 
 // Targets checks the run against the project's performance targets.
@@ -178,4 +184,23 @@ func list(items []string) string {
 		return ""
 	}
 	return ": " + strings.Join(items, "; ")
+}
+
+// printer writes formatted text and keeps the first error, so that a page
+// is written without checking every line.
+type printer struct {
+	w   io.Writer
+	err error
+}
+
+func (p *printer) printf(format string, args ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+	}
+}
+
+func (p *printer) println(s string) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintln(p.w, s)
+	}
 }

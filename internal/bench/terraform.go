@@ -26,16 +26,16 @@ type Terraform struct {
 }
 
 // Prepare builds the provider into a temporary folder.
-func (tf *Terraform) Prepare() error {
+func (tf *Terraform) Prepare(ctx context.Context) error {
 	dir, err := os.MkdirTemp("", "clouddc-bench")
 	if err != nil {
 		return err
 	}
 	tf.dir, tf.pluginDir = dir, filepath.Join(dir, "plugins")
-	build := exec.Command("go", "build", "-o", filepath.Join(tf.pluginDir, "terraform-provider-clouddc"), ".")
+	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(tf.pluginDir, "terraform-provider-clouddc"), ".") //nolint:gosec // G204: our own build into our own temporary folder
 	build.Dir = tf.Root
 	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("building the provider: %v\n%s", err, out)
+		return fmt.Errorf("building the provider: %w\n%s", err, out)
 	}
 	return os.WriteFile(filepath.Join(dir, "cli.tfrc"), []byte(fmt.Sprintf(`provider_installation {
   dev_overrides {
@@ -50,14 +50,14 @@ func (tf *Terraform) Prepare() error {
 func (tf *Terraform) Cleanup() { _ = os.RemoveAll(tf.dir) }
 
 func (tf *Terraform) run(ctx context.Context, work string, env []string, args ...string) (time.Duration, error) {
-	cmd := exec.CommandContext(ctx, tf.CLI, append([]string{"-chdir=" + work}, args...)...)
+	cmd := exec.CommandContext(ctx, tf.CLI, append([]string{"-chdir=" + work}, args...)...) //nolint:gosec // G204: the CLI the user chose, on our own files
 	cmd.Env = append(os.Environ(), append(env,
 		"TF_CLI_CONFIG_FILE="+filepath.Join(tf.dir, "cli.tfrc"), "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1",
 		"TF_LOG=", "TF_VAR_root_password=Bench-Passw0rd")...)
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return 0, fmt.Errorf("terraform %s: %v\n%s", strings.Join(args, " "), err, tail(string(out)))
+		return 0, fmt.Errorf("terraform %s: %w\n%s", strings.Join(args, " "), err, tail(string(out)))
 	}
 	return time.Since(start), nil
 }
@@ -71,7 +71,7 @@ func tail(s string) string {
 
 func (tf *Terraform) workdir(name, config string) (string, error) {
 	w := filepath.Join(tf.dir, name)
-	if err := os.MkdirAll(w, 0o755); err != nil {
+	if err := os.MkdirAll(w, 0o750); err != nil {
 		return "", err
 	}
 	return w, os.WriteFile(filepath.Join(w, "main.tf"), []byte(config), 0o600)
@@ -132,8 +132,8 @@ func (tf *Terraform) MeasurePlan(ctx context.Context, n, runs int) (PlanOverhead
 	if err != nil {
 		return PlanOverhead{}, err
 	}
-	defer sim.Close()
-	url, stop, err := serve(sim)
+	defer func() { _ = sim.Close() }() // a failed flush of a state file we do not use
+	url, stop, err := serve(ctx, sim)
 	if err != nil {
 		return PlanOverhead{}, err
 	}
@@ -185,8 +185,8 @@ func (tf *Terraform) MeasureRefresh(ctx context.Context, n int) (TerraformRefres
 	if err != nil {
 		return TerraformRefresh{}, err
 	}
-	defer sim.Close()
-	url, stop, err := serve(sim)
+	defer func() { _ = sim.Close() }() // a failed flush of a state file we do not use
+	url, stop, err := serve(ctx, sim)
 	if err != nil {
 		return TerraformRefresh{}, err
 	}

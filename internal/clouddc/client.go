@@ -281,7 +281,9 @@ func (c *Client) send(ctx context.Context, cl call, target, rawQuery string, bod
 		c.logger.DebugContext(ctx, "CloudDC request failed", "method", cl.method, "path", cl.path, "error", err.Error())
 		return wrote.Load(), fmt.Errorf("clouddc: %s %s: %w", cl.method, cl.path, err)
 	}
-	defer resp.Body.Close()
+	// The answer is complete once it is read; a failure to close the body
+	// afterwards changes nothing about it.
+	defer func() { _ = resp.Body.Close() }()
 	c.logger.DebugContext(ctx, "CloudDC request", "method", cl.method, "path", cl.path, "query", rawQuery,
 		"status", resp.StatusCode, "request_id", resp.Header.Get("X-Request-Id"), "duration_ms", time.Since(start).Milliseconds())
 

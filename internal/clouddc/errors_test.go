@@ -277,7 +277,7 @@ func TestAPIError_AsThroughWrapping(t *testing.T) {
 	if !errors.As(wrapped, &apiErr) {
 		t.Fatalf("errors.As(%v) found no *APIError", wrapped)
 	}
-	if apiErr.StatusCode != 403 || apiErr.Code != CodeForbidden || apiErr.Message != "Insufficient permissions" || apiErr.RequestID != "req-403" {
+	if apiErr.StatusCode != http.StatusForbidden || apiErr.Code != CodeForbidden || apiErr.Message != "Insufficient permissions" || apiErr.RequestID != "req-403" {
 		t.Errorf("APIError = %+v; want 403 iMetal.0004 with its message and request ID", apiErr)
 	}
 	if !errors.Is(wrapped, ErrForbidden) || errors.Is(wrapped, ErrUnauthorized) {

@@ -155,7 +155,8 @@ func dropMidBody(t *testing.T, w http.ResponseWriter) {
 // closedPortURL returns the URL of a loopback port that nothing listens on.
 func closedPortURL(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	var lc net.ListenConfig
+	l, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
@@ -262,8 +263,19 @@ func (s *scriptServer) requestTimes() []time.Time {
 	return append([]time.Time(nil), s.times...)
 }
 
-// testContext returns a context that ends with the test or after d.
-func testContext(t *testing.T, d time.Duration) context.Context {
+// testTimeout bounds a test that talks to a server, so that a hang fails
+// the test instead of the whole run.
+const testTimeout = 5 * time.Second
+
+// testContext returns a context that ends with the test or after testTimeout.
+func testContext(t *testing.T) context.Context {
+	t.Helper()
+	return testContextFor(t, testTimeout)
+}
+
+// testContextFor returns a context that ends with the test or after d, for
+// tests that wait on many instances.
+func testContextFor(t *testing.T, d time.Duration) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)

@@ -55,7 +55,14 @@ func mustCreate(t *testing.T, c *Client, in CreateInstanceInput) string {
 }
 
 // wantAPIError asserts that err is an *APIError with the status and code.
-func wantAPIError(t *testing.T, err error, status int, code string) *APIError {
+func wantAPIError(t *testing.T, err error, status int, code string) {
+	t.Helper()
+	_ = apiErrorOf(t, err, status, code) // the assertions are the point
+}
+
+// apiErrorOf asserts what wantAPIError does and returns the *APIError, for
+// tests that check more of it.
+func apiErrorOf(t *testing.T, err error, status int, code string) *APIError {
 	t.Helper()
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) {
@@ -70,7 +77,7 @@ func wantAPIError(t *testing.T, err error, status int, code string) *APIError {
 func TestClient_instanceLifecycle(t *testing.T) {
 	t.Parallel()
 	sim, c := newSimClient(t, simulator.Options{CreateDuration: 100 * time.Millisecond, DeleteDuration: 100 * time.Millisecond, Retention: time.Hour})
-	ctx := testContext(t, 5*time.Second)
+	ctx := testContext(t)
 
 	in := validInput("web-1")
 	in.Description = "front end"
@@ -167,7 +174,7 @@ func TestClient_instanceLifecycle(t *testing.T) {
 
 	// Retention keeps it visible as terminated; deleting it is a 404.
 	err = c.DeleteInstance(ctx, id)
-	apiErr := wantAPIError(t, err, http.StatusNotFound, CodeInstanceNotFound)
+	apiErr := apiErrorOf(t, err, http.StatusNotFound, CodeInstanceNotFound)
 	if !errors.Is(err, ErrNotFound) || apiErr.RequestID == "" || !strings.Contains(apiErr.Message, id) {
 		t.Errorf("second delete: %v; want ErrNotFound with a request ID and the instance ID", err)
 	}
@@ -189,13 +196,13 @@ func TestClient_notFound(t *testing.T) {
 		if inst != nil {
 			t.Errorf("GetInstance returned %+v for an unknown ID", inst)
 		}
-		apiErr := wantAPIError(t, err, http.StatusNotFound, CodeInstanceNotFound)
+		apiErr := apiErrorOf(t, err, http.StatusNotFound, CodeInstanceNotFound)
 		if !errors.Is(err, ErrNotFound) || !strings.Contains(apiErr.Message, unknown) || apiErr.Method != http.MethodGet {
 			t.Errorf("GetInstance error = %+v; want ErrNotFound naming the ID", apiErr)
 		}
 
 		_, err = c.ShowInstanceStatus(ctx, unknown)
-		apiErr = wantAPIError(t, err, http.StatusNotFound, CodeInstanceNotFound)
+		apiErr = apiErrorOf(t, err, http.StatusNotFound, CodeInstanceNotFound)
 		if apiErr.RequestID == "" || !strings.Contains(apiErr.Message, unknown) {
 			t.Errorf("ShowInstanceStatus error = %+v; want a request ID and the ID in the message", apiErr)
 		}
@@ -227,7 +234,7 @@ func TestClient_notFound(t *testing.T) {
 func TestClient_listInstances(t *testing.T) {
 	t.Parallel()
 	sim, c := newSimClient(t, simulator.Options{Servers: 15, DeleteDuration: time.Hour})
-	ctx := testContext(t, 5*time.Second)
+	ctx := testContext(t)
 
 	var ids []string
 	for i := range 12 {
@@ -346,7 +353,7 @@ func TestClient_listInstances(t *testing.T) {
 
 	t.Run("API validation", func(t *testing.T) {
 		_, err := c.ListInstances(ctx, ListInstancesInput{Marker: "not-a-marker"})
-		apiErr := wantAPIError(t, err, http.StatusBadRequest, CodeInvalidParameter)
+		apiErr := apiErrorOf(t, err, http.StatusBadRequest, CodeInvalidParameter)
 		if !strings.Contains(apiErr.Message, "marker") || !errors.Is(err, ErrBadRequest) {
 			t.Errorf("error = %v; want ErrBadRequest naming marker", err)
 		}
@@ -476,7 +483,7 @@ func TestClient_createInstance_apiErrors(t *testing.T) {
 			if id != "" {
 				t.Errorf("CreateInstance returned ID %q with an error answer", id)
 			}
-			apiErr := wantAPIError(t, err, tt.wantStatus, tt.wantCode)
+			apiErr := apiErrorOf(t, err, tt.wantStatus, tt.wantCode)
 			if !strings.Contains(apiErr.Message, tt.wantInMsg) {
 				t.Errorf("message %q does not name %q", apiErr.Message, tt.wantInMsg)
 			}
@@ -554,7 +561,7 @@ func TestClient_waitAgainstSimulator(t *testing.T) {
 	t.Run("creation fails", func(t *testing.T) {
 		t.Parallel()
 		sim, c := newSimClient(t, opts)
-		ctx := testContext(t, 5*time.Second)
+		ctx := testContext(t)
 		sim.FailNextCreate("CDC.0510", "the server failed its hardware check")
 		id := mustCreate(t, c, validInput("doomed"))
 		st, err := c.WaitForInstanceRunning(ctx, id)
@@ -585,7 +592,7 @@ func TestClient_waitAgainstSimulator(t *testing.T) {
 	t.Run("deletion fails then succeeds on retry", func(t *testing.T) {
 		t.Parallel()
 		sim, c := newSimClient(t, opts)
-		ctx := testContext(t, 5*time.Second)
+		ctx := testContext(t)
 		id := mustCreate(t, c, validInput("sticky"))
 		if _, err := c.WaitForInstanceRunning(ctx, id); err != nil {
 			t.Fatalf("WaitForInstanceRunning: %v", err)
@@ -614,7 +621,7 @@ func TestClient_waitAgainstSimulator(t *testing.T) {
 	t.Run("deleting a pending instance", func(t *testing.T) {
 		t.Parallel()
 		_, c := newSimClient(t, opts)
-		ctx := testContext(t, 5*time.Second)
+		ctx := testContext(t)
 		id := mustCreate(t, c, validInput("short-lived"))
 		if err := c.DeleteInstance(ctx, id); err != nil {
 			t.Fatalf("DeleteInstance while pending: %v", err)
@@ -628,7 +635,7 @@ func TestClient_waitAgainstSimulator(t *testing.T) {
 	t.Run("removed out of band", func(t *testing.T) {
 		t.Parallel()
 		sim, c := newSimClient(t, opts)
-		ctx := testContext(t, 5*time.Second)
+		ctx := testContext(t)
 		id := mustCreate(t, c, validInput("vanishing"))
 		if err := sim.RemoveInstance(id); err != nil {
 			t.Fatalf("RemoveInstance: %v", err)
@@ -649,7 +656,7 @@ func TestClient_waitAgainstSimulator(t *testing.T) {
 	t.Run("terminated instance vanishes after retention", func(t *testing.T) {
 		t.Parallel()
 		sim, c := newSimClient(t, simulator.Options{DeleteDuration: 20 * time.Millisecond})
-		ctx := testContext(t, 5*time.Second)
+		ctx := testContext(t)
 		id := mustCreate(t, c, validInput("no-retention"))
 		if err := c.DeleteInstance(ctx, id); err != nil {
 			t.Fatalf("DeleteInstance: %v", err)

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // syncBuffer is a bytes.Buffer that the client's goroutines may share.
@@ -74,7 +73,7 @@ func TestClient_logging(t *testing.T) {
 		t.Fatal("a request to a closed port succeeded")
 	}
 	flaky := newScriptServer(t, step{status: http.StatusServiceUnavailable, body: "busy"}, statusOK("running", "install-succeed"))
-	if _, err := newTestClient(t, flaky.url, WithLogger(logger)).WaitForInstanceRunning(testContext(t, 5*time.Second), testID); err != nil {
+	if _, err := newTestClient(t, flaky.url, WithLogger(logger)).WaitForInstanceRunning(testContext(t), testID); err != nil {
 		t.Fatalf("WaitForInstanceRunning through a 503: %v", err)
 	}
 

@@ -108,7 +108,9 @@ func (p RetryPolicy) delay(attempt int, err error) time.Duration {
 	if ceiling <= 0 {
 		return 0
 	}
-	return rand.N(ceiling + 1)
+	// Full jitter only spreads clients apart; nothing depends on the delay
+	// being unpredictable.
+	return rand.N(ceiling + 1) //nolint:gosec // G404: jitter, not cryptography
 }
 
 // parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.

@@ -274,7 +274,7 @@ func TestRetry_truncatedAnswerIsRetried(t *testing.T) {
 			// Promise more than is sent, then close: the client reads a
 			// cut-off JSON document.
 			w.Header().Set("Content-Length", "500")
-			w.WriteHeader(200)
+			w.WriteHeader(http.StatusOK)
 			_, _ = w.Write([]byte(`{"state":"run`))
 			hj, _ := w.(http.Hijacker)
 			conn, _, _ := hj.Hijack()

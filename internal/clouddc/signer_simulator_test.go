@@ -28,10 +28,9 @@ func newAKSKSim(t *testing.T) *simulator.TestServer {
 	})
 }
 
-func newAKSKClient(t *testing.T, sim *simulator.TestServer, ak, sk, st string, opts ...Option) *Client {
+func newAKSKClient(t *testing.T, sim *simulator.TestServer, ak, sk, st string) *Client {
 	t.Helper()
-	base := []Option{WithEndpoint(sim.URL), WithProjectID(sim.ProjectID()), WithAKSK(ak, sk, st), WithPollSchedule(simPoll), noRetry}
-	c, err := NewClient(append(base, opts...)...)
+	c, err := NewClient(WithEndpoint(sim.URL), WithProjectID(sim.ProjectID()), WithAKSK(ak, sk, st), WithPollSchedule(simPoll), noRetry)
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}
@@ -51,7 +50,7 @@ func TestClient_akskAcceptedBySimulator(t *testing.T) {
 			t.Parallel()
 			sim := newAKSKSim(t)
 			c := newAKSKClient(t, sim, key.ak, key.sk, key.st)
-			ctx := testContext(t, 10*time.Second)
+			ctx := testContextFor(t, 10*time.Second)
 			id := mustCreate(t, c, validInput("signed-1"))
 			if _, err := c.WaitForInstanceRunning(ctx, id); err != nil {
 				t.Fatalf("WaitForInstanceRunning: %v", err)
@@ -106,7 +105,7 @@ func TestClient_akskRefusedBySimulator(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
 				_, err := tc.client().ListInstances(context.Background(), ListInstancesInput{})
-				apiErr := wantAPIError(t, err, tc.status, tc.code)
+				apiErr := apiErrorOf(t, err, tc.status, tc.code)
 				if !strings.Contains(apiErr.Message, tc.msgPart) {
 					t.Errorf("message %q does not contain %q", apiErr.Message, tc.msgPart)
 				}

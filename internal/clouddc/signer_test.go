@@ -65,7 +65,7 @@ func TestSign_huaweiPublishedExample(t *testing.T) {
 	}
 
 	// Now the code under test, step by step.
-	req, err := http.NewRequest(http.MethodGet, publishedTarget, nil)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, publishedTarget, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestSign_huaweiPublishedExample(t *testing.T) {
 	// And whole: sign() at the published time, without a project ID
 	// header (the guide's request has none), gives the published header.
 	k := &akskCredentials{accessKey: ak, secretKey: sk}
-	req2, _ := http.NewRequest(http.MethodGet, publishedTarget, nil)
+	req2, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, publishedTarget, nil)
 	req2.Header.Set("Content-Type", "application/json")
 	k.sign(req2, nil, "", time.Date(2019, 11, 15, 3, 36, 55, 0, time.UTC))
 	if got := req2.Header.Get(headerSdkDate); got != date {
@@ -219,7 +219,7 @@ func TestSign_deterministic(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 3, 14, 7, 9, 26, 0, time.UTC)
 	auth := func(k akskCredentials, body string, at time.Time) string {
-		req, err := http.NewRequest(http.MethodPut, "https://clouddc.cn-east-3.myhuaweicloud.com/v1/"+testProject+"/instances/password", strings.NewReader(body))
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, "https://clouddc.cn-east-3.myhuaweicloud.com/v1/"+testProject+"/instances/password", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}

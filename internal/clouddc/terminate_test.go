@@ -13,7 +13,7 @@ func TestTerminateInstance(t *testing.T) {
 	t.Parallel()
 	sim := simulator.StartTest(t, simulator.Options{Servers: 10, DeleteDuration: 100 * time.Millisecond, Retention: time.Hour})
 	c := newWatchClient(t, sim.URL, sim.Simulator)
-	ctx := testContext(t, 10*time.Second)
+	ctx := testContextFor(t, 10*time.Second)
 	ids := createN(t, c, 4)
 	deletes := func() int { return sim.RequestCount(simulator.OpDeleteInstance) }
 	shutdowns := func(id string) (n int, terminated time.Time) {

@@ -102,7 +102,7 @@ func runWaitCases(t *testing.T, wait func(*Client, context.Context, string) (*In
 			t.Parallel()
 			srv := newScriptServer(t, tt.steps...)
 			c := newTestClient(t, srv.url)
-			st, err := wait(c, testContext(t, 5*time.Second), testID)
+			st, err := wait(c, testContext(t), testID)
 			if tt.check != nil {
 				tt.check(t, err)
 			} else if err != nil {
@@ -123,7 +123,10 @@ func runWaitCases(t *testing.T, wait func(*Client, context.Context, string) (*In
 	}
 }
 
-func wantFailed(wantState State, wantOp string, wantDetail *InstanceError, goal string) func(*testing.T, error) {
+// wantFailed checks an *InstanceFailedError: the instance is in state error,
+// with the operation state and the detail the API reported.
+func wantFailed(wantOp string, wantDetail *InstanceError, goal string) func(*testing.T, error) {
+	const wantState = StateError
 	return func(t *testing.T, err error) {
 		t.Helper()
 		var failed *InstanceFailedError
@@ -214,19 +217,19 @@ func TestClient_waitForInstanceRunning(t *testing.T) {
 			name:      "pending then error with detail",
 			steps:     []step{statusOK("pending", "install-processing"), statusWithError("error", "install-failed", createErr.Code, createErr.Message, createErr.Type)},
 			wantState: StateError, wantOp: OpInstallFailed, wantRequests: 2,
-			check: wantFailed(StateError, OpInstallFailed, createErr, "become running"),
+			check: wantFailed(OpInstallFailed, createErr, "become running"),
 		},
 		{
 			name:      "legacy failed",
 			steps:     []step{statusOK("pending", "install-processing"), statusWithError("failed", "install-failed", createErr.Code, createErr.Message, createErr.Type)},
 			wantState: StateError, wantOp: OpInstallFailed, wantRequests: 2,
-			check: wantFailed(StateError, OpInstallFailed, createErr, "become running"),
+			check: wantFailed(OpInstallFailed, createErr, "become running"),
 		},
 		{
 			name:      "error without detail",
 			steps:     []step{statusOK("error", "install-failed")},
 			wantState: StateError, wantOp: OpInstallFailed, wantRequests: 1,
-			check: wantFailed(StateError, OpInstallFailed, nil, "become running"),
+			check: wantFailed(OpInstallFailed, nil, "become running"),
 		},
 		{
 			name:      "unknown state",
@@ -336,19 +339,19 @@ func TestClient_waitForInstanceTerminated(t *testing.T) {
 			name:      "delete error fails",
 			steps:     []step{statusOK("shutting-down", "uninstall-processing"), statusWithError("error", "uninstall-failed", deleteErr.Code, deleteErr.Message, deleteErr.Type)},
 			wantState: StateError, wantOp: OpUninstallFailed, wantRequests: 2,
-			check: wantFailed(StateError, OpUninstallFailed, deleteErr, "be terminated"),
+			check: wantFailed(OpUninstallFailed, deleteErr, "be terminated"),
 		},
 		{
 			name:      "error without detail fails",
 			steps:     []step{statusOK("shutting-down", "uninstall-processing"), statusOK("error", "uninstall-failed")},
 			wantState: StateError, wantOp: OpUninstallFailed, wantRequests: 2,
-			check: wantFailed(StateError, OpUninstallFailed, nil, "be terminated"),
+			check: wantFailed(OpUninstallFailed, nil, "be terminated"),
 		},
 		{
 			name:      "error with an empty type fails",
 			steps:     []step{statusWithError("error", "uninstall-failed", "CDC.1", "failed", "")},
 			wantState: StateError, wantOp: OpUninstallFailed, wantRequests: 1,
-			check: wantFailed(StateError, OpUninstallFailed, &InstanceError{Code: "CDC.1", Message: "failed"}, "be terminated"),
+			check: wantFailed(OpUninstallFailed, &InstanceError{Code: "CDC.1", Message: "failed"}, "be terminated"),
 		},
 		{
 			name:      "unknown state",
@@ -376,7 +379,7 @@ func TestClient_waitForInstanceTerminated(t *testing.T) {
 	})
 }
 
-func wantWaitError(t *testing.T, err error, ctxErr error, goal string, lastState State, lastOp string) *WaitError {
+func wantWaitError(t *testing.T, err error, ctxErr error, goal string, lastState State, lastOp string) {
 	t.Helper()
 	var waitErr *WaitError
 	if !errors.As(err, &waitErr) {
@@ -386,7 +389,7 @@ func wantWaitError(t *testing.T, err error, ctxErr error, goal string, lastState
 		t.Errorf("errors.Is(%v, %v) = false", err, ctxErr)
 	}
 	other := context.Canceled
-	if ctxErr == context.Canceled {
+	if errors.Is(ctxErr, context.Canceled) {
 		other = context.DeadlineExceeded
 	}
 	if errors.Is(err, other) {
@@ -397,7 +400,7 @@ func wantWaitError(t *testing.T, err error, ctxErr error, goal string, lastState
 	}
 	msg := err.Error()
 	want := []string{testID, goal}
-	if ctxErr == context.Canceled {
+	if errors.Is(ctxErr, context.Canceled) {
 		want = append(want, "was cancelled")
 	} else {
 		want = append(want, "timed out")
@@ -415,7 +418,6 @@ func wantWaitError(t *testing.T, err error, ctxErr error, goal string, lastState
 			t.Errorf("Error() = %q; want it to contain %q", msg, w)
 		}
 	}
-	return waitErr
 }
 
 func TestClient_wait_deadline(t *testing.T) {
@@ -595,7 +597,7 @@ func TestClient_wait_schedule(t *testing.T) {
 		srv := newScriptServer(t, statusOK("running", "install-succeed"))
 		c := newTestClient(t, srv.url, WithPollSchedule(PollSchedule{Delay: 60 * time.Millisecond, Interval: time.Millisecond, MinInterval: time.Millisecond, MaxInterval: time.Millisecond}))
 		start := time.Now()
-		if _, err := c.WaitForInstanceRunning(testContext(t, 5*time.Second), testID); err != nil {
+		if _, err := c.WaitForInstanceRunning(testContext(t), testID); err != nil {
 			t.Fatalf("wait: %v", err)
 		}
 		times := srv.requestTimes()
@@ -609,7 +611,7 @@ func TestClient_wait_schedule(t *testing.T) {
 		srv := newScriptServer(t,
 			statusOK("pending", "a"), statusOK("pending", "a"), statusOK("pending", "a"), statusOK("running", "install-succeed"))
 		c := newTestClient(t, srv.url, WithPollSchedule(PollSchedule{Delay: 0, Interval: 40 * time.Millisecond, MinInterval: time.Millisecond, MaxInterval: time.Second}))
-		if _, err := c.WaitForInstanceRunning(testContext(t, 5*time.Second), testID); err != nil {
+		if _, err := c.WaitForInstanceRunning(testContext(t), testID); err != nil {
 			t.Fatalf("wait: %v", err)
 		}
 		times := srv.requestTimes()

@@ -68,7 +68,7 @@ func TestWatcher_coalescesWaitsIntoFewSweeps(t *testing.T) {
 	c := newWatchClient(t, sim.URL, sim.Simulator)
 	ids := createN(t, c, 30)
 	before := sim.RequestCounts()
-	sts, errs := waitAll(testContext(t, 10*time.Second), ids, c.WaitForInstanceRunning)
+	sts, errs := waitAll(testContextFor(t, 10*time.Second), ids, c.WaitForInstanceRunning)
 	for _, id := range ids {
 		if errs[id] != nil || sts[id].State != StateRunning {
 			t.Fatalf("wait for %s: %+v, %v", id, sts[id], errs[id])
@@ -94,7 +94,7 @@ func TestWatcher_eachWaitGetsItsOwnInstance(t *testing.T) {
 	sim.FailNextCreate("iMetal.0099", "disk not found")
 	bad := createN(t, c, 1)[0]
 	ids := []string{good[0], bad, good[1]}
-	sts, errs := waitAll(testContext(t, 10*time.Second), ids, c.WaitForInstanceRunning)
+	sts, errs := waitAll(testContextFor(t, 10*time.Second), ids, c.WaitForInstanceRunning)
 	for _, id := range good {
 		if errs[id] != nil || sts[id].State != StateRunning {
 			t.Errorf("%s: %+v, %v; want running", id, sts[id], errs[id])
@@ -139,7 +139,7 @@ func TestWatcher_anErrorReachesOnlyItsOwnCallers(t *testing.T) {
 	mu.Lock()
 	poison = ids[0]
 	mu.Unlock()
-	_, errs := waitAll(testContext(t, 10*time.Second), ids, c.WaitForInstanceRunning)
+	_, errs := waitAll(testContextFor(t, 10*time.Second), ids, c.WaitForInstanceRunning)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(failedIDs) == 0 || len(failedIDs) == len(ids) {
@@ -166,7 +166,7 @@ func TestWatcher_cancellingOneWaitLeavesTheOthers(t *testing.T) {
 	var wg sync.WaitGroup
 	var cancelledErr error
 	wg.Go(func() { _, cancelledErr = c.WaitForInstanceRunning(cancelled, ids[0]) })
-	sts, errs := waitAll(testContext(t, 10*time.Second), ids[1:], c.WaitForInstanceRunning)
+	sts, errs := waitAll(testContextFor(t, 10*time.Second), ids[1:], c.WaitForInstanceRunning)
 	wg.Wait()
 	var waitErr *WaitError
 	if !errors.As(cancelledErr, &waitErr) || !errors.Is(cancelledErr, context.Canceled) || waitErr.LastState != StatePending {
@@ -183,7 +183,7 @@ func TestWatcher_learnsHowLongOperationsTake(t *testing.T) {
 	t.Parallel()
 	sim := simulator.StartTest(t, simulator.Options{Servers: 20, CreateDuration: time.Millisecond, DeleteDuration: 600 * time.Millisecond})
 	c := newWatchClient(t, sim.URL, sim.Simulator)
-	ctx := testContext(t, 20*time.Second)
+	ctx := testContextFor(t, 20*time.Second)
 	ids := createN(t, c, 8)
 	if _, errs := waitAll(ctx, ids, c.WaitForInstanceRunning); slices.ContainsFunc(ids, func(id string) bool { return errs[id] != nil }) {
 		t.Fatal("creation failed")

@@ -95,7 +95,7 @@ func TestFlattenInstance(t *testing.T) {
 	// Metadata added outside Terraform shows up (drift), even when unset.
 	in.Metadata = map[string]string{"owner": "console"}
 	_ = flattenInstance(in, &m)
-	if got := m.Metadata.Elements()["owner"]; got == nil || got.(types.String).ValueString() != "console" {
+	if got, ok := m.Metadata.Elements()["owner"].(types.String); !ok || got.ValueString() != "console" {
 		t.Errorf("drifted metadata not read: %v", m.Metadata)
 	}
 	// Metadata configured and then cleared outside Terraform reads as empty.
@@ -125,8 +125,12 @@ func TestNullUnknowns(t *testing.T) {
 	if m.ID.ValueString() != "i-1" {
 		t.Errorf("known values must be kept, id = %v", m.ID)
 	}
-	nic := m.NetworkInterfaces.Elements()[0].(types.Object).Attributes()
-	if !nic["ipv4_address"].IsNull() || nic["subnet_id"].(types.String).ValueString() != "sn-1" {
+	obj, ok := m.NetworkInterfaces.Elements()[0].(types.Object)
+	if !ok {
+		t.Fatalf("network interface = %T; want types.Object", m.NetworkInterfaces.Elements()[0])
+	}
+	nic := obj.Attributes()
+	if subnet, ok := nic["subnet_id"].(types.String); !nic["ipv4_address"].IsNull() || !ok || subnet.ValueString() != "sn-1" {
 		t.Errorf("NIC = %v", nic)
 	}
 }

@@ -83,7 +83,7 @@ func TestAccInstanceResource_passwordWriteOnly(t *testing.T) {
 				Config:            providerConfig(sim) + woInstance("acc-wo", simulator.DefaultImageID, pw1, 1),
 				ConfigStateChecks: append(nullPassword, statecheck.ExpectKnownValue(res, tfjsonpath.New("password_wo_version"), knownvalue.Int64Exact(1))),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					captureID(res, &id),
+					captureID(&id),
 					resource.TestCheckResourceAttr(res, "state", "running"),
 					resource.TestCheckNoResourceAttr(res, "password_wo"),
 					resource.TestCheckNoResourceAttr(res, "password"),
@@ -167,7 +167,7 @@ func TestAccInstanceResource_passwordToWriteOnlyAndBack(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: providerConfig(sim) + instanceHCL{}.String(),
-				Check:  resource.ComposeAggregateTestCheckFunc(captureID(res, &id), resource.TestCheckResourceAttr(res, "password", testPassword)),
+				Check:  resource.ComposeAggregateTestCheckFunc(captureID(&id), resource.TestCheckResourceAttr(res, "password", testPassword)),
 			},
 			{
 				Config:           providerConfig(sim) + woInstance("acc-update", simulator.DefaultImageID, woPassword, 1),

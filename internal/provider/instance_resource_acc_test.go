@@ -48,7 +48,7 @@ func TestAccInstanceResource_basic(t *testing.T) {
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("launched_at"), knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT`))),
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					captureID(res, &id),
+					captureID(&id),
 					checkSimState(sim, &id, "running"),
 					func(*terraform.State) error {
 						// The password reached the API as configured.
@@ -169,7 +169,7 @@ func TestAccInstanceResource_replaceOnNameChange(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: providerConfig(sim) + instanceConfig("acc-name-a"),
-				Check:  captureID(res, &first),
+				Check:  captureID(&first),
 			},
 			{
 				Config: providerConfig(sim) + instanceConfig("acc-name-b"),
@@ -177,7 +177,7 @@ func TestAccInstanceResource_replaceOnNameChange(t *testing.T) {
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionDestroyBeforeCreate)},
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					captureID(res, &second),
+					captureID(&second),
 					resource.TestCheckResourceAttr(res, "name", "acc-name-b"),
 					checkSimState(sim, &first, "terminated"),
 					checkSimState(sim, &second, "running"),
@@ -202,7 +202,7 @@ func TestAccInstanceResource_removedFromConfig(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: providerConfig(sim) + instanceConfig("acc-removed"),
-				Check:  captureID(res, &id),
+				Check:  captureID(&id),
 			},
 			{
 				// The apply returns only once the instance is terminated, so
@@ -246,7 +246,7 @@ func TestAccInstanceResource_disappears(t *testing.T) {
 				Steps: []resource.TestStep{
 					{
 						Config: providerConfig(sim) + instanceConfig("acc-gone"),
-						Check:  captureID(res, &first),
+						Check:  captureID(&first),
 					},
 					{
 						PreConfig: func() {
@@ -259,7 +259,7 @@ func TestAccInstanceResource_disappears(t *testing.T) {
 							PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionCreate)},
 						},
 						Check: resource.ComposeAggregateTestCheckFunc(
-							captureID(res, &second),
+							captureID(&second),
 							checkSimState(sim, &second, "running"),
 						),
 					},
@@ -293,7 +293,7 @@ func TestAccInstanceResource_createFails(t *testing.T) {
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionDestroyBeforeCreate)},
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					captureID(res, &replacement),
+					captureID(&replacement),
 					checkSimState(sim, &replacement, "running"),
 					func(*terraform.State) error {
 						var failed int
@@ -341,7 +341,7 @@ func TestAccInstanceResource_deleteFails(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: providerConfig(sim) + instanceConfig("acc-delete-fails"),
-				Check:  captureID(res, &id),
+				Check:  captureID(&id),
 			},
 			{
 				PreConfig:   func() { sim.FailNextDelete("iMetal.0099", "disk wipe failed") },
@@ -372,7 +372,7 @@ func TestAccInstanceResource_deleteWhileShuttingDown(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: providerConfig(sim) + instanceConfig("acc-shutting-down"),
-				Check:  captureID(res, &id),
+				Check:  captureID(&id),
 			},
 			{
 				// Someone else started the deletion: destroy waits for it

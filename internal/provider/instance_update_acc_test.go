@@ -82,7 +82,7 @@ func TestAccInstanceResource_updatePassword(t *testing.T) {
 		ProtoV6ProviderFactories: testProviderFactories(),
 		CheckDestroy:             checkAllTerminated(sim),
 		Steps: []resource.TestStep{
-			{Config: providerConfig(sim) + instanceHCL{}.String(), Check: captureID(res, &id)},
+			{Config: providerConfig(sim) + instanceHCL{}.String(), Check: captureID(&id)},
 			{
 				Config:           providerConfig(sim) + instanceHCL{password: "Changed-Passw0rd"}.String(),
 				ConfigPlanChecks: expectAction(plancheck.ResourceActionUpdate),
@@ -107,7 +107,7 @@ func TestAccInstanceResource_updateImage(t *testing.T) {
 		ProtoV6ProviderFactories: testProviderFactories(),
 		CheckDestroy:             checkAllTerminated(sim),
 		Steps: []resource.TestStep{
-			{Config: providerConfig(sim) + instanceHCL{}.String(), Check: captureID(res, &id)},
+			{Config: providerConfig(sim) + instanceHCL{}.String(), Check: captureID(&id)},
 			{
 				// A new image and a new password together: one reinstall with
 				// the new password, no separate password change.
@@ -147,7 +147,7 @@ func TestAccInstanceResource_updateNetwork(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: providerConfig(sim) + instanceHCL{}.String(),
-				Check: resource.ComposeAggregateTestCheckFunc(captureID(res, &id), func(s *terraform.State) error {
+				Check: resource.ComposeAggregateTestCheckFunc(captureID(&id), func(s *terraform.State) error {
 					firstAddr = s.RootModule().Resources[res].Primary.Attributes["network_interfaces.0.ipv4_address"]
 					return nil
 				}),
@@ -195,7 +195,7 @@ func TestAccInstanceResource_powerState(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: providerConfig(sim) + instanceHCL{}.String(),
-				Check: resource.ComposeAggregateTestCheckFunc(captureID(res, &id),
+				Check: resource.ComposeAggregateTestCheckFunc(captureID(&id),
 					resource.TestCheckResourceAttr(res, "power_state", "on")),
 			},
 			{
@@ -230,7 +230,7 @@ func TestAccInstanceResource_createPoweredOff(t *testing.T) {
 		CheckDestroy:             checkAllTerminated(sim),
 		Steps: []resource.TestStep{{
 			Config: providerConfig(sim) + instanceHCL{extra: `power_state = "off"`}.String(),
-			Check: resource.ComposeAggregateTestCheckFunc(captureID(res, &id),
+			Check: resource.ComposeAggregateTestCheckFunc(captureID(&id),
 				resource.TestCheckResourceAttr(res, "state", "stopped"),
 				checkSimState(sim, &id, "stopped")),
 		}},
@@ -268,7 +268,7 @@ func TestAccInstanceResource_failedUpdateLeavesTheRest(t *testing.T) {
 		ProtoV6ProviderFactories: testProviderFactories(),
 		CheckDestroy:             checkAllTerminated(sim),
 		Steps: []resource.TestStep{
-			{Config: providerConfig(sim) + instanceHCL{}.String(), Check: captureID(res, &id)},
+			{Config: providerConfig(sim) + instanceHCL{}.String(), Check: captureID(&id)},
 			{
 				// The new address is set, then the reinstall fails: state
 				// keeps the new address and the old image.
@@ -333,7 +333,7 @@ func TestAccInstanceResource_drift(t *testing.T) {
 		ProtoV6ProviderFactories: testProviderFactories(),
 		CheckDestroy:             checkAllTerminated(sim),
 		Steps: []resource.TestStep{
-			{Config: cfg, Check: captureID(res, &id)},
+			{Config: cfg, Check: captureID(&id)},
 			{
 				// A configured address changed in the console is set back in place.
 				PreConfig:        drift(func(in *simulator.Instance) { in.NetworkInterfaces[0].IPv4Address = "192.168.0.200" }),
@@ -359,13 +359,13 @@ func TestAccInstanceResource_drift(t *testing.T) {
 				PreConfig:        drift(func(in *simulator.Instance) { in.Metadata["team"] = "changed-in-console" }),
 				Config:           cfg,
 				ConfigPlanChecks: expectAction(plancheck.ResourceActionDestroyBeforeCreate),
-				Check:            captureID(res, &id),
+				Check:            captureID(&id),
 			},
 			{
 				PreConfig:        drift(func(in *simulator.Instance) { in.Description = "edited" }),
 				Config:           cfg,
 				ConfigPlanChecks: expectAction(plancheck.ResourceActionDestroyBeforeCreate),
-				Check:            captureID(res, &id),
+				Check:            captureID(&id),
 			},
 			{
 				PreConfig:        drift(func(in *simulator.Instance) { in.Name = "renamed-in-console" }),

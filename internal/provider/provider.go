@@ -42,10 +42,10 @@ const (
 	EnvEndpoint      = "CLOUDDC_ENDPOINT"
 	EnvRegion        = "CLOUDDC_REGION"
 	EnvProjectID     = "CLOUDDC_PROJECT_ID"
-	EnvToken         = "CLOUDDC_TOKEN"
-	EnvAccessKey     = "CLOUDDC_ACCESS_KEY"
-	EnvSecretKey     = "CLOUDDC_SECRET_KEY"
-	EnvSecurityToken = "CLOUDDC_SECURITY_TOKEN"
+	EnvToken         = "CLOUDDC_TOKEN"          //nolint:gosec // G101: the name of a variable, not a token
+	EnvAccessKey     = "CLOUDDC_ACCESS_KEY"     //nolint:gosec // G101: the name of a variable, not a key
+	EnvSecretKey     = "CLOUDDC_SECRET_KEY"     //nolint:gosec // G101: the name of a variable, not a key
+	EnvSecurityToken = "CLOUDDC_SECURITY_TOKEN" //nolint:gosec // G101: the name of a variable, not a token
 )
 
 // The HuaweiCloud provider's variables. They come after ours, so that a
@@ -54,10 +54,10 @@ const (
 const (
 	EnvHWRegion        = "HW_REGION_NAME"
 	EnvHWProjectID     = "HW_PROJECT_ID"
-	EnvHWAuthToken     = "HW_AUTH_TOKEN"
-	EnvHWAccessKey     = "HW_ACCESS_KEY"
-	EnvHWSecretKey     = "HW_SECRET_KEY"
-	EnvHWSecurityToken = "HW_SECURITY_TOKEN"
+	EnvHWAuthToken     = "HW_AUTH_TOKEN"     //nolint:gosec // G101: the name of a variable, not a token
+	EnvHWAccessKey     = "HW_ACCESS_KEY"     //nolint:gosec // G101: the name of a variable, not a key
+	EnvHWSecretKey     = "HW_SECRET_KEY"     //nolint:gosec // G101: the name of a variable, not a key
+	EnvHWSecurityToken = "HW_SECURITY_TOKEN" //nolint:gosec // G101: the name of a variable, not a token
 )
 
 // regionRE is the shape of a Huawei Cloud region name: cn-east-3,

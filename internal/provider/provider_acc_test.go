@@ -32,16 +32,25 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	os.Setenv("TF_CLI_CONFIG_FILE", rc)
-	os.Setenv("CHECKPOINT_DISABLE", "1")
+	for k, v := range map[string]string{"TF_CLI_CONFIG_FILE": rc, "CHECKPOINT_DISABLE": "1"} {
+		if err := os.Setenv(k, v); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
 	// Nor may a developer's credentials: a shell set up for the huaweicloud
 	// provider (HW_ACCESS_KEY, ...) would change which credentials the
 	// tests that configure the provider through the environment use.
 	for _, v := range providerEnvVars {
-		os.Unsetenv(v)
+		if err := os.Unsetenv(v); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	if err := os.RemoveAll(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "removing the test's CLI configuration:", err)
+	}
 	os.Exit(code)
 }
 
@@ -121,12 +130,13 @@ func checkAllTerminated(sim *simulator.TestServer) func(*terraform.State) error 
 	}
 }
 
-// captureID stores the ID of a resource in state, for later steps.
-func captureID(name string, id *string) func(*terraform.State) error {
+// captureID stores the ID of the instance under test (res) in state, for
+// later steps.
+func captureID(id *string) func(*terraform.State) error {
 	return func(s *terraform.State) error {
-		rs, ok := s.RootModule().Resources[name]
+		rs, ok := s.RootModule().Resources[res]
 		if !ok {
-			return fmt.Errorf("%s is not in the state", name)
+			return fmt.Errorf("%s is not in the state", res)
 		}
 		*id = rs.Primary.ID
 		return nil
@@ -152,3 +162,12 @@ func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
 func tfjsonpathNew(name string) tfjsonpath.Path { return tfjsonpath.New(name) }
 
 func knownString(s string) knownvalue.Check { return knownvalue.StringExact(s) }
+
+// setenv changes a variable between the steps of a test that already set
+// it with t.Setenv (which restores it at the end).
+func setenv(t *testing.T, k, v string) {
+	t.Helper()
+	if err := os.Setenv(k, v); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -152,7 +151,7 @@ provider "clouddc" {
 			{
 				// With a new token the next apply replaces the tainted instance:
 				// it was saved to state before the wait, so nothing is orphaned.
-				PreConfig:        func() { os.Setenv(EnvToken, fresh) },
+				PreConfig:        func() { setenv(t, EnvToken, fresh) },
 				Config:           config,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionDestroyBeforeCreate)}},
 				Check:            checkLive(sim, 2, 1),
@@ -170,7 +169,7 @@ func TestAccResilience_legacyStateNames(t *testing.T) {
 		ProtoV6ProviderFactories: testProviderFactories(),
 		CheckDestroy:             checkAllTerminated(sim),
 		Steps: []resource.TestStep{
-			{Config: providerConfig(sim) + instanceHCL{}.String(), Check: captureID(res, &id)},
+			{Config: providerConfig(sim) + instanceHCL{}.String(), Check: captureID(&id)},
 			{
 				// Reinstall (reported as "reinstalling") and power off
 				// (reported as "stopping") in the 2025 names.

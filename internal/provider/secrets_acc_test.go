@@ -74,7 +74,7 @@ variable "root_password" {
 					return nil
 				},
 			},
-			{PreConfig: func() { os.Setenv("TF_VAR_root_password", password2) }, Config: config},
+			{PreConfig: func() { t.Setenv("TF_VAR_root_password", password2) }, Config: config},
 		},
 	})
 
@@ -161,8 +161,8 @@ variable "root_password" {
 				Config:      config,
 				ExpectError: regexp.MustCompile(`verify\s+aksk\s+signature\s+fail`),
 			},
-			{PreConfig: func() { os.Setenv(EnvSecretKey, accTemporarySK) }, Config: config},
-			{PreConfig: func() { os.Setenv("TF_VAR_root_password", "Second-S3cret-Pw") }, Config: config},
+			{PreConfig: func() { setenv(t, EnvSecretKey, accTemporarySK) }, Config: config},
+			{PreConfig: func() { setenv(t, "TF_VAR_root_password", "Second-S3cret-Pw") }, Config: config},
 		},
 	})
 	checkNoSecrets(t, logDir, rec, []string{"CloudDC request", "access key signature"},

@@ -53,7 +53,7 @@ func validName() validator.String {
 	}}
 }
 
-const passwordSpecials = "!@$%^-_=+[{}]:,./?"
+const passwordSpecials = "!@$%^-_=+[{}]:,./?" //nolint:gosec // G101: the characters a password may use, not a password
 
 // validPassword applies the API's password rules. The administrator is root
 // on Linux images and Administrator on Windows images; the image's OS is not

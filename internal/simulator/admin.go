@@ -36,7 +36,7 @@ import (
 //	PUT    /_simulator/settings                the same; fields left out are unchanged
 
 // AdminTokenHeader is the header that carries Options.AdminToken.
-const AdminTokenHeader = "X-Simulator-Admin-Token"
+const AdminTokenHeader = "X-Simulator-Admin-Token" //nolint:gosec // G101: a header name, not a token
 
 const adminPrefix = "/_simulator"
 

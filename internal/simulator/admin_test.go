@@ -24,7 +24,7 @@ func (c *apiClient) adminAs(token, method, path, body string) response {
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, c.base+path, rd)
+	req, err := http.NewRequestWithContext(c.t.Context(), method, c.base+path, rd)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -35,8 +35,10 @@ func (c *apiClient) adminAs(token, method, path, body string) response {
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b, err := readBody(resp)
+	if err != nil {
+		c.t.Fatalf("%s %s: reading the answer: %v", method, path, err)
+	}
 	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 

@@ -48,7 +48,7 @@ func testSign(t *testing.T, base string, s signedReq) *http.Request {
 	if s.body != "" {
 		body = strings.NewReader(s.body)
 	}
-	req, err := http.NewRequest(s.method, target, body)
+	req, err := http.NewRequestWithContext(t.Context(), s.method, target, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,8 +104,13 @@ func sendSigned(t *testing.T, req *http.Request) response {
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
+	if cerr := resp.Body.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatalf("reading the answer: %v", err)
+	}
 	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 
@@ -332,7 +337,7 @@ func TestAKSK_clockMoves(t *testing.T) {
 // published signature is 7be66680…6ebe.
 func TestAKSK_huaweiPublishedExample(t *testing.T) {
 	t.Parallel()
-	req := httptest.NewRequest(http.MethodGet,
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet,
 		"https://service.region.example.com/v1/77b6a44cba5143ab91d13ab9a8ff44fd/vpcs?limit=2&marker=13551d6b-755d-4757-b956-536f674975c0", nil)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Sdk-Date", "20191115T033655Z")
@@ -373,13 +378,13 @@ func TestAKSK_canonicalQueryAndPath(t *testing.T) {
 	t.Parallel()
 	// '+' in a query is a space on the wire (form encoding), and signs as
 	// %20; an escaped ':' in the path signs the same as a bare one.
-	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8787/v1/p/x%3Ay?b=2&a=x+y&a=w&c=%2A", nil)
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "http://127.0.0.1:8787/v1/p/x%3Ay?b=2&a=x+y&a=w&c=%2A", nil)
 	got := akskCanonicalRequest(req, []string{"host"}, nil)
 	want := "GET\n/v1/p/x%3Ay/\na=w&a=x%20y&b=2&c=%2A\nhost:127.0.0.1:8787\n\nhost\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 	if got != want {
 		t.Errorf("canonical request:\n%q\nwant\n%q", got, want)
 	}
-	req2 := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8787/v1/p/x:y?c=*&a=w&b=2&a=x%20y", nil)
+	req2 := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "http://127.0.0.1:8787/v1/p/x:y?c=*&a=w&b=2&a=x%20y", nil)
 	if got2 := akskCanonicalRequest(req2, []string{"host"}, nil); got2 != want {
 		t.Errorf("an equivalent spelling canonicalises differently:\n%q\n%q", got2, want)
 	}

@@ -16,7 +16,7 @@ func BenchmarkListInstances1000(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req, _ := http.NewRequestWithContext(b.Context(), http.MethodGet, url, nil)
 		req.Header.Set("X-Auth-Token", DefaultToken)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -26,7 +26,9 @@ func BenchmarkListInstances1000(b *testing.B) {
 			Instances []json.RawMessage `json:"instances"`
 		}
 		err = json.NewDecoder(resp.Body).Decode(&l)
-		resp.Body.Close()
+		if cerr := resp.Body.Close(); err == nil {
+			err = cerr
+		}
 		if err != nil || resp.StatusCode != http.StatusOK || len(l.Instances) != 1000 {
 			b.Fatalf("list: %d, %d instances, %v", resp.StatusCode, len(l.Instances), err)
 		}
@@ -45,16 +47,15 @@ func BenchmarkCreateDelete(b *testing.B) {
 		if body != "" {
 			rd = strings.NewReader(body)
 		}
-		req, _ := http.NewRequest(method, url, rd)
+		req, _ := http.NewRequestWithContext(b.Context(), method, url, rd)
 		req.Header.Set("X-Auth-Token", DefaultToken)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			b.Fatal(err)
 		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != want {
-			b.Fatalf("%s %s: %d %s", method, url, resp.StatusCode, out)
+		out, err := readBody(resp)
+		if err != nil || resp.StatusCode != want {
+			b.Fatalf("%s %s: %d %s (%v)", method, url, resp.StatusCode, out, err)
 		}
 		return out
 	}

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -243,7 +244,7 @@ func TestSimulator_concurrency(t *testing.T) {
 	created := make(chan string, workers)
 	for w := range workers {
 		wg.Go(func() {
-			r := c.do(http.MethodPost, "/instances", bodyWith(func(b map[string]any) { b["name"] = "vm-" + string(rune('a'+w)) }))
+			r := c.do(http.MethodPost, "/instances", bodyWith(func(b map[string]any) { b["name"] = "vm-" + strconv.Itoa(w) }))
 			if r.Status != http.StatusOK {
 				t.Errorf("create: %d %s", r.Status, r.Body)
 				return

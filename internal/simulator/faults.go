@@ -85,7 +85,9 @@ type faultState struct {
 	tokenExpiry map[string]time.Time
 }
 
-func (f *faultState) init() {
+// resetFaults turns off the rate limit, the failure rates, the latencies and
+// the queued faults. Token expiries are kept (see ClearFaults).
+func (f *faultState) resetFaults() {
 	f.faults = nil
 	f.rateLimit = RateLimit{}
 	f.buckets = map[string]*bucket{}
@@ -151,8 +153,9 @@ func (s *Simulator) SetFailureRate(op string, rate float64, status int, seed int
 	if status == 0 {
 		status = http.StatusServiceUnavailable
 	}
-	s.failRates[op] = &failureRate{rate: min(rate, 1), status: status,
-		rng: rand.New(rand.NewPCG(uint64(seed), 0x636c6f75646463))}
+	// A seeded source on purpose: a test replays the same failures.
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x636c6f75646463)) //nolint:gosec // G404: reproducible fault injection, not cryptography
+	s.failRates[op] = &failureRate{rate: min(rate, 1), status: status, rng: rng}
 }
 
 // SetLatency delays every answer of an operation by d (op "" sets the
@@ -175,7 +178,7 @@ func (s *Simulator) SetLatency(op string, d time.Duration) {
 func (s *Simulator) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faultState.init()
+	s.resetFaults()
 	s.failNext = map[string][]ErrorInfo{}
 	s.dirtyLocked()
 }
@@ -477,16 +480,16 @@ func faultAnswer(f Fault) rawAnswer {
 }
 
 func defaultError(status int) (string, string) {
-	switch {
-	case status == http.StatusTooManyRequests:
+	switch status {
+	case http.StatusTooManyRequests:
 		return "iMetal.0005", "Too many requests: retry later"
-	case status == http.StatusBadRequest:
+	case http.StatusBadRequest:
 		return "iMetal.0001", "Invalid parameter (fault injected by the simulator)"
-	case status == http.StatusUnauthorized:
+	case http.StatusUnauthorized:
 		return "iMetal.0003", "Authentication failed (fault injected by the simulator)"
-	case status == http.StatusForbidden:
+	case http.StatusForbidden:
 		return "iMetal.0004", "Insufficient permissions (fault injected by the simulator)"
-	case status == http.StatusNotFound:
+	case http.StatusNotFound:
 		return "iMetal.0200", "Instances not found (fault injected by the simulator)"
 	default:
 		return "iMetal.0099", "Internal error (fault injected by the simulator): retry with exponential back-off"

@@ -15,15 +15,15 @@ import (
 
 // send is one request with its own client and no connection reuse, so
 // that Go's transport cannot quietly resend a request whose connection the
-// simulator dropped. It returns the transport error, if any, and the
-// error of reading the body.
-func send(t *testing.T, sim *TestServer, method, rel, body string) (*http.Response, []byte, error, error) {
+// simulator dropped. It returns the status, the body, the transport error,
+// if any, and the error of reading the body.
+func send(t *testing.T, sim *TestServer, method, rel, body string) (int, []byte, error, error) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, sim.URL+"/v1/"+sim.ProjectID()+rel, rd)
+	req, err := http.NewRequestWithContext(t.Context(), method, sim.URL+"/v1/"+sim.ProjectID()+rel, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,11 +31,10 @@ func send(t *testing.T, sim *TestServer, method, rel, body string) (*http.Respon
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, nil, err, nil
+		return 0, nil, err, nil
 	}
-	defer resp.Body.Close()
-	b, readErr := io.ReadAll(resp.Body)
-	return resp, b, nil, readErr
+	b, readErr := readBody(resp)
+	return resp.StatusCode, b, nil, readErr
 }
 
 // connectionLost reports whether err is what a client sees when the
@@ -192,12 +191,12 @@ func TestFault_drop(t *testing.T) {
 	})
 	t.Run("after, mid-body", func(t *testing.T) {
 		sim.InjectFault(Fault{Op: OpCreateInstance, Drop: true, After: true})
-		resp, body, err, readErr := send(t, sim, http.MethodPost, "/instances", bodyWith(func(b map[string]any) { b["name"] = "half" }))
+		status, body, err, readErr := send(t, sim, http.MethodPost, "/instances", bodyWith(func(b map[string]any) { b["name"] = "half" }))
 		if err != nil {
 			t.Fatalf("the status line and headers should arrive: %v", err)
 		}
-		if resp.StatusCode != http.StatusOK || !errors.Is(readErr, io.ErrUnexpectedEOF) {
-			t.Fatalf("status %d, body %q, read error %v; want 200 and io.ErrUnexpectedEOF", resp.StatusCode, body, readErr)
+		if status != http.StatusOK || !errors.Is(readErr, io.ErrUnexpectedEOF) {
+			t.Fatalf("status %d, body %q, read error %v; want 200 and io.ErrUnexpectedEOF", status, body, readErr)
 		}
 		if !strings.HasPrefix(string(body), `{"instance_id":"`) || len(body) >= len(`{"instance_id":"`)+36+2 {
 			t.Errorf("partial body %q, want the first half of the answer", body)
@@ -303,7 +302,11 @@ func TestFault_latency(t *testing.T) {
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, sim.URL+"/v1/"+DefaultProjectID+"/instances", nil)
 	req.Header.Set("X-Auth-Token", DefaultToken)
-	if _, err := http.DefaultClient.Do(req); !errors.Is(err, context.DeadlineExceeded) {
+	resp, err := http.DefaultClient.Do(req)
+	if err == nil {
+		closeBody(t, resp)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("client error = %v, want its deadline", err)
 	}
 

@@ -43,8 +43,12 @@ func FuzzRequests(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer sim.Close()
-		req, err := http.NewRequest(method, "http://sim.test", bytes.NewReader([]byte(body)))
+		defer func() {
+			if err := sim.Close(); err != nil {
+				t.Error(err)
+			}
+		}()
+		req, err := http.NewRequestWithContext(t.Context(), method, "http://sim.test", bytes.NewReader([]byte(body)))
 		if err != nil {
 			return // not a request any client could send
 		}

@@ -155,7 +155,7 @@ func (c *apiClient) raw(method, path, token, body string) response {
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, c.base+path, rd)
+	req, err := http.NewRequestWithContext(c.t.Context(), method, c.base+path, rd)
 	if err != nil {
 		c.t.Errorf("building %s %s: %v", method, path, err)
 		return response{}
@@ -171,12 +171,29 @@ func (c *apiClient) raw(method, path, token, body string) response {
 		c.t.Errorf("%s %s: %v", method, path, err)
 		return response{}
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	b, err := readBody(resp)
 	if err != nil {
 		c.t.Errorf("%s %s: reading the body: %v", method, path, err)
 	}
 	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// readBody reads an answer to its end and closes it. The error is the
+// first of reading and closing.
+func readBody(resp *http.Response) ([]byte, error) {
+	b, err := io.ReadAll(resp.Body)
+	if cerr := resp.Body.Close(); err == nil {
+		err = cerr
+	}
+	return b, err
+}
+
+// closeBody closes an answer that the test does not read.
+func closeBody(t testing.TB, resp *http.Response) {
+	t.Helper()
+	if err := resp.Body.Close(); err != nil {
+		t.Errorf("closing the answer: %v", err)
+	}
 }
 
 // do sends a request with the client's token to a path below

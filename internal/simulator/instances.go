@@ -494,13 +494,15 @@ func (s *Simulator) listInstances(r *http.Request, _ []byte) (int, any, *apiErro
 	if len(ids) > 0 && len(servers) > 0 {
 		return 0, nil, errInvalid("instance_id and server_id cannot be used together")
 	}
-	after := int64(-1)
+	// The page starts after the marker's instance, in creation order.
+	var after uint64
+	hasMarker := false
 	if m := q.Get("marker"); m != "" {
 		seq, ok := s.seqs[m]
 		if !ok {
 			return 0, nil, errInvalid(fmt.Sprintf("marker %q is not a valid marker", m))
 		}
-		after = int64(seq)
+		after, hasMarker = seq, true
 	}
 
 	project := r.PathValue("project_id")
@@ -528,8 +530,8 @@ func (s *Simulator) listInstances(r *http.Request, _ []byte) (int, any, *apiErro
 		matched = append(matched, r)
 	}
 	start := 0
-	if after >= 0 {
-		start, _ = slices.BinarySearchFunc(matched, uint64(after), func(r *record, seq uint64) int {
+	if hasMarker {
+		start, _ = slices.BinarySearchFunc(matched, after, func(r *record, seq uint64) int {
 			if r.Seq <= seq {
 				return -1
 			}

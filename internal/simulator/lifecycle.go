@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"container/heap"
+	"fmt"
 	"net/netip"
 	"slices"
 	"time"
@@ -26,7 +27,16 @@ type dueHeap []dueEntry
 func (h dueHeap) Len() int           { return len(h) }
 func (h dueHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
 func (h dueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *dueHeap) Push(x any)        { *h = append(*h, x.(dueEntry)) }
+
+// Push is for container/heap only, which passes back what heap.Push got.
+func (h *dueHeap) Push(x any) {
+	e, ok := x.(dueEntry)
+	if !ok {
+		panic(fmt.Sprintf("simulator: a %T pushed onto the due heap", x))
+	}
+	*h = append(*h, e)
+}
+
 func (h *dueHeap) Pop() any {
 	old := *h
 	e := old[len(old)-1]
@@ -91,7 +101,8 @@ func (s *Simulator) advanceLocked() {
 	now := s.now()
 	applied := false
 	for s.due.Len() > 0 && !s.due[0].at.After(now) {
-		e := heap.Pop(&s.due).(dueEntry)
+		e := s.due[0] // the earliest, which heap.Pop removes
+		heap.Pop(&s.due)
 		if e.server {
 			srv := s.serverIdx[e.id]
 			if srv == nil || srv.Gen != e.gen || srv.Next == nil {
@@ -150,7 +161,7 @@ func (s *Simulator) applyLocked(r *record, t *transition) {
 			return
 		}
 		if im, ok := s.images[t.ImageID]; ok {
-			r.Instance.Image = Image{ID: im.ID, Name: im.Name, OSType: im.OSType}
+			r.Instance.Image = Image(im)
 		}
 		r.Password = t.Password
 		r.Instance.Error = nil

@@ -130,7 +130,7 @@ const (
 	DefaultWindowsImage = "b0000000-0000-4000-8000-000000000003"
 	// DefaultProjectID and DefaultToken are used when Options leave them empty.
 	DefaultProjectID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
-	DefaultToken     = "clouddc-simulator-token"
+	DefaultToken     = "clouddc-simulator-token" //nolint:gosec // G101: the simulator's documented public token; it guards nothing
 )
 
 // DefaultImages is the image catalogue used when Options.Images is empty.

@@ -57,7 +57,7 @@ func (s *Simulator) reinstallOS(req *http.Request, body []byte) (int, any, *apiE
 			images[i] = *newImage
 		} else {
 			cur := r.Instance.Image
-			images[i] = ImageSpec{ID: cur.ID, Name: cur.Name, OSType: cur.OSType}
+			images[i] = ImageSpec(cur)
 		}
 		if msg := checkPassword(*in.Password, imageUser(images[i])); msg != "" {
 			return 0, nil, errInvalid(msg + fmt.Sprintf(" (instance %s, image %s)", r.Instance.ID, images[i].ID))

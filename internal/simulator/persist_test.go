@@ -178,7 +178,25 @@ func TestPersist_damagedFile(t *testing.T) {
 		f(m)
 		return jsonBody(m)
 	}
-	instances := func(m map[string]any) map[string]any { return m["instances"].([]any)[0].(map[string]any) }
+	// obj and arr read a decoded JSON value as an object or an array; a
+	// state file of another shape fails the test rather than panicking.
+	obj := func(v any) map[string]any {
+		t.Helper()
+		m, ok := v.(map[string]any)
+		if !ok {
+			t.Fatalf("state file: %T where an object was expected", v)
+		}
+		return m
+	}
+	arr := func(v any) []any {
+		t.Helper()
+		a, ok := v.([]any)
+		if !ok || len(a) == 0 {
+			t.Fatalf("state file: %T where a non-empty array was expected", v)
+		}
+		return a
+	}
+	instances := func(m map[string]any) map[string]any { return obj(arr(m["instances"])[0]) }
 	tests := []struct {
 		name, content, want string
 	}{
@@ -189,14 +207,14 @@ func TestPersist_damagedFile(t *testing.T) {
 		{"unknown field", edit(func(m map[string]any) { m["extra"] = 1 }), "extra"},
 		{"newer version", edit(func(m map[string]any) { m["version"] = 2 }), "version is 2"},
 		{"no version", edit(func(m map[string]any) { delete(m, "version") }), "version is 0"},
-		{"instance ID", edit(func(m map[string]any) { instances(m)["instance"].(map[string]any)["id"] = "web-1" }), `"web-1"`},
-		{"instance twice", edit(func(m map[string]any) { m["instances"] = append(m["instances"].([]any), m["instances"].([]any)[0]) }), "appears twice"},
-		{"server gone", edit(func(m map[string]any) { m["servers"] = m["servers"].([]any)[1:] }), "does not host it"},
+		{"instance ID", edit(func(m map[string]any) { obj(instances(m)["instance"])["id"] = "web-1" }), `"web-1"`},
+		{"instance twice", edit(func(m map[string]any) { m["instances"] = append(arr(m["instances"]), arr(m["instances"])[0]) }), "appears twice"},
+		{"server gone", edit(func(m map[string]any) { m["servers"] = arr(m["servers"])[1:] }), "does not host it"},
 		{"unknown transition", edit(func(m map[string]any) {
 			instances(m)["next"] = map[string]any{"kind": "explode", "at": "2026-01-01T00:00:00Z"}
 		}), "explode"},
 		{"bad address", edit(func(m map[string]any) { m["used_ips"] = map[string]any{"999.1.1.1": id} }), "999.1.1.1"},
-		{"power state", edit(func(m map[string]any) { m["servers"].([]any)[0].(map[string]any)["power_state"] = "melting" }), "melting"},
+		{"power state", edit(func(m map[string]any) { obj(arr(m["servers"])[0])["power_state"] = "melting" }), "melting"},
 		{"sequence", edit(func(m map[string]any) { m["next_seq"] = 0 }), "next_seq"},
 	}
 	for _, tt := range tests {
@@ -227,7 +245,11 @@ func TestPersist_damagedFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer sim.Close()
+		defer func() {
+			if err := sim.Close(); err != nil {
+				t.Error(err)
+			}
+		}()
 		if _, ok := sim.Instance(id); !ok {
 			t.Errorf("instance %s not loaded", id)
 		}

@@ -42,25 +42,24 @@ func TestScale_concurrentClients(t *testing.T) {
 		}
 	}
 	var wg sync.WaitGroup
-	for w := range clients {
+	for w := range uint64(clients) { // uint64: it seeds each client's random source
 		wg.Go(func() {
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2}, Timeout: time.Minute}
 			defer client.CloseIdleConnections()
-			rng := rand.New(rand.NewPCG(uint64(w), 1))
+			rng := rand.New(rand.NewPCG(w, 1))
 			call := func(method, rel, body string, want int) []byte {
 				var rd io.Reader
 				if body != "" {
 					rd = strings.NewReader(body)
 				}
-				req, _ := http.NewRequest(method, sim.URL+"/v1/"+DefaultProjectID+rel, rd)
+				req, _ := http.NewRequestWithContext(t.Context(), method, sim.URL+"/v1/"+DefaultProjectID+rel, rd)
 				req.Header.Set("X-Auth-Token", DefaultToken)
 				resp, err := client.Do(req)
 				if err != nil {
 					fail("%s %s: %v", method, rel, err)
 					return nil
 				}
-				defer resp.Body.Close()
-				b, err := io.ReadAll(resp.Body)
+				b, err := readBody(resp)
 				if err != nil || resp.StatusCode != want {
 					fail("%s %s: %d %s (%v), want %d", method, rel, resp.StatusCode, b, err, want)
 					return nil

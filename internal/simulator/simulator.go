@@ -204,7 +204,7 @@ func New(opts Options) (*Simulator, error) {
 		purged:    map[string]*purgedRecord{},
 		legacy:    opts.Legacy,
 	}
-	s.faultState.init()
+	s.resetFaults()
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -393,7 +393,7 @@ func (s *Simulator) api(op string, h handlerFunc) http.HandlerFunc {
 		if readErr != nil {
 			apiErr = errInvalid("request body is too large or unreadable")
 		} else {
-			status, out, apiErr = s.handle(op, r, body, h)
+			status, out, apiErr = s.handle(r, body, h)
 		}
 		if f != nil { // an After fault: the request was carried out
 			if f.Drop {
@@ -414,7 +414,7 @@ func (s *Simulator) api(op string, h handlerFunc) http.HandlerFunc {
 	}
 }
 
-func (s *Simulator) handle(op string, r *http.Request, body []byte, h handlerFunc) (int, any, *apiError) {
+func (s *Simulator) handle(r *http.Request, body []byte, h handlerFunc) (int, any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	project, authErr := s.authenticateLocked(r, body)

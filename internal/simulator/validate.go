@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -33,7 +34,7 @@ func checkName(name string) string {
 	return ""
 }
 
-const passwordSpecials = "!@$%^-_=+[{}]:,./?"
+const passwordSpecials = "!@$%^-_=+[{}]:,./?" //nolint:gosec // G101: the characters a password may use, not a password
 
 // checkPassword applies the password rules for an image whose administrator
 // is user: 8–26 characters from the allowed set, at least three of the four
@@ -113,6 +114,7 @@ func usableAddr(sn SubnetSpec, a netip.Addr) bool {
 func lastAddr(p netip.Prefix) netip.Addr {
 	b := p.Addr().As4()
 	host := uint32(1)<<(32-p.Bits()) - 1
-	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) | host
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+	var last [4]byte
+	binary.BigEndian.PutUint32(last[:], binary.BigEndian.Uint32(b[:])|host)
+	return netip.AddrFrom4(last)
 }

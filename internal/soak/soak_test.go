@@ -50,7 +50,7 @@ func newWorkspace(t *testing.T, sim *simulator.TestServer, config string) *works
 	}
 	dir := t.TempDir()
 	pluginDir := filepath.Join(dir, "plugins")
-	build := exec.Command("go", "build", "-o", filepath.Join(pluginDir, "terraform-provider-clouddc"), "../..")
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", filepath.Join(pluginDir, "terraform-provider-clouddc"), "../..") //nolint:gosec // G204: our own build into t.TempDir()
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the provider: %v\n%s", err, out)
 	}
@@ -67,7 +67,7 @@ func newWorkspace(t *testing.T, sim *simulator.TestServer, config string) *works
 }
 `, host, pluginDir))
 	work := filepath.Join(dir, "config")
-	if err := os.MkdirAll(work, 0o755); err != nil {
+	if err := os.MkdirAll(work, 0o750); err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(work, "main.tf"), config)
@@ -85,13 +85,13 @@ func newWorkspace(t *testing.T, sim *simulator.TestServer, config string) *works
 
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil { //nolint:gosec // G703: the test writes under its own t.TempDir()
 		t.Fatal(err)
 	}
 }
 
 func (w *workspace) command(ctx context.Context, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, w.terraform, append([]string{"-chdir=" + w.dir}, args...)...)
+	cmd := exec.CommandContext(ctx, w.terraform, append([]string{"-chdir=" + w.dir}, args...)...) //nolint:gosec // G204: the CLI make test chose, on our own files
 	cmd.Env = w.env
 	return cmd
 }

@@ -78,12 +78,26 @@ func describeError(err error) string {
 }
 
 func failedHint(e *clouddc.InstanceFailedError) string {
-	if e.Detail != nil && e.Detail.Type == clouddc.ErrorTypeDelete {
+	typ := ""
+	if e.Detail != nil {
+		typ = e.Detail.Type
+	}
+	switch {
+	case typ == clouddc.ErrorTypeDelete:
 		return "The instance stays in the Terraform state. Run terraform destroy (or apply) again to retry the deletion; " +
 			"if it keeps failing, quote the error above to Huawei Cloud support."
+	case typ == clouddc.ErrorTypeCreate || (typ == "" && e.Goal == "become running"):
+		return "The instance is marked as tainted: the next terraform apply deletes it and creates a new one. " +
+			"If the error names the server, the image or the network, fix that first."
+	case typ == clouddc.ErrorTypeReinstall:
+		return "The state keeps the image the instance had, so the next terraform apply tries the reinstall again " +
+			"(the API allows it from this error state). If the error names the image, fix image_id first."
+	case typ == clouddc.ErrorTypeModifyIP:
+		return "The state keeps the addresses the API reports, so the next terraform apply tries the change again. " +
+			"If the error names an address or a subnet, fix network_interfaces first."
 	}
-	return "The instance is marked as tainted: the next terraform apply deletes it and creates a new one. " +
-		"If the error names the server, the image or the network, fix that first."
+	return "The state records what the API reports, so the next terraform apply shows what is left to do. " +
+		"Check the instance in the CloudDC console; if it keeps failing, quote the error above to Huawei Cloud support."
 }
 
 func apiHint(e *clouddc.APIError) string {

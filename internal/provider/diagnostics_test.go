@@ -52,7 +52,15 @@ func TestDescribeError(t *testing.T) {
 			Detail: &clouddc.InstanceError{Code: "iMetal.0099", Message: "wipe failed", Type: clouddc.ErrorTypeDelete}},
 			[]string{"delete_instance_error", "wipe failed", "stays in the Terraform state", "again"}},
 		{"failed without details", &clouddc.InstanceFailedError{InstanceID: "i-1", Goal: "become running", State: clouddc.StateError},
-			[]string{"no error details"}},
+			[]string{"no error details", "tainted"}},
+		{"reinstall failed", &clouddc.InstanceFailedError{InstanceID: "i-1", Goal: "finish reinstalling its OS", State: clouddc.StateError,
+			Detail: &clouddc.InstanceError{Code: "iMetal.0099", Message: "image broken", Type: clouddc.ErrorTypeReinstall}},
+			[]string{"reinstall_error", "keeps the image", "tries the reinstall again"}},
+		{"IP change failed", &clouddc.InstanceFailedError{InstanceID: "i-1", Goal: "finish changing its IP addresses", State: clouddc.StateError,
+			Detail: &clouddc.InstanceError{Code: "iMetal.0099", Message: "switch", Type: clouddc.ErrorTypeModifyIP}},
+			[]string{"modify_ip_error", "tries the change again", "network_interfaces"}},
+		{"power change failed", &clouddc.InstanceFailedError{InstanceID: "i-1", Goal: "stop", State: clouddc.StateError},
+			[]string{"what is left to do", "console"}},
 		{"timeout", &clouddc.WaitError{InstanceID: "i-1", Goal: "be terminated", LastState: clouddc.StateShuttingDown,
 			LastOperationState: "uninstall-processing", Err: context.DeadlineExceeded},
 			[]string{"i-1", "timed out", `"shutting-down"`, "uninstall-processing", "timeouts {"}},
@@ -76,6 +84,11 @@ func TestDescribeError(t *testing.T) {
 				if !strings.Contains(got, w) {
 					t.Errorf("description lacks %q:\n%s", w, got)
 				}
+			}
+			// Terraform taints only a resource whose create failed.
+			var failed *clouddc.InstanceFailedError
+			if errors.As(tc.err, &failed) && failed.Goal != "become running" && strings.Contains(got, "tainted") {
+				t.Errorf("a failed %q is described as tainted:\n%s", failed.Goal, got)
 			}
 		})
 	}

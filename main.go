@@ -6,6 +6,8 @@ import (
 	"context"
 	"flag"
 	"log"
+	"os"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
@@ -20,6 +22,7 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers such as delve")
 	flag.Parse()
 
+	alignSDKLogLevels()
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: "registry.terraform.io/clouddc-tf/clouddc",
 		Debug:   debug,
@@ -28,5 +31,29 @@ func main() {
 		// Terraform starts the provider; before the gRPC server runs there
 		// is no tflog sink, so a start-up failure goes to stderr.
 		log.Fatal(err)
+	}
+}
+
+// alignSDKLogLevels makes the plugin SDKs log only what Terraform will show.
+// Their loggers default to TRACE and Terraform filters the lines afterwards,
+// so with TF_LOG unset the provider formatted a dozen trace lines per
+// attribute, per resource, for nobody: planning 500 instances took ten
+// times as long as planning 500 terraform_data resources. The documented
+// TF_LOG_SDK* variables win when a user sets them.
+func alignSDKLogLevels() {
+	level := os.Getenv("TF_LOG_PROVIDER")
+	if level == "" {
+		level = os.Getenv("TF_LOG")
+	}
+	switch strings.ToUpper(level) {
+	case "":
+		level = "OFF"
+	case "JSON": // TF_LOG=JSON is TRACE, written as JSON
+		level = "TRACE"
+	}
+	for _, v := range []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"} {
+		if os.Getenv(v) == "" {
+			_ = os.Setenv(v, level) // cannot fail for these names and values
+		}
 	}
 }

@@ -319,9 +319,19 @@ func (w *watcher) learnLocked(s *sub, now time.Time) {
 		l = &learner{}
 		w.learned[s.spec.goal] = l
 	}
+	sched := w.c.poll
 	took := now.Sub(s.start)
-	if !s.lastPoll.IsZero() {
-		took -= now.Sub(s.lastPoll) / 2
+	switch gap := now.Sub(s.lastPoll); {
+	case !s.lastPoll.IsZero() && gap <= 2*sched.Interval:
+		took -= gap / 2
+	case !s.expectAt.IsZero():
+		// Seen done at the first look at the learned time. That look may
+		// have come late (merged with other waits' sweeps), and learning
+		// the delay would make the guess creep up batch after batch. Learn
+		// the time looked for instead, a little earlier, so that the guess
+		// drifts down until a look comes too early and dense polls find
+		// the real time.
+		took = min(took, s.expectAt.Sub(s.start)) - sched.MinInterval/4
 	}
 	l.add(took)
 

@@ -110,7 +110,9 @@ ShowInstanceStatus and ListInstances calls.
 	if p := r.Plan; p != nil {
 		pw.println("## Terraform overhead")
 		pw.println("")
-		pw.println("`terraform plan` of resources to create, fastest of three runs each (real time, not scaled):")
+		pw.println("`terraform plan` of resources to create, fastest of three runs each (real time, not scaled).")
+		pw.println("`terraform_data` is built into Terraform, so its plan makes no plugin calls at all; a provider")
+		pw.println("pays a gRPC round trip and the framework's per-attribute plan processing for each resource.")
 		pw.println("")
 		pw.println("| resources | clouddc_instance | terraform_data | ratio |")
 		pw.println("|---:|---:|---:|---:|")

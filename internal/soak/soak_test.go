@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -23,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/bench"
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
 
@@ -49,23 +49,14 @@ func newWorkspace(t *testing.T, sim *simulator.TestServer, config string) *works
 		}
 	}
 	dir := t.TempDir()
-	pluginDir := filepath.Join(dir, "plugins")
-	build := exec.CommandContext(t.Context(), "go", "build", "-o", filepath.Join(pluginDir, "terraform-provider-clouddc"), "../..") //nolint:gosec // G204: our own build into t.TempDir()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the provider: %v\n%s", err, out)
-	}
 	host := os.Getenv("TF_ACC_PROVIDER_HOST")
 	if host == "" {
 		host = "registry.terraform.io"
 	}
 	rc := filepath.Join(dir, "cli.tfrc")
-	writeFile(t, rc, fmt.Sprintf(`provider_installation {
-  dev_overrides {
-    "%s/clouddc-tf/clouddc" = %q
-  }
-  direct {}
-}
-`, host, pluginDir))
+	if err := bench.BuildProvider(t.Context(), "../..", filepath.Join(dir, "plugins"), host, rc); err != nil {
+		t.Fatal(err)
+	}
 	work := filepath.Join(dir, "config")
 	if err := os.MkdirAll(work, 0o750); err != nil {
 		t.Fatal(err)
@@ -186,32 +177,6 @@ func firstError(out string) string {
 	return tail(out, 600)
 }
 
-func fleetConfig(n int) string {
-	return fmt.Sprintf(`
-terraform {
-  required_providers {
-    clouddc = { source = "clouddc-tf/clouddc" }
-  }
-}
-
-provider "clouddc" {}
-
-variable "root_password" {
-  type      = string
-  sensitive = true
-}
-
-resource "clouddc_instance" "fleet" {
-  count    = %d
-  name     = "soak-${count.index}"
-  image_id = %q
-  vpc_id   = %q
-  password = var.root_password
-  network_interfaces = [{ subnet_id = %q }]
-}
-`, n, simulator.DefaultImageID, simulator.DefaultVPCID, simulator.DefaultSubnetID)
-}
-
 func soakSize() int {
 	if n, err := strconv.Atoi(os.Getenv("SOAK_INSTANCES")); err == nil && n > 0 {
 		return n
@@ -251,7 +216,7 @@ func TestSoak_applyAndDestroyUnderFaults(t *testing.T) {
 	sim.InjectFault(simulator.Fault{Op: simulator.OpShowInstanceStatus, Drop: true, Count: 3})
 	sim.InjectFault(simulator.Fault{Op: simulator.OpDeleteInstance, Drop: true, Count: 2})
 
-	ws := newWorkspace(t, sim, fleetConfig(n))
+	ws := newWorkspace(t, sim, bench.FleetHCL("soak", n))
 	start := time.Now()
 	applyAttempts := ws.converge(3, "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=10")
 	applied := time.Since(start)
@@ -303,7 +268,7 @@ func TestSoak_interruptedDestroy(t *testing.T) {
 		DeleteDuration: 4 * time.Second,
 		Retention:      time.Hour,
 	})
-	ws := newWorkspace(t, sim, fleetConfig(n))
+	ws := newWorkspace(t, sim, bench.FleetHCL("soak", n))
 	ws.converge(1, "apply", "-auto-approve", "-input=false", "-no-color")
 
 	// Start a destroy and press Ctrl-C while the instances shut down.

@@ -173,9 +173,10 @@ func (w *watcher) sweep(logCtx context.Context) {
 		return
 	}
 	sort.Slice(rest, func(i, j int) bool { return rest[i].next.Before(rest[j].next) })
-	ids := uniqueIDs(due, nil)
+	seen := map[string]bool{}
+	ids := uniqueIDs(due, nil, seen)
 	capacity := (len(ids) + MaxFilterIDs - 1) / MaxFilterIDs * MaxFilterIDs
-	ids = uniqueIDs(rest, ids)
+	ids = uniqueIDs(rest, ids, seen)
 	ids = ids[:min(len(ids), capacity)]
 	ctx, cancel := context.WithTimeout(logCtx, 2*time.Minute)
 	defer cancel()
@@ -191,9 +192,11 @@ func (w *watcher) sweep(logCtx context.Context) {
 	}
 }
 
-func uniqueIDs(subs []*sub, ids []string) []string {
+// uniqueIDs appends the IDs of subs that are not in seen yet, in order.
+func uniqueIDs(subs []*sub, ids []string, seen map[string]bool) []string {
 	for _, s := range subs {
-		if !slices.Contains(ids, s.id) {
+		if !seen[s.id] {
+			seen[s.id] = true
 			ids = append(ids, s.id)
 		}
 	}
@@ -210,11 +213,15 @@ func (w *watcher) deliver(batch []string, out *ListInstancesOutput, err error) {
 			found[in.ID] = &InstanceStatus{State: in.State, OperationState: in.OperationState, Error: in.Error}
 		}
 	}
+	inBatch := make(map[string]bool, len(batch))
+	for _, id := range batch {
+		inBatch[id] = true
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	now := time.Now()
 	for s := range w.subs {
-		if !slices.Contains(batch, s.id) {
+		if !inBatch[s.id] {
 			continue
 		}
 		if err != nil {

@@ -295,18 +295,9 @@ func TestAccInstanceResource_createFails(t *testing.T) {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					captureID(&replacement),
 					checkSimState(sim, &replacement, "running"),
-					func(*terraform.State) error {
-						var failed int
-						for _, in := range sim.Instances() {
-							if in.ID != replacement && in.State != "terminated" {
-								failed++
-							}
-						}
-						if failed != 0 {
-							return fmt.Errorf("%d instances other than the replacement are not terminated", failed)
-						}
-						return nil
-					},
+					// The failed instance and its replacement: only the
+					// replacement is left alive.
+					checkLive(sim, 2, 1),
 				),
 			},
 		},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
@@ -117,17 +118,61 @@ resource "clouddc_instance" "test" {
 `, name, simulator.DefaultImageID, simulator.DefaultVPCID, testPassword, simulator.DefaultSubnetID, body)
 }
 
+// instanceLister is a simulator, served by StartTest or by hand.
+type instanceLister interface {
+	Instances() []simulator.Instance
+}
+
+// liveInstances returns the instances the simulator knows that are not
+// terminated: the ones a test must account for.
+func liveInstances(sim instanceLister) []simulator.Instance {
+	var live []simulator.Instance
+	for _, in := range sim.Instances() {
+		if in.State != "terminated" {
+			live = append(live, in)
+		}
+	}
+	return live
+}
+
 // checkAllTerminated is a CheckDestroy: every instance the simulator still
 // knows must be terminated.
-func checkAllTerminated(sim *simulator.TestServer) func(*terraform.State) error {
+func checkAllTerminated(sim instanceLister) func(*terraform.State) error {
 	return func(*terraform.State) error {
-		for _, in := range sim.Instances() {
-			if in.State != "terminated" {
-				return fmt.Errorf("instance %s (%s) is %s after destroy, want terminated", in.ID, in.Name, in.State)
-			}
+		if live := liveInstances(sim); len(live) != 0 {
+			in := live[0]
+			return fmt.Errorf("%d instances are not terminated after destroy, such as %s (%s), which is %s", len(live), in.ID, in.Name, in.State)
 		}
 		return nil
 	}
+}
+
+// checkLive asserts how many instances the simulator knows in total, and
+// how many of them are not terminated.
+func checkLive(sim instanceLister, wantTotal, wantLive int) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		total, live := len(sim.Instances()), len(liveInstances(sim))
+		if total != wantTotal || live != wantLive {
+			return fmt.Errorf("the simulator has %d instances, %d not terminated; want %d and %d", total, live, wantTotal, wantLive)
+		}
+		return nil
+	}
+}
+
+// testAppliesAndRuns applies one instance with the given provider block
+// (the rest of the configuration coming from the environment the test set)
+// and checks that it runs and that destroy leaves nothing behind. It is
+// not parallel: tests that use it set environment variables.
+func testAppliesAndRuns(t *testing.T, sim *simulator.TestServer, providerBlock, name string, checks ...resource.TestCheckFunc) {
+	t.Helper()
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		CheckDestroy:             checkAllTerminated(sim),
+		Steps: []resource.TestStep{{
+			Config: providerBlock + instanceConfig(name),
+			Check:  resource.ComposeAggregateTestCheckFunc(append(checks, resource.TestCheckResourceAttr(res, "state", "running"))...),
+		}},
+	})
 }
 
 // captureID stores the ID of the instance under test (res) in state, for

@@ -96,17 +96,8 @@ func TestAccProvider_huaweiCloudVariables(t *testing.T) {
 	t.Setenv(EnvHWSecurityToken, accSecToken)
 	t.Setenv(EnvHWProjectID, sim.ProjectID())
 	t.Setenv(EnvHWRegion, "cn-east-3")
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		CheckDestroy:             checkAllTerminated(sim),
-		Steps: []resource.TestStep{{
-			Config: fmt.Sprintf("provider \"clouddc\" {\n  endpoint = %q\n}\n", sim.URL) + instanceConfig("acc-hw-env"),
-			Check: resource.ComposeAggregateTestCheckFunc(
-				resource.TestCheckResourceAttr(res, "state", "running"),
-				checkSimPassword(sim, testPassword),
-			),
-		}},
-	})
+	testAppliesAndRuns(t, sim, fmt.Sprintf("provider \"clouddc\" {\n  endpoint = %q\n}\n", sim.URL), "acc-hw-env",
+		checkSimPassword(sim, testPassword))
 }
 
 // TestAccProvider_huaweiCloudToken: HW_AUTH_TOKEN and HW_PROJECT_ID, with
@@ -116,14 +107,7 @@ func TestAccProvider_huaweiCloudToken(t *testing.T) {
 	t.Setenv(EnvEndpoint, sim.URL)
 	t.Setenv(EnvHWAuthToken, sim.Token())
 	t.Setenv(EnvHWProjectID, sim.ProjectID())
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		CheckDestroy:             checkAllTerminated(sim),
-		Steps: []resource.TestStep{{
-			Config: `provider "clouddc" {}` + instanceConfig("acc-hw-token"),
-			Check:  resource.TestCheckResourceAttr(res, "state", "running"),
-		}},
-	})
+	testAppliesAndRuns(t, sim, `provider "clouddc" {}`, "acc-hw-token")
 }
 
 // TestAccProvider_credentialErrors: each mistake fails the plan with an

@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
@@ -319,14 +318,7 @@ func TestAccProvider_configurationFromEnvironment(t *testing.T) {
 	t.Setenv(EnvEndpoint, sim.URL)
 	t.Setenv(EnvProjectID, sim.ProjectID())
 	t.Setenv(EnvToken, sim.Token())
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		CheckDestroy:             checkAllTerminated(sim),
-		Steps: []resource.TestStep{{
-			Config: `provider "clouddc" {}` + instanceConfig("acc-env"),
-			Check:  resource.TestCheckResourceAttr(res, "state", "running"),
-		}},
-	})
+	testAppliesAndRuns(t, sim, `provider "clouddc" {}`, "acc-env")
 }
 
 func TestAccProvider_configurationBeatsEnvironment(t *testing.T) {
@@ -335,14 +327,7 @@ func TestAccProvider_configurationBeatsEnvironment(t *testing.T) {
 	t.Setenv(EnvEndpoint, "http://192.0.2.1:1")
 	t.Setenv(EnvProjectID, "ffffffffffffffffffffffffffffffff")
 	t.Setenv(EnvToken, "wrong-token")
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		CheckDestroy:             checkAllTerminated(sim),
-		Steps: []resource.TestStep{{
-			Config: providerConfig(sim) + instanceConfig("acc-precedence"),
-			Check:  resource.TestCheckResourceAttr(res, "state", "running"),
-		}},
-	})
+	testAppliesAndRuns(t, sim, providerConfig(sim), "acc-precedence")
 }
 
 func TestAccProvider_badConfiguration(t *testing.T) {
@@ -424,14 +409,7 @@ func TestAccProvider_insecureSkipsVerificationWithAWarning(t *testing.T) {
 	rec := &diagRecorder{}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: rec.factories(),
-		CheckDestroy: func(*terraform.State) error {
-			for _, in := range sim.Instances() {
-				if in.State != "terminated" {
-					return fmt.Errorf("instance %s is %s", in.ID, in.State)
-				}
-			}
-			return nil
-		},
+		CheckDestroy:             checkAllTerminated(sim),
 		Steps: []resource.TestStep{{
 			Config: tlsProviderConfig(sim, url, "insecure = true") + instanceConfig("acc-insecure"),
 			Check:  resource.TestCheckResourceAttr(res, "state", "running"),

@@ -14,24 +14,6 @@ import (
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
 
-// checkInstances asserts how many instances the simulator knows in total,
-// and that exactly want of them are not terminated.
-func checkLive(sim *simulator.TestServer, wantTotal, wantLive int) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		all := sim.Instances()
-		live := 0
-		for _, in := range all {
-			if in.State != "terminated" {
-				live++
-			}
-		}
-		if len(all) != wantTotal || live != wantLive {
-			return fmt.Errorf("the simulator has %d instances, %d not terminated; want %d and %d", len(all), live, wantTotal, wantLive)
-		}
-		return nil
-	}
-}
-
 // A create whose answer is lost (5xx after the API acted, or a connection
 // dropped mid-answer) adopts the instance it made; one refused before the
 // API acted is sent again. Either way exactly one instance exists.

@@ -93,14 +93,17 @@ type wireInstance struct {
 	Error             *wireInstanceError `json:"error"`
 }
 
+// wirePageInfo is the page_info of the list answers.
+type wirePageInfo struct {
+	NextMarker     string `json:"next_marker"`
+	PreviousMarker string `json:"previous_marker"`
+	CurrentCount   int    `json:"current_count"`
+}
+
 type wireList struct {
 	Instances []wireInstance `json:"instances"`
-	PageInfo  struct {
-		NextMarker     string `json:"next_marker"`
-		PreviousMarker string `json:"previous_marker"`
-		CurrentCount   int    `json:"current_count"`
-	} `json:"page_info"`
-	Count int `json:"count"`
+	PageInfo  wirePageInfo   `json:"page_info"`
+	Count     int            `json:"count"`
 }
 
 func (l wireList) ids() []string {
@@ -522,12 +525,8 @@ type wireServer struct {
 
 type wireServerList struct {
 	Servers  []wireServer `json:"servers"`
-	PageInfo struct {
-		NextMarker     string `json:"next_marker"`
-		PreviousMarker string `json:"previous_marker"`
-		CurrentCount   int    `json:"current_count"`
-	} `json:"page_info"`
-	Count int `json:"count"`
+	PageInfo wirePageInfo `json:"page_info"`
+	Count    int          `json:"count"`
 }
 
 func (l wireServerList) ids() []string {

@@ -2,11 +2,11 @@ package provider
 
 import (
 	"encoding/json"
-	"strconv"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -356,4 +356,3 @@ func wantLive(t *testing.T, sim *simulator.TestServer, names ...string) map[stri
 	}
 	return byName
 }
-

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -183,7 +184,7 @@ func TestAccExamples(t *testing.T) {
 			if tc.minVersion != "" && olderThan(t, cliVersion, tc.minVersion) {
 				// terraform init, the first command in an empty folder,
 				// checks required_version before anything else.
-				out, err := runCLI(cli, work, rc, sim, "init", "-backend=false", "-input=false", "-no-color")
+				out, err := runCLI(t.Context(), cli, work, rc, sim, "init", "-backend=false", "-input=false", "-no-color")
 				if err == nil || !strings.Contains(out, "Unsupported Terraform Core version") {
 					t.Fatalf("on %s, which is older than the %s the example needs, init should fail with the CLI's version error; it said (%v):\n%s",
 						cliVersion, tc.minVersion, err, out)
@@ -246,7 +247,7 @@ func exampleFiles(t *testing.T, dir string) []string {
 func exampleRunner(t *testing.T, cli, work, rc string, sim *simulator.TestServer) func(args ...string) string {
 	return func(args ...string) string {
 		t.Helper()
-		out, err := runCLI(cli, work, rc, sim, args...)
+		out, err := runCLI(t.Context(), cli, work, rc, sim, args...)
 		if err != nil {
 			t.Fatalf("%s %s: %v\n%s", filepath.Base(cli), strings.Join(args, " "), err, out)
 		}
@@ -256,8 +257,8 @@ func exampleRunner(t *testing.T, cli, work, rc string, sim *simulator.TestServer
 
 // runCLI runs the CLI in work with the settings a user of the simulator
 // would export, and nothing else from this repository.
-func runCLI(cli, work, rc string, sim *simulator.TestServer, args ...string) (string, error) {
-	cmd := exec.Command(cli, args...) //nolint:gosec // G204: the CLI make test chose, on our own examples
+func runCLI(ctx context.Context, cli, work, rc string, sim *simulator.TestServer, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, cli, args...) //nolint:gosec // G204: the CLI make test chose, on our own examples
 	cmd.Dir = work
 	cmd.Env = append(os.Environ(),
 		"TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_LOG=",
@@ -273,7 +274,7 @@ func runCLI(cli, work, rc string, sim *simulator.TestServer, args ...string) (st
 // under the same key).
 func cliVersion(t *testing.T, cli string) string {
 	t.Helper()
-	out, err := exec.Command(cli, "version", "-json").Output() //nolint:gosec // G204: the CLI make test chose
+	out, err := exec.CommandContext(t.Context(), cli, "version", "-json").Output() //nolint:gosec // G204: the CLI make test chose
 	if err != nil {
 		t.Fatalf("%s version -json: %v", cli, err)
 	}

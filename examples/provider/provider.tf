@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    clouddc = {
+      source = "clouddc-tf/clouddc"
+    }
+  }
+}
+
 # The endpoint, project and credentials come from the environment, from
 # CLOUDDC_* variables or else from the HuaweiCloud provider's HW_* ones:
 #   export CLOUDDC_REGION=cn-east-3           # or CLOUDDC_ENDPOINT=https://clouddc.cn-east-3.myhuaweicloud.com

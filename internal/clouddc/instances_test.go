@@ -159,7 +159,7 @@ func TestClient_instanceLifecycle(t *testing.T) {
 	if status.State != StateShuttingDown || status.OperationState != OpUninstallProcessing {
 		t.Errorf("status after delete = %q/%q; want shutting-down/uninstall-processing", status.State, status.OperationState)
 	}
-	// Deleting again while it shuts down is accepted (Decisions 3).
+	// Deleting again while it shuts down is accepted (DESIGN.md, D3).
 	if err := c.DeleteInstance(ctx, id); err != nil {
 		t.Errorf("DeleteInstance while shutting down: %v", err)
 	}

@@ -10,7 +10,7 @@ import (
 //
 // It sends DELETE without checking the state first. The API answers a
 // DELETE of an instance that is already shutting down with 204 and leaves
-// that deletion as it is (the contract's decision 3), so an interrupted
+// that deletion as it is (DESIGN.md, D3), so an interrupted
 // destroy, or someone else's deletion, is waited for rather than started
 // again, and a failed deletion (state error) is retried. A status check
 // first would cost a call per instance and still race with the others.

@@ -77,6 +77,26 @@ func describeError(err error) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// createWaitDetail explains a create whose wait for running ended first,
+// on its timeout or on Ctrl-C. The instance exists and Terraform keeps it in
+// state, tainted, so the next apply would replace it. On bare metal a
+// replacement is a second full install, so the way to keep the instance,
+// terraform untaint, comes first; "run the command again" would not resume
+// this wait.
+func createWaitDetail(e *clouddc.WaitError) string {
+	var b strings.Builder
+	b.WriteString(e.Error())
+	fmt.Fprintf(&b, ".\n\nInstance %s exists and stays in the state, marked tainted. Once it is running, "+
+		"run terraform untaint with this resource's address (for example `terraform untaint clouddc_instance.web`) "+
+		"to keep it. Otherwise the next apply replaces it: it deletes this instance and installs a new one, "+
+		"a second full install of a physical server.", e.InstanceID)
+	if errors.Is(e.Err, context.DeadlineExceeded) {
+		b.WriteString("\n\nIf an install normally takes this long, raise the limit in the resource's timeouts block, " +
+			"for example:\n\n  timeouts {\n    create = \"60m\"\n  }")
+	}
+	return b.String()
+}
+
 func failedHint(e *clouddc.InstanceFailedError) string {
 	typ := ""
 	if e.Detail != nil {

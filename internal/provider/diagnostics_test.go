@@ -94,6 +94,45 @@ func TestDescribeError(t *testing.T) {
 	}
 }
 
+// A create whose wait ends early leaves a tainted instance: the detail must
+// offer terraform untaint before the replacement, and never promise that
+// running the command again picks the wait up (it replaces the instance).
+func TestCreateWaitDetail(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		err     error
+		want    []string
+		notWant []string
+	}{
+		{"ctrl-c", context.Canceled,
+			[]string{"was cancelled", "i-1 exists", "tainted", "terraform untaint clouddc_instance.web", "second full install"},
+			[]string{"pick up where", "timeouts {"}},
+		{"timeout", context.DeadlineExceeded,
+			[]string{"timed out", "terraform untaint", "second full install", "timeouts {", `create = "60m"`},
+			[]string{"pick up where"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := createWaitDetail(&clouddc.WaitError{InstanceID: "i-1", Goal: "become running", LastState: clouddc.StatePending, Err: tc.err})
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("detail lacks %q:\n%s", w, got)
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("detail says %q:\n%s", w, got)
+				}
+			}
+			if u, r := strings.Index(got, "untaint"), strings.Index(got, "replaces it"); u < 0 || r < 0 || u > r {
+				t.Errorf("terraform untaint must come before the replacement:\n%s", got)
+			}
+		})
+	}
+}
+
 func TestAddClientError(t *testing.T) {
 	t.Parallel()
 	var diags diag.Diagnostics

@@ -276,7 +276,7 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 
 	// Save the ID before waiting: whatever happens next, Terraform must not
 	// forget an instance that exists. If the wait fails, this state is what
-	// Terraform keeps, marked tainted, so the next apply replaces it.
+	// Terraform keeps, marked tainted (see createWaitDetail).
 	plan.ID = types.StringValue(id)
 	nullUnknowns(&plan)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
@@ -292,10 +292,9 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	}
 	if waitErr != nil {
 		detail := describeError(waitErr)
-		var timedOut *clouddc.WaitError
-		if errors.As(waitErr, &timedOut) {
-			detail += "\n\nThe instance is kept in the state, marked tainted, so the next apply replaces it. " +
-				"If it does reach running, `terraform untaint` keeps it instead."
+		var stopped *clouddc.WaitError
+		if errors.As(waitErr, &stopped) {
+			detail = createWaitDetail(stopped)
 		}
 		resp.Diagnostics.AddError("Instance Did Not Become Running", detail)
 	}

@@ -317,7 +317,7 @@ func TestAccInstanceResource_createTimeout(t *testing.T) {
     create = "1s"
   }`),
 				ExpectError: regexp.MustCompile(`(?s)waiting for instance [0-9a-f-]+ to become running\s+timed out.*` +
-					`last seen in state "pending".*install-processing.*timeouts \{.*create = .*tainted.*terraform untaint`),
+					`last seen in state "pending".*install-processing.*tainted.*terraform untaint.*replaces it.*timeouts \{.*create = `),
 			},
 		},
 	})

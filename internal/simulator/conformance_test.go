@@ -10,8 +10,8 @@ import (
 	"testing"
 )
 
-// The conformance table: one row per request of every endpoint of the
-// contract and every error it documents (status, error_code and a piece of
+// The conformance table: one row per request of every endpoint in the API
+// notes (DESIGN.md, section 8) and every error they document (status, error_code and a piece of
 // error_msg), plus the successful answers with their bodies. Rows that
 // fail run against one shared fixture, and the test then checks that none
 // of them changed anything (every operation is all or nothing); rows that

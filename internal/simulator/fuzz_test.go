@@ -12,7 +12,7 @@ import (
 
 // FuzzRequests sends the simulator arbitrary requests (method, path, query,
 // body, with and without a valid token) and checks that it never panics,
-// always answers with a status the contract knows, and answers every error
+// always answers with a status the API notes (DESIGN.md, 8.2) know, and answers every error
 // in the API's JSON format.
 func FuzzRequests(f *testing.F) {
 	const p = "/v1/" + DefaultProjectID

@@ -15,8 +15,8 @@ import (
 )
 
 // The tests talk to the simulator over plain net/http and decode answers into
-// their own wire types, written from clouddc-api.md rather than borrowed from
-// model.go: a wrong json tag in the simulator must make a test fail.
+// their own wire types, written from DESIGN.md's API notes rather than
+// borrowed from model.go: a wrong json tag in the simulator must make a test fail.
 
 // testPassword satisfies every password rule for both Linux and Windows images.
 const testPassword = "Cl0ud-Dc.2026"
@@ -512,7 +512,7 @@ func (c *apiClient) power(action string, servers ...string) {
 	}
 }
 
-// wireServer is a physical server as the contract describes it.
+// wireServer is a physical server as the API notes (DESIGN.md, 8.3) describe it.
 type wireServer struct {
 	ID          string           `json:"id"`
 	Name        string           `json:"name"`

@@ -176,65 +176,139 @@ func (s *Simulator) load(path string) (bool, error) {
 	return true, nil
 }
 
-// adopt checks a decoded state file and makes it the simulator's state. It
-// returns the first problem it finds.
+// adopt checks a decoded state file and, when it is sound, makes it the
+// simulator's state and resumes the transitions it holds. It returns the
+// first problem it finds, and then leaves the simulator as it was.
 func (s *Simulator) adopt(f *stateFile) string {
-	servers := map[string]*serverRec{}
-	for i, srv := range f.Servers {
-		switch {
-		case srv == nil:
-			return fmt.Sprintf("servers[%d] is null", i)
-		case !isUUID(srv.ID):
-			return fmt.Sprintf("servers[%d] has the ID %q, which is not a lower-case UUID", i, srv.ID)
-		case servers[srv.ID] != nil:
-			return fmt.Sprintf("server %s appears twice", srv.ID)
-		case !slices.Contains([]string{PowerOn, PowerOff, PowerPoweringOn, PowerPoweringOff, PowerRebooting}, srv.PowerState):
-			return fmt.Sprintf("server %s has the power state %q", srv.ID, srv.PowerState)
-		case srv.Next != nil && !slices.Contains([]string{ActionPowerOn, ActionPowerOff, ActionReboot}, srv.Next.Action):
-			return fmt.Sprintf("server %s has a pending power action %q", srv.ID, srv.Next.Action)
-		}
-		servers[srv.ID] = srv
+	checked, problem := checkStateFile(f)
+	if problem != "" {
+		return problem
+	}
+	s.takeLocked(f, checked)
+	s.resumeLocked()
+	return ""
+}
+
+// checkedState holds the indexes that checking a state file builds and
+// adopting it uses.
+type checkedState struct {
+	instances map[string]*record
+	usedIPs   map[netip.Addr]string
+}
+
+// checkStateFile checks every part of a state file and how the parts refer
+// to each other: servers, instances, which server hosts which instance, the
+// addresses in use, the tokens and the purged instances. A nil Seqs becomes
+// an empty map.
+func checkStateFile(f *stateFile) (checkedState, string) {
+	servers, problem := checkServers(f.Servers)
+	if problem != "" {
+		return checkedState{}, problem
 	}
 	if f.Seqs == nil {
 		f.Seqs = map[string]uint64{}
 	}
+	instances, problem := checkInstances(f, servers)
+	if problem != "" {
+		return checkedState{}, problem
+	}
+	if problem := checkHosting(f.Servers, instances); problem != "" {
+		return checkedState{}, problem
+	}
+	usedIPs, problem := checkUsedIPs(f.UsedIPs, instances)
+	if problem != "" {
+		return checkedState{}, problem
+	}
+	for tok := range f.Tokens {
+		if tok == "" {
+			return checkedState{}, "tokens has an empty token"
+		}
+	}
+	for i, p := range f.Purged {
+		if p == nil || !isUUID(p.Timeline.ID) {
+			return checkedState{}, fmt.Sprintf("purged[%d] is not a purged instance", i)
+		}
+	}
+	return checkedState{instances: instances, usedIPs: usedIPs}, ""
+}
+
+// checkServers checks each server on its own and indexes them by ID.
+func checkServers(list []*serverRec) (map[string]*serverRec, string) {
+	servers := map[string]*serverRec{}
+	for i, srv := range list {
+		switch {
+		case srv == nil:
+			return nil, fmt.Sprintf("servers[%d] is null", i)
+		case !isUUID(srv.ID):
+			return nil, fmt.Sprintf("servers[%d] has the ID %q, which is not a lower-case UUID", i, srv.ID)
+		case servers[srv.ID] != nil:
+			return nil, fmt.Sprintf("server %s appears twice", srv.ID)
+		case !slices.Contains([]string{PowerOn, PowerOff, PowerPoweringOn, PowerPoweringOff, PowerRebooting}, srv.PowerState):
+			return nil, fmt.Sprintf("server %s has the power state %q", srv.ID, srv.PowerState)
+		case srv.Next != nil && !slices.Contains([]string{ActionPowerOn, ActionPowerOff, ActionReboot}, srv.Next.Action):
+			return nil, fmt.Sprintf("server %s has a pending power action %q", srv.ID, srv.Next.Action)
+		}
+		servers[srv.ID] = srv
+	}
+	return servers, ""
+}
+
+// checkInstances checks each instance, its sequence number against the
+// file's counters, and that a live instance sits on a server that says it
+// hosts it; it indexes the instances by ID.
+func checkInstances(f *stateFile, servers map[string]*serverRec) (map[string]*record, string) {
 	instances := map[string]*record{}
 	for i, r := range f.Instances {
 		if r == nil {
-			return fmt.Sprintf("instances[%d] is null", i)
+			return nil, fmt.Sprintf("instances[%d] is null", i)
 		}
 		id := r.Instance.ID
 		switch {
 		case !isUUID(id):
-			return fmt.Sprintf("instances[%d] has the ID %q, which is not a lower-case UUID", i, id)
+			return nil, fmt.Sprintf("instances[%d] has the ID %q, which is not a lower-case UUID", i, id)
 		case instances[id] != nil:
-			return fmt.Sprintf("instance %s appears twice", id)
+			return nil, fmt.Sprintf("instance %s appears twice", id)
 		case r.Project == "":
-			return fmt.Sprintf("instance %s has no project", id)
+			return nil, fmt.Sprintf("instance %s has no project", id)
 		case r.Instance.State == "":
-			return fmt.Sprintf("instance %s has no state", id)
+			return nil, fmt.Sprintf("instance %s has no state", id)
 		case r.Seq >= f.NextSeq:
-			return fmt.Sprintf("instance %s has the sequence number %d, not below next_seq %d", id, r.Seq, f.NextSeq)
+			return nil, fmt.Sprintf("instance %s has the sequence number %d, not below next_seq %d", id, r.Seq, f.NextSeq)
 		case f.Seqs[id] != r.Seq:
-			return fmt.Sprintf("instance %s has the sequence number %d, but seqs gives %d", id, r.Seq, f.Seqs[id])
+			return nil, fmt.Sprintf("instance %s has the sequence number %d, but seqs gives %d", id, r.Seq, f.Seqs[id])
 		}
-		if t := r.Next; t != nil {
-			if !slices.Contains([]string{kindCreate, kindDelete, kindPurge, kindReinstall, kindModifyIP}, t.Kind) {
-				return fmt.Sprintf("instance %s has a pending transition of the unknown kind %q", id, t.Kind)
-			}
-			if !t.Held && t.At.IsZero() {
-				return fmt.Sprintf("instance %s has a pending %s without a due time", id, t.Kind)
-			}
+		if problem := checkTransition(id, r.Next); problem != "" {
+			return nil, problem
 		}
 		if r.Instance.State != "terminated" {
 			srv := servers[r.Instance.ServerID]
 			if srv == nil || srv.InstanceID != id {
-				return fmt.Sprintf("instance %s is %s on server %q, but that server does not host it", id, r.Instance.State, r.Instance.ServerID)
+				return nil, fmt.Sprintf("instance %s is %s on server %q, but that server does not host it", id, r.Instance.State, r.Instance.ServerID)
 			}
 		}
 		instances[id] = r
 	}
-	for _, srv := range f.Servers {
+	return instances, ""
+}
+
+// checkTransition checks an instance's pending transition, if any: a kind
+// the simulator knows, and a due time unless it is held.
+func checkTransition(id string, t *transition) string {
+	switch {
+	case t == nil:
+		return ""
+	case !slices.Contains([]string{kindCreate, kindDelete, kindPurge, kindReinstall, kindModifyIP}, t.Kind):
+		return fmt.Sprintf("instance %s has a pending transition of the unknown kind %q", id, t.Kind)
+	case !t.Held && t.At.IsZero():
+		return fmt.Sprintf("instance %s has a pending %s without a due time", id, t.Kind)
+	}
+	return ""
+}
+
+// checkHosting checks the other direction of hosting: a server that names
+// an instance holds a live instance that names the server.
+func checkHosting(servers []*serverRec, instances map[string]*record) string {
+	for _, srv := range servers {
 		if srv.InstanceID == "" {
 			continue
 		}
@@ -242,39 +316,40 @@ func (s *Simulator) adopt(f *stateFile) string {
 			return fmt.Sprintf("server %s hosts instance %s, which is not on it", srv.ID, srv.InstanceID)
 		}
 	}
+	return ""
+}
+
+// checkUsedIPs checks that each address in use is an IPv4 address held by
+// an instance of the file, and indexes them by address.
+func checkUsedIPs(used map[string]string, instances map[string]*record) (map[netip.Addr]string, string) {
 	usedIPs := map[netip.Addr]string{}
-	for a, id := range f.UsedIPs {
+	for a, id := range used {
 		addr, err := netip.ParseAddr(a)
 		if err != nil || !addr.Is4() {
-			return fmt.Sprintf("used_ips has %q, which is not an IPv4 address", a)
+			return nil, fmt.Sprintf("used_ips has %q, which is not an IPv4 address", a)
 		}
 		if instances[id] == nil {
-			return fmt.Sprintf("address %s is held by instance %q, which does not exist", a, id)
+			return nil, fmt.Sprintf("address %s is held by instance %q, which does not exist", a, id)
 		}
 		usedIPs[addr] = id
 	}
-	for tok := range f.Tokens {
-		if tok == "" {
-			return "tokens has an empty token"
-		}
-	}
-	for i, p := range f.Purged {
-		if p == nil || !isUUID(p.Timeline.ID) {
-			return fmt.Sprintf("purged[%d] is not a purged instance", i)
-		}
-	}
+	return usedIPs, ""
+}
 
-	// The file is sound: take it.
+// takeLocked makes a checked state file the simulator's state. The tokens
+// of the file are added to the simulator's, except its own token, which
+// keeps what the options gave it.
+func (s *Simulator) takeLocked(f *stateFile, checked checkedState) {
 	s.servers = f.Servers
 	for _, srv := range f.Servers {
 		s.serverIdx[srv.ID] = srv
 	}
-	s.instances = instances
+	s.instances = checked.instances
 	s.order = slices.Clone(f.Instances)
 	slices.SortFunc(s.order, func(a, b *record) int { return cmpSeq(a.Seq, b.Seq) })
 	s.seqs = f.Seqs
 	s.nextSeq = f.NextSeq
-	s.usedIPs = usedIPs
+	s.usedIPs = checked.usedIPs
 	for tok, project := range f.Tokens {
 		if tok != s.opts.Token {
 			s.tokens[tok] = project
@@ -291,9 +366,12 @@ func (s *Simulator) adopt(f *stateFile) string {
 		s.purged[p.Timeline.ID] = p
 		s.purgedOrder = append(s.purgedOrder, p.Timeline.ID)
 	}
-	// Resume the transitions: those that fell due while the simulator was
-	// stopped are applied now, in order, at their due times; the others
-	// get timers again.
+}
+
+// resumeLocked resumes the transitions of an adopted state: those that fell
+// due while the simulator was stopped are applied now, in order, at their
+// due times; the others get timers again.
+func (s *Simulator) resumeLocked() {
 	for _, r := range s.order {
 		if r.Next != nil && !r.Next.Held {
 			heap.Push(&s.due, dueEntry{at: r.Next.At, id: r.Instance.ID, gen: r.Gen})
@@ -315,5 +393,4 @@ func (s *Simulator) adopt(f *stateFile) string {
 			srv.timer = s.timerLocked(srv.Next.At)
 		}
 	}
-	return ""
 }

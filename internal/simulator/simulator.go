@@ -1,8 +1,8 @@
 // Package simulator is a local, stateful implementation of the CloudDC
 // iMetal instance API. Tests, benchmarks and the demo run against it, and
 // users can run it (cmd/clouddc-simulator) to try their Terraform code
-// without a cloud account. It follows the contract in clouddc-api.md and
-// shares no code with the client, so that each checks the other. It
+// without a cloud account. It follows the API notes in DESIGN.md (section
+// 8) and shares no code with the client, so that each checks the other. It
 // authenticates requests by X-Auth-Token, or by an AK/SK signature
 // (SDK-HMAC-SHA256) for the keys in Options.AccessKeys (aksk.go).
 //
@@ -51,7 +51,7 @@ const (
 	OpChangePowerState   = "ChangePhysicalServerPowerState"
 )
 
-// Operations lists every operation name, in the order of the contract.
+// Operations lists every operation name, in the order of DESIGN.md, 8.3.
 func Operations() []string {
 	return []string{OpCreateInstance, OpRunInstances, OpListInstances, OpShowInstanceStatus,
 		OpDeleteInstance, OpDeleteInstances, OpReinstallOS, OpChangePassword, OpModifyIP,

@@ -10,8 +10,8 @@ import (
 	"unicode/utf8"
 )
 
-// The simulator validates with its own code, written from the contract, and
-// not with the provider's validators: each is a check on the other.
+// The simulator validates with its own code, written from DESIGN.md, 8.4,
+// and not with the provider's validators: each is a check on the other.
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 

@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clouddc-tf/terraform-provider-clouddc/internal/bench"
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clitest"
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
 
@@ -54,7 +54,7 @@ func newWorkspace(t *testing.T, sim *simulator.TestServer, config string) *works
 		host = "registry.terraform.io"
 	}
 	rc := filepath.Join(dir, "cli.tfrc")
-	if err := bench.BuildProvider(t.Context(), "../..", filepath.Join(dir, "plugins"), host, rc); err != nil {
+	if err := clitest.BuildProvider(t.Context(), "../..", filepath.Join(dir, "plugins"), host, rc); err != nil {
 		t.Fatal(err)
 	}
 	work := filepath.Join(dir, "config")
@@ -216,7 +216,7 @@ func TestSoak_applyAndDestroyUnderFaults(t *testing.T) {
 	sim.InjectFault(simulator.Fault{Op: simulator.OpShowInstanceStatus, Drop: true, Count: 3})
 	sim.InjectFault(simulator.Fault{Op: simulator.OpDeleteInstance, Drop: true, Count: 2})
 
-	ws := newWorkspace(t, sim, bench.FleetHCL("soak", n))
+	ws := newWorkspace(t, sim, clitest.FleetHCL("soak", n))
 	start := time.Now()
 	applyAttempts := ws.converge(3, "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=10")
 	applied := time.Since(start)
@@ -268,7 +268,7 @@ func TestSoak_interruptedDestroy(t *testing.T) {
 		DeleteDuration: 4 * time.Second,
 		Retention:      time.Hour,
 	})
-	ws := newWorkspace(t, sim, bench.FleetHCL("soak", n))
+	ws := newWorkspace(t, sim, clitest.FleetHCL("soak", n))
 	ws.converge(1, "apply", "-auto-approve", "-input=false", "-no-color")
 
 	// Start a destroy and press Ctrl-C while the instances shut down.

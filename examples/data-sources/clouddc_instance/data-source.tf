@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    clouddc = {
+      source = "clouddc-tf/clouddc"
+    }
+  }
+}
+
 # Look an instance up by its exact name (or by id).
 data "clouddc_instance" "web" {
   name = "web-1"

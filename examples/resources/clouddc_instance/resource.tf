@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    clouddc = {
+      source = "clouddc-tf/clouddc"
+    }
+  }
+}
+
 variable "root_password" {
   type      = string
   sensitive = true

@@ -1,8 +1,11 @@
 // Command clouddc-bench measures how quickly and how cheaply the provider
 // notices the end of long-running operations, beside the schedules of the
 // anchors (terraform-plugin-sdk's StateChangeConf and the HuaweiCloud
-// provider), on the local simulator. `make bench` runs it; it prints one
-// table and writes docs/benchmarks.md and docs/benchmarks.png.
+// provider), on the local simulator. `make bench` runs it from bench/; it
+// prints one table and writes bench/README.md and bench/benchmarks.png.
+//
+// It is a module of its own so that its plotting library stays out of the
+// provider's go.mod.
 package main
 
 import (
@@ -20,7 +23,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/clouddc-tf/terraform-provider-clouddc/internal/bench"
+	"github.com/clouddc-tf/terraform-provider-clouddc/bench/internal/bench"
 )
 
 func main() {
@@ -34,10 +37,10 @@ func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("clouddc-bench", flag.ContinueOnError)
 	scale := fs.Float64("scale", 0.02, "factor applied to every duration (0.02 runs a 60s deletion in 1.2s)")
 	quick := fs.Bool("quick", false, "only the 10- and 100-instance scenarios, and no Terraform runs")
-	out := fs.String("out", "docs/benchmarks.md", "the page to write (empty: none)")
-	plot := fs.String("plot", "docs/benchmarks.png", "the plot to write (empty: none)")
+	out := fs.String("out", "README.md", "the page to write (empty: none)")
+	plot := fs.String("plot", "benchmarks.png", "the plot to write (empty: none)")
 	cli := fs.String("terraform", "", "the Terraform CLI for the refresh and plan measurements (default: terraform on PATH)")
-	root := fs.String("root", ".", "the repository's root, to build the provider from")
+	root := fs.String("root", "..", "the repository's root, to build the provider from")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

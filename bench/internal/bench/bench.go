@@ -3,7 +3,7 @@
 // that platform engineers know: terraform-plugin-sdk's StateChangeConf
 // defaults and the HuaweiCloud provider's waits. Everything runs against
 // the local simulator, in the same run, so the figures compare like with
-// like. cmd/clouddc-bench prints the table and writes docs/benchmarks.md.
+// like. bench/main.go prints the table and writes bench/README.md.
 package bench
 
 import (

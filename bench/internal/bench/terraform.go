@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clitest"
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
 
@@ -32,26 +33,7 @@ func (tf *Terraform) Prepare(ctx context.Context) error {
 		return err
 	}
 	tf.dir, tf.pluginDir = dir, filepath.Join(dir, "plugins")
-	return BuildProvider(ctx, tf.Root, tf.pluginDir, "registry.terraform.io", filepath.Join(dir, "cli.tfrc"))
-}
-
-// BuildProvider builds the provider from the repository at root into
-// pluginDir, and writes a CLI configuration at rc whose dev_overrides
-// point host's clouddc-tf/clouddc at it, so that Terraform runs the build
-// without an init.
-func BuildProvider(ctx context.Context, root, pluginDir, host, rc string) error {
-	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(pluginDir, "terraform-provider-clouddc"), ".") //nolint:gosec // G204: our own build into a folder of ours
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("building the provider: %w\n%s", err, out)
-	}
-	return os.WriteFile(rc, []byte(fmt.Sprintf(`provider_installation {
-  dev_overrides {
-    "%s/clouddc-tf/clouddc" = %q
-  }
-  direct {}
-}
-`, host, pluginDir)), 0o600)
+	return clitest.BuildProvider(ctx, tf.Root, tf.pluginDir, "", filepath.Join(dir, "cli.tfrc"))
 }
 
 // Cleanup removes the temporary folder.
@@ -83,38 +65,6 @@ func (tf *Terraform) workdir(name, config string) (string, error) {
 		return "", err
 	}
 	return w, os.WriteFile(filepath.Join(w, "main.tf"), []byte(config), 0o600)
-}
-
-const providerHCL = `
-terraform {
-  required_providers {
-    clouddc = { source = "clouddc-tf/clouddc" }
-  }
-}
-
-provider "clouddc" {}
-
-variable "root_password" {
-  type      = string
-  sensitive = true
-}
-`
-
-// FleetHCL is a configuration of n clouddc_instance resources named
-// prefix-0 to prefix-(n-1) in the simulator's default catalogue. The
-// provider is configured from CLOUDDC_* variables and the password from
-// TF_VAR_root_password.
-func FleetHCL(prefix string, n int) string {
-	return providerHCL + fmt.Sprintf(`
-resource "clouddc_instance" "fleet" {
-  count    = %d
-  name     = "%s-${count.index}"
-  image_id = %q
-  vpc_id   = %q
-  password = var.root_password
-  network_interfaces = [{ subnet_id = %q }]
-}
-`, n, prefix, simulator.DefaultImageID, simulator.DefaultVPCID, simulator.DefaultSubnetID)
 }
 
 func dataHCL(n int) string {
@@ -151,7 +101,7 @@ func (tf *Terraform) MeasurePlan(ctx context.Context, n, runs int) (PlanOverhead
 	}
 	defer stop()
 	env := []string{"CLOUDDC_ENDPOINT=" + url, "CLOUDDC_PROJECT_ID=" + sim.ProjectID(), "CLOUDDC_TOKEN=" + sim.Token()}
-	inst, err := tf.workdir("plan-instances", FleetHCL("fleet", n))
+	inst, err := tf.workdir("plan-instances", clitest.FleetHCL("fleet", n))
 	if err != nil {
 		return PlanOverhead{}, err
 	}
@@ -204,7 +154,7 @@ func (tf *Terraform) MeasureRefresh(ctx context.Context, n int) (TerraformRefres
 	}
 	defer stop()
 	env := []string{"CLOUDDC_ENDPOINT=" + url, "CLOUDDC_PROJECT_ID=" + sim.ProjectID(), "CLOUDDC_TOKEN=" + sim.Token()}
-	w, err := tf.workdir("refresh", FleetHCL("fleet", n))
+	w, err := tf.workdir("refresh", clitest.FleetHCL("fleet", n))
 	if err != nil {
 		return TerraformRefresh{}, err
 	}

@@ -57,7 +57,8 @@ func TestMain(m *testing.M) {
 
 // providerEnvVars are every variable the provider reads.
 var providerEnvVars = []string{EnvEndpoint, EnvRegion, EnvProjectID, EnvToken, EnvAccessKey, EnvSecretKey, EnvSecurityToken,
-	EnvHWRegion, EnvHWProjectID, EnvHWAuthToken, EnvHWAccessKey, EnvHWSecretKey, EnvHWSecurityToken}
+	EnvIAMEndpoint, EnvMaxRetries, EnvInsecure, EnvSkipCredentialsValidation,
+	EnvHWRegion, EnvHWProjectID, EnvHWAuthToken, EnvHWAccessKey, EnvHWSecretKey, EnvHWSecurityToken, EnvHWMaxRetries, EnvHWInsecure}
 
 // testPollSchedule makes waits poll every few milliseconds, so that a test
 // notices a state change made by a simulator with sub-second durations.

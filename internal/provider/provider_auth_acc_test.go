@@ -68,8 +68,10 @@ provider "clouddc" {
 		CheckDestroy:             checkAllTerminated(sim),
 		Steps: []resource.TestStep{
 			{
+				// Refused when the provider starts, before anything is planned.
 				Config:      config("not-the-secret-key"),
-				ExpectError: regexp.MustCompile(`(?s)Unable to Create Instance.*HTTP 401.*iMetal.0003.*verify\s+aksk\s+signature\s+fail`),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Invalid CloudDC Credentials.*HTTP 401.*iMetal.0003.*verify\s+aksk\s+signature\s+fail`),
 			},
 			{
 				Config: config(accPermanentSK),
@@ -81,8 +83,8 @@ provider "clouddc" {
 			},
 		},
 	})
-	if n := sim.RequestCount(simulator.OpCreateInstance); n != 2 {
-		t.Errorf("%d create requests, want 2 (one refused, one accepted)", n)
+	if n := sim.RequestCount(simulator.OpCreateInstance); n != 1 {
+		t.Errorf("%d create requests, want 1: the wrong key must be refused before any create", n)
 	}
 }
 
@@ -157,8 +159,9 @@ func TestAccProvider_credentialErrors(t *testing.T) {
 }
 
 // TestAccProvider_regionAlone: a region and no endpoint configures the
-// provider (the endpoint follows from it); planning a new instance needs
-// no request, so the unreachable cloud endpoint is never called.
+// provider (the endpoint follows from it); with the credential check
+// skipped, planning a new instance needs no request, so the unreachable
+// cloud endpoint is never called.
 func TestAccProvider_regionAlone(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
@@ -169,6 +172,7 @@ provider "clouddc" {
   project_id = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
   access_key = "` + accPermanentAK + `"
   secret_key = "` + accPermanentSK + `"
+  skip_credentials_validation = true
 }
 ` + instanceConfig("acc-region"),
 			PlanOnly:           true,

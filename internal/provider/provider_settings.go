@@ -8,10 +8,13 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +34,12 @@ const (
 	EnvAccessKey     = "CLOUDDC_ACCESS_KEY"     //nolint:gosec // G101: the name of a variable, not a key
 	EnvSecretKey     = "CLOUDDC_SECRET_KEY"     //nolint:gosec // G101: the name of a variable, not a key
 	EnvSecurityToken = "CLOUDDC_SECURITY_TOKEN" //nolint:gosec // G101: the name of a variable, not a token
+	EnvIAMEndpoint   = "CLOUDDC_IAM_ENDPOINT"
+	EnvMaxRetries    = "CLOUDDC_MAX_RETRIES"
+	EnvInsecure      = "CLOUDDC_INSECURE"
+	// EnvSkipCredentialsValidation turns off the check of the credentials
+	// that Configure makes, as skip_credentials_validation does.
+	EnvSkipCredentialsValidation = "CLOUDDC_SKIP_CREDENTIALS_VALIDATION" //nolint:gosec // G101: the name of a variable
 )
 
 // The HuaweiCloud provider's variables. They come after ours, so that a
@@ -43,6 +52,8 @@ const (
 	EnvHWAccessKey     = "HW_ACCESS_KEY"     //nolint:gosec // G101: the name of a variable, not a key
 	EnvHWSecretKey     = "HW_SECRET_KEY"     //nolint:gosec // G101: the name of a variable, not a key
 	EnvHWSecurityToken = "HW_SECURITY_TOKEN" //nolint:gosec // G101: the name of a variable, not a token
+	EnvHWMaxRetries    = "HW_MAX_RETRIES"
+	EnvHWInsecure      = "HW_INSECURE"
 )
 
 // regionRE is the shape of a Huawei Cloud region name: cn-east-3,
@@ -50,18 +61,74 @@ const (
 // else would make a host name nobody meant.
 var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 
-// regionEndpoint is CloudDC's endpoint in a region.
+// regionDomains are the Huawei Cloud regions the provider knows, with the
+// domain their endpoints are served under. It follows the regions of Huawei
+// Cloud's SDKs and the rule of the huaweicloud provider: the European
+// cloud (eu-west-101) is served under myhuaweicloud.eu, every other region
+// under myhuaweicloud.com. A region missing here is reached by setting
+// endpoint (and iam_endpoint) instead.
+var regionDomains = map[string]string{
+	"af-north-1": domainCom, "af-south-1": domainCom, "ae-ad-1": domainCom,
+	"ap-southeast-1": domainCom, "ap-southeast-2": domainCom, "ap-southeast-3": domainCom, "ap-southeast-4": domainCom, "ap-southeast-5": domainCom,
+	"cn-east-2": domainCom, "cn-east-3": domainCom, "cn-east-4": domainCom, "cn-east-5": domainCom,
+	"cn-north-1": domainCom, "cn-north-2": domainCom, "cn-north-4": domainCom, "cn-north-9": domainCom, "cn-north-11": domainCom, "cn-north-12": domainCom,
+	"cn-south-1": domainCom, "cn-south-2": domainCom, "cn-south-4": domainCom, "cn-southwest-2": domainCom, "cn-southwest-3": domainCom,
+	"eu-west-0": domainCom, "eu-west-101": domainEU,
+	"la-north-2": domainCom, "la-south-2": domainCom, "me-east-1": domainCom, "my-kualalumpur-1": domainCom,
+	"na-mexico-1": domainCom, "ru-moscow-1": domainCom, "sa-brazil-1": domainCom, "tr-west-1": domainCom,
+}
+
+const (
+	domainCom = "myhuaweicloud.com"
+	domainEU  = "myhuaweicloud.eu"
+)
+
+// knownRegions lists regionDomains' regions, sorted, for a message.
+func knownRegions() string {
+	return strings.Join(slices.Sorted(maps.Keys(regionDomains)), ", ")
+}
+
+// regionEndpoint is CloudDC's endpoint in a known region.
 func regionEndpoint(region string) string {
-	return "https://clouddc." + region + ".myhuaweicloud.com"
+	return "https://clouddc." + region + "." + regionDomains[region]
+}
+
+// regionIAMEndpoint is IAM's endpoint in a known region, where the project
+// is looked up when project_id is unset.
+func regionIAMEndpoint(region string) string {
+	return "https://iam." + region + "." + regionDomains[region]
 }
 
 // settings are the provider's resolved settings. Exactly one way to
 // authenticate is filled in: token, or accessKey and secretKey (with
-// securityToken for a temporary key pair).
+// securityToken for a temporary key pair). projectID is empty when the
+// project must be looked up in IAM at iamEndpoint, by the region's name.
 type settings struct {
 	endpoint, region, projectID         string
+	iamEndpoint                         string
 	token                               string
 	accessKey, secretKey, securityToken string
+	conn                                connSettings
+}
+
+// connSettings are how the provider talks to the API.
+type connSettings struct {
+	maxRetries    int // meaningful when maxRetriesSet; else the client's default
+	maxRetriesSet bool
+	insecure      bool
+	insecureFrom  string // where insecure = true came from, for the warning
+	// skipCredentialsValidation turns off the request that Configure makes
+	// to prove the credentials before anything is planned.
+	skipCredentialsValidation bool
+}
+
+// credentialSource says which credentials are used and where they came
+// from, for a message; it never holds a secret.
+func (s settings) credentialSource() string {
+	if s.token != "" {
+		return "a token"
+	}
+	return fmt.Sprintf("the access key %s", s.accessKey)
 }
 
 // secrets are the settings that must never reach a log.
@@ -149,15 +216,15 @@ func resolveSettings(cfg providerModel, getenv func(string) string) (settings, d
 	secretKey := lookup(cfg.SecretKey, "secret_key", "secret key", EnvSecretKey, EnvHWSecretKey)
 	securityToken := lookup(cfg.SecurityToken, "security_token", "security token", EnvSecurityToken, EnvHWSecurityToken)
 
+	iamEndpoint := lookup(cfg.IAMEndpoint, "iam_endpoint", "IAM endpoint", EnvIAMEndpoint)
+
 	s := settings{region: region.value, projectID: project.value}
-	resolveEndpoint(&s, endpoint, region, &diags)
+	regionReported := resolveEndpoint(&s, endpoint, region, &diags)
 
 	switch {
 	case project.unknown:
 	case !project.set():
-		diags.AddAttributeError(path.Root("project_id"), "Missing CloudDC project ID",
-			fmt.Sprintf("The provider needs the IAM project ID. Set %q in the provider block, or the %s or %s environment variable.",
-				"project_id", EnvProjectID, EnvHWProjectID))
+		resolveProjectLookup(&s, iamEndpoint, region, regionReported, &diags)
 	case strings.ContainsAny(s.projectID, "/?#% \t\n"):
 		diags.AddAttributeError(path.Root("project_id"), "Invalid CloudDC project ID",
 			fmt.Sprintf("project_id: the project ID %q (from %s) contains characters that cannot be part of an IAM project ID ('/', '?', '#', '%%' or white space).",
@@ -167,11 +234,127 @@ func resolveSettings(cfg providerModel, getenv func(string) string) (settings, d
 	if !token.unknown && !accessKey.unknown && !secretKey.unknown && !securityToken.unknown {
 		resolveCredentials(&s, token, accessKey, secretKey, securityToken, &diags)
 	}
+	s.conn = resolveConnection(cfg, getenv, &diags)
 	return s, diags
 }
 
-// resolveEndpoint sets s.endpoint from endpoint, or else from region.
-func resolveEndpoint(s *settings, endpoint, region setting, diags *diag.Diagnostics) {
+// checkRegion returns why a region cannot give an endpoint, or "".
+func checkRegion(region setting) string {
+	if !regionRE.MatchString(region.value) {
+		return fmt.Sprintf("region: %q (from %s) is not a Huawei Cloud region name such as cn-east-3", region.value, region.where())
+	}
+	if _, ok := regionDomains[region.value]; !ok {
+		return fmt.Sprintf("region: %q (from %s) is not a region the provider knows. The known regions are: %s", region.value, region.where(), knownRegions())
+	}
+	return ""
+}
+
+// resolveProjectLookup prepares the lookup of the project in IAM by the
+// region's name, when project_id is unset, as the huaweicloud provider
+// does. The IAM endpoint is iam_endpoint, or else follows from the region.
+func resolveProjectLookup(s *settings, iamEndpoint, region setting, regionReported bool, diags *diag.Diagnostics) {
+	switch {
+	case region.unknown || iamEndpoint.unknown || regionReported:
+	case !region.set():
+		diags.AddAttributeError(path.Root("project_id"), "Missing CloudDC project ID",
+			fmt.Sprintf("The provider needs the IAM project ID. Set %q in the provider block or the %s or %s environment variable, "+
+				"or set %q (or %s or %s) to the region, and the provider looks up the project named after the region in IAM, "+
+				"as the huaweicloud provider does.", "project_id", EnvProjectID, EnvHWProjectID, "region", EnvRegion, EnvHWRegion))
+	case iamEndpoint.set():
+		if msg := checkEndpoint(iamEndpoint.value); msg != "" {
+			diags.AddAttributeError(path.Root("iam_endpoint"), "Invalid IAM endpoint",
+				fmt.Sprintf("iam_endpoint (from %s): the endpoint %q %s.", iamEndpoint.where(), iamEndpoint.value, msg))
+			return
+		}
+		s.iamEndpoint = iamEndpoint.value
+	default:
+		if msg := checkRegion(region); msg != "" {
+			diags.AddAttributeError(path.Root("region"), "Unknown CloudDC region",
+				msg+". The project ID is looked up in IAM by the region's name, at an endpoint that follows from the region. "+
+					"Set project_id (or "+EnvProjectID+") instead, or set iam_endpoint (or "+EnvIAMEndpoint+") to IAM's URL in that region.")
+			return
+		}
+		s.iamEndpoint = regionIAMEndpoint(region.value)
+	}
+}
+
+// resolveConnection resolves max_retries, insecure and
+// skip_credentials_validation, each from the block, then CLOUDDC_*, then HW_*.
+func resolveConnection(cfg providerModel, getenv func(string) string, diags *diag.Diagnostics) connSettings {
+	var c connSettings
+	unknown := func(attr string, envs ...string) {
+		diags.AddAttributeError(path.Root(attr), "Unknown CloudDC provider setting",
+			fmt.Sprintf("The provider cannot be configured while %q is unknown: it depends on a value that is known only after apply. "+
+				"Set it to a literal or a variable, or set the %s environment variable instead.", attr, orList(envs)))
+	}
+	firstEnv := func(envs ...string) (string, string) {
+		for _, env := range envs {
+			if v := strings.TrimSpace(getenv(env)); v != "" {
+				return env, v
+			}
+		}
+		return "", ""
+	}
+	envBool := func(attr string, envs ...string) (bool, string) {
+		env, v := firstEnv(envs...)
+		if env == "" {
+			return false, ""
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			diags.AddAttributeError(path.Root(attr), "Invalid CloudDC provider setting",
+				fmt.Sprintf("%s: the %s environment variable is %q, which is not true or false.", attr, env, v))
+			return false, ""
+		}
+		return b, env
+	}
+
+	switch {
+	case cfg.MaxRetries.IsUnknown():
+		unknown("max_retries", EnvMaxRetries, EnvHWMaxRetries)
+	case !cfg.MaxRetries.IsNull():
+		c.maxRetries, c.maxRetriesSet = int(cfg.MaxRetries.ValueInt64()), true
+	default:
+		if env, v := firstEnv(EnvMaxRetries, EnvHWMaxRetries); env != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > maxRetriesLimit {
+				diags.AddAttributeError(path.Root("max_retries"), "Invalid CloudDC provider setting",
+					fmt.Sprintf("max_retries: the %s environment variable is %q; it must be a whole number from 0 to %d.", env, v, maxRetriesLimit))
+				break
+			}
+			c.maxRetries, c.maxRetriesSet = n, true
+		}
+	}
+
+	switch {
+	case cfg.Insecure.IsUnknown():
+		unknown("insecure", EnvInsecure, EnvHWInsecure)
+	case !cfg.Insecure.IsNull():
+		c.insecure, c.insecureFrom = cfg.Insecure.ValueBool(), `"insecure" in the provider block`
+	default:
+		var env string
+		if c.insecure, env = envBool("insecure", EnvInsecure, EnvHWInsecure); env != "" {
+			c.insecureFrom = "the " + env + " environment variable"
+		}
+	}
+
+	switch {
+	case cfg.SkipCredentialsValidation.IsUnknown():
+		unknown("skip_credentials_validation", EnvSkipCredentialsValidation)
+	case !cfg.SkipCredentialsValidation.IsNull():
+		c.skipCredentialsValidation = cfg.SkipCredentialsValidation.ValueBool()
+	default:
+		c.skipCredentialsValidation, _ = envBool("skip_credentials_validation", EnvSkipCredentialsValidation)
+	}
+	return c
+}
+
+// maxRetriesLimit is the most retries max_retries allows.
+const maxRetriesLimit = 100
+
+// resolveEndpoint sets s.endpoint from endpoint, or else from region. It
+// reports whether it reported a problem with the region.
+func resolveEndpoint(s *settings, endpoint, region setting, diags *diag.Diagnostics) (regionReported bool) {
 	switch {
 	case endpoint.unknown:
 	case endpoint.set():
@@ -185,21 +368,28 @@ func resolveEndpoint(s *settings, endpoint, region setting, diags *diag.Diagnost
 		}
 	case region.unknown:
 	case region.set():
-		// A region set only in the environment is checked here, when it
-		// is used; the block's value was checked at plan time already.
+		// A region from the environment is checked only here, when it is
+		// used; the block's value has its shape checked by validation too.
 		if !regionRE.MatchString(region.value) {
 			diags.AddAttributeError(path.Root("region"), "Invalid CloudDC region",
 				fmt.Sprintf("region: %q (from %s) is not a Huawei Cloud region name such as cn-east-3, so no endpoint can be derived from it. "+
 					"Fix the region, or set endpoint to the API's URL.", region.value, region.where()))
-			return
+			return true
+		}
+		if msg := checkRegion(region); msg != "" {
+			diags.AddAttributeError(path.Root("region"), "Unknown CloudDC region",
+				msg+". For a region missing from this list, set endpoint (or "+EnvEndpoint+") to the CloudDC API's URL in that region, "+
+					"and project_id or iam_endpoint, since no endpoint can be derived from the region.")
+			return true
 		}
 		s.endpoint = regionEndpoint(region.value)
 	default:
 		diags.AddAttributeError(path.Root("endpoint"), "Missing CloudDC endpoint",
 			fmt.Sprintf("The provider needs to know where the CloudDC API is. Set %q in the provider block or the %s environment variable "+
 				"to the API's URL, or set %q (or the %s or %s environment variable) to a region such as cn-east-3, "+
-				"from which the endpoint %s follows.", "endpoint", EnvEndpoint, "region", EnvRegion, EnvHWRegion, regionEndpoint("{region}")))
+				"from which the endpoint %s follows.", "endpoint", EnvEndpoint, "region", EnvRegion, EnvHWRegion, "https://clouddc.{region}."+domainCom))
 	}
+	return false
 }
 
 // resolveCredentials picks the token or the access key pair. Precedence

@@ -396,7 +396,7 @@ func TestAccProvider_tlsCertificateIsVerified(t *testing.T) {
 		ProtoV6ProviderFactories: testProviderFactories(),
 		Steps: []resource.TestStep{{
 			Config:      tlsProviderConfig(sim, url, "") + instanceConfig("acc-tls"),
-			ExpectError: regexp.MustCompile(`(?s)Unable to Create Instance.*certificate`),
+			ExpectError: regexp.MustCompile(`(?s)Unable to Check the CloudDC Credentials.*certificate.*not\s+retried`),
 		}},
 	})
 	if n := sim.RequestCount(simulator.OpCreateInstance); n != 0 {

@@ -47,6 +47,11 @@ func TestAccExamples(t *testing.T) {
 		}
 		all.Write(b)
 	}
+	const protect = "deletion_protection = true"
+	if !strings.Contains(base, protect) {
+		t.Fatalf("the resource example no longer shows %q; update this test", protect)
+	}
+	unprotected := strings.ReplaceAll(all.String(), protect, "deletion_protection = false")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
 		CheckDestroy:             checkAllTerminated(sim),
@@ -64,6 +69,13 @@ func TestAccExamples(t *testing.T) {
 					statecheck.ExpectKnownValue("data.clouddc_instance.web", tfjsonpath.New("name"), knownvalue.StringExact("web-1")),
 					statecheck.ExpectKnownValue("data.clouddc_instances.web", tfjsonpath.New("found_ids"), knownvalue.ListSizeExact(1)),
 					statecheck.ExpectKnownValue("data.clouddc_physical_servers.ready", tfjsonpath.New("ids"), knownvalue.ListSizeExact(8)),
+				},
+			},
+			{
+				// What the example's comment says to do before a destroy.
+				Config: unprotected,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("clouddc_instance.db", tfjsonpath.New("deletion_protection"), knownvalue.Bool(false)),
 				},
 			},
 		},

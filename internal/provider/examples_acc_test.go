@@ -10,8 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
-
-	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
 
 func readExample(t *testing.T, rel string) string {
@@ -27,7 +25,7 @@ func readExample(t *testing.T, rel string) string {
 // they are, against the simulator: the provider block, the resource, then
 // every data source next to it.
 func TestAccExamples(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	t.Setenv(EnvEndpoint, sim.URL)
 	t.Setenv(EnvProjectID, sim.ProjectID())
 	t.Setenv(EnvToken, sim.Token())

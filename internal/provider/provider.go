@@ -252,7 +252,7 @@ func cacheKey(parts ...string) string {
 	h := sha256.New()
 	for _, p := range parts {
 		// Length-prefixed, so that no two lists of parts make one key.
-		fmt.Fprintf(h, "%d:%s;", len(p), p)
+		_, _ = fmt.Fprintf(h, "%d:%s;", len(p), p) // a hash.Hash never fails to write
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -52,7 +52,7 @@ func checkSimPassword(sim *simulator.TestServer, want string) resource.TestCheck
 // refused by the simulator's signature check, the right one creates,
 // reads and destroys an instance.
 func TestAccProvider_accessKeyPair(t *testing.T) {
-	sim := simulator.StartTest(t, akskSimOptions())
+	sim := startSimulator(t, akskSimOptions())
 	config := func(sk string) string {
 		return fmt.Sprintf(`
 provider "clouddc" {
@@ -92,7 +92,7 @@ provider "clouddc" {
 // provider (a temporary access key pair with its security token, and the
 // project) is enough; HW_REGION_NAME yields to the endpoint in the block.
 func TestAccProvider_huaweiCloudVariables(t *testing.T) {
-	sim := simulator.StartTest(t, akskSimOptions())
+	sim := startSimulator(t, akskSimOptions())
 	t.Setenv(EnvHWAccessKey, accTemporaryAK)
 	t.Setenv(EnvHWSecretKey, accTemporarySK)
 	t.Setenv(EnvHWSecurityToken, accSecToken)
@@ -105,7 +105,7 @@ func TestAccProvider_huaweiCloudVariables(t *testing.T) {
 // TestAccProvider_huaweiCloudToken: HW_AUTH_TOKEN and HW_PROJECT_ID, with
 // the endpoint from CLOUDDC_ENDPOINT.
 func TestAccProvider_huaweiCloudToken(t *testing.T) {
-	sim := simulator.StartTest(t, akskSimOptions())
+	sim := startSimulator(t, akskSimOptions())
 	t.Setenv(EnvEndpoint, sim.URL)
 	t.Setenv(EnvHWAuthToken, sim.Token())
 	t.Setenv(EnvHWProjectID, sim.ProjectID())
@@ -116,7 +116,7 @@ func TestAccProvider_huaweiCloudToken(t *testing.T) {
 // error that names the attributes and variables to fix, before any
 // request is made.
 func TestAccProvider_credentialErrors(t *testing.T) {
-	sim := simulator.StartTest(t, akskSimOptions())
+	sim := startSimulator(t, akskSimOptions())
 	block := func(lines ...string) string {
 		return "provider \"clouddc\" {\n  " + strings.Join(lines, "\n  ") + "\n}\n"
 	}

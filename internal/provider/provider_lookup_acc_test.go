@@ -12,25 +12,46 @@ import (
 )
 
 // TestAccProvider_huaweiCloudShell: with only HW_ACCESS_KEY, HW_SECRET_KEY
-// and HW_REGION_NAME set (and the endpoints pointed at the simulator
-// through their override variables), apply and destroy work: the project
-// is looked up in IAM by the region's name. The lookup and the credential
-// check are made once for the provider, not once per command.
+// and HW_REGION_NAME set (and the endpoints pointed at the target through
+// their override variables), apply and destroy work: the project is looked
+// up in IAM by the region's name. On the simulator, the lookup and the
+// credential check are seen to be made once for the provider, not once
+// per command. It runs on an external endpoint too.
 func TestAccProvider_huaweiCloudShell(t *testing.T) {
-	opts := akskSimOptions()
-	opts.Region = "ap-southeast-3"
-	sim := simulator.StartTest(t, opts)
-	t.Setenv(EnvHWAccessKey, accPermanentAK)
-	t.Setenv(EnvHWSecretKey, accPermanentSK)
-	t.Setenv(EnvHWRegion, "ap-southeast-3")
-	t.Setenv(EnvEndpoint, sim.URL)
-	t.Setenv(EnvIAMEndpoint, sim.URL)
-	testAppliesAndRuns(t, sim, `provider "clouddc" {}`, "acc-hw-shell", checkSimPassword(sim, testPassword))
-	if n := sim.RequestCount(simulator.OpListProjects); n != 1 {
-		t.Errorf("the project was looked up %d times, want once", n)
+	a := newAccTarget(t)
+	if a.accessKey == "" {
+		t.Skipf("needs an access key pair (%s and %s): a huaweicloud shell signs with one", EnvAccAccessKey, EnvAccSecretKey)
 	}
-	if n := sim.RequestCount(simulator.OpListServers); n != 1 {
-		t.Errorf("the credentials were checked %d times, want once", n)
+	if a.region == "" {
+		t.Skipf("needs %s: the project is looked up by the region's name", EnvAccRegion)
+	}
+	t.Setenv(EnvHWAccessKey, a.accessKey)
+	t.Setenv(EnvHWSecretKey, a.secretKey)
+	t.Setenv(EnvHWRegion, a.region)
+	t.Setenv(EnvEndpoint, a.endpoint)
+	if a.iamEndpoint != "" {
+		t.Setenv(EnvIAMEndpoint, a.iamEndpoint)
+	}
+	var id string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: a.factories(),
+		CheckDestroy:             a.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config: `provider "clouddc" {}` + a.instanceConfig(a.name("hw-shell")),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr(res, "state", "running"),
+				captureID(&id),
+				a.checkRunning(&id),
+			),
+		}},
+	})
+	if a.sim != nil {
+		if n := a.sim.RequestCount(simulator.OpListProjects); n != 1 {
+			t.Errorf("the project was looked up %d times, want once", n)
+		}
+		if n := a.sim.RequestCount(simulator.OpListServers); n != 1 {
+			t.Errorf("the credentials were checked %d times, want once", n)
+		}
 	}
 }
 
@@ -38,7 +59,7 @@ func TestAccProvider_huaweiCloudShell(t *testing.T) {
 // name is an error at plan time that names the region and says how to set
 // project_id instead; nothing else is called.
 func TestAccProvider_projectLookupFails(t *testing.T) {
-	sim := simulator.StartTest(t, akskSimOptions()) // its project is named cn-east-3
+	sim := startSimulator(t, akskSimOptions()) // its project is named cn-east-3
 	config := fmt.Sprintf(`
 provider "clouddc" {
   region       = "ap-southeast-3"
@@ -65,9 +86,10 @@ provider "clouddc" {
 
 // TestAccProvider_badCredentialsFailAtPlan: with an empty state, wrong
 // credentials fail terraform plan with one request, not the apply at
-// "Creating..."; skip_credentials_validation plans without it.
+// "Creating..."; skip_credentials_validation plans without it. It runs on
+// an external endpoint too.
 func TestAccProvider_badCredentialsFailAtPlan(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
+	a := newAccTarget(t)
 	config := func(extra string) string {
 		return fmt.Sprintf(`
 provider "clouddc" {
@@ -76,12 +98,12 @@ provider "clouddc" {
   token      = "not-a-valid-token"
   %s
 }
-`, sim.URL, sim.ProjectID(), extra) + instanceConfig("acc-bad-credentials")
+`, a.endpoint, a.projectID, extra) + a.instanceConfig(a.name("bad-credentials"))
 	}
-	want := `(?s)Invalid CloudDC Credentials.*checks its credentials \(a token, project ` + sim.ProjectID() + `\).*` +
-		`HTTP 401.*iMetal.0003.*not retried.*Nothing was planned.*skip_credentials_validation = true.*` + EnvSkipCredentialsValidation
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
+	want := `(?s)Invalid CloudDC Credentials.*checks its credentials \(a token, project ` + a.projectID + `\).*` +
+		`HTTP 401.*not retried.*Nothing was planned.*skip_credentials_validation = true.*` + EnvSkipCredentialsValidation
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: a.factories(),
 		Steps: []resource.TestStep{
 			{
 				Config:      config(""),
@@ -95,10 +117,12 @@ provider "clouddc" {
 			},
 		},
 	})
-	if n := sim.RequestCount(simulator.OpListServers); n != 1 {
-		t.Errorf("%d credential checks, want 1 (none when skipped)", n)
-	}
-	if n := sim.RequestCount(simulator.OpCreateInstance); n != 0 {
-		t.Errorf("%d creates with wrong credentials", n)
+	if a.sim != nil {
+		if n := a.sim.RequestCount(simulator.OpListServers); n != 1 {
+			t.Errorf("%d credential checks, want 1 (none when skipped)", n)
+		}
+		if n := a.sim.RequestCount(simulator.OpCreateInstance); n != 0 {
+			t.Errorf("%d creates with wrong credentials", n)
+		}
 	}
 }

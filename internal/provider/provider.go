@@ -169,7 +169,8 @@ func (p *clouddcProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				MarkdownDescription: "Skip the check of the credentials that the provider makes when it starts: one cheap request " +
 					"(the first physical server of the project) that turns wrong credentials, a wrong project or an unreachable " +
 					"endpoint into an error at plan time, before anything changes. Set it to plan without reaching the API, " +
-					"such as with an endpoint that is not up yet. Default: `false`; defaults to the `" + EnvSkipCredentialsValidation +
+					"such as with an endpoint that is not up yet. The project lookup (when `project_id` is unset) is made all the same. " +
+					"Default: `false`; defaults to the `" + EnvSkipCredentialsValidation +
 					"` environment variable (`true` or `false`).",
 				Optional: true,
 			},

@@ -126,3 +126,29 @@ provider "clouddc" {
 		}
 	}
 }
+
+// TestAccProvider_credentialCheckNamesItsRetries: when the check fails
+// with an error worth retrying, the error says how often it was retried.
+func TestAccProvider_credentialCheckNamesItsRetries(t *testing.T) {
+	sim := startSimulator(t, fastSimOptions())
+	sim.SetFailureRate(simulator.OpListServers, 1, 503, 1)
+	config := fmt.Sprintf(`
+provider "clouddc" {
+  endpoint    = %q
+  project_id  = %q
+  token       = %q
+  max_retries = 1
+}
+`, sim.URL, sim.ProjectID(), sim.Token()) + instanceConfig("acc-check-retried")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{{
+			Config:      config,
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Unable to Check the CloudDC Credentials.*HTTP 503.*retried\s+1\s+times\s+\(max_retries\)`),
+		}},
+	})
+	if n := sim.RequestCount(simulator.OpListServers); n != 2 {
+		t.Errorf("%d credential checks, want 2 (one retry)", n)
+	}
+}

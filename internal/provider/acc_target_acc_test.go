@@ -60,10 +60,10 @@ func TestAccInstanceResource_onTarget(t *testing.T) {
 	})
 }
 
-// TestAccSweeper_leavesOthersAlone: the sweeper deletes an instance named
-// with the test prefix, as a failed run would leave it, and leaves alone
-// instances whose names do not begin with it, including one that only
-// contains it. It runs on an external endpoint too; there it must not run
+// TestAccSweeper_leavesOthersAlone: the sweeper deletes the instances named
+// with the test prefix, as a failed run would leave them (one running, one
+// still installing), and leaves alone instances whose names do not begin
+// with it, including one that only contains it. It runs on an external endpoint too; there it must not run
 // beside another acceptance run in the same project, whose instances it
 // would sweep.
 func TestAccSweeper_leavesOthersAlone(t *testing.T) {
@@ -72,8 +72,8 @@ func TestAccSweeper_leavesOthersAlone(t *testing.T) {
 	}
 	a := newAccTarget(t)
 	servers := a.serverIDs
-	if len(servers) == 1 {
-		t.Skipf("needs three instances at once, so no server, or three, in %s", EnvAccServerIDs)
+	if n := len(servers); n > 0 && n < 4 {
+		t.Skipf("needs four instances at once, so no server, or four, in %s", EnvAccServerIDs)
 	}
 	c, err := a.client()
 	if err != nil {
@@ -81,46 +81,54 @@ func TestAccSweeper_leavesOthersAlone(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
 	defer cancel()
-	names := []string{a.name("leftover"), "keep-" + acctest.RandString(6), "keep-" + accNamePrefix + acctest.RandString(6)}
+	// Swept: the first two. Kept: the others.
+	names := []string{a.name("leftover"), a.name("leftover-installing"), "keep-" + acctest.RandString(6), "keep-" + accNamePrefix + acctest.RandString(6)}
+	const swept = 2
 	ids := make([]string, len(names))
-	for i, name := range names {
-		in := clouddc.CreateInstanceInput{Name: name, ImageID: a.imageID, VPCID: a.vpcID, Password: testPassword,
+	create := func(i int) {
+		in := clouddc.CreateInstanceInput{Name: names[i], ImageID: a.imageID, VPCID: a.vpcID, Password: testPassword,
 			NetworkInterfaces: []clouddc.NetworkInterface{{SubnetID: a.subnetID}}}
 		if len(servers) > i {
 			in.Placement = &clouddc.Placement{ServerID: servers[i]}
 		}
 		id, err := c.CreateInstance(ctx, in)
 		if err != nil {
-			t.Fatalf("creating %s: %v", name, err)
+			t.Fatalf("creating %s: %v", names[i], err)
 		}
 		ids[i] = id
 		// Whatever happens, leave nothing behind.
 		t.Cleanup(func() {
 			if _, err := c.TerminateInstance(context.Background(), id); err != nil {
-				t.Errorf("cleaning up %s (%s): %v", id, name, err)
+				t.Errorf("cleaning up %s (%s): %v", id, names[i], err)
 			}
 		})
 	}
-	for i, id := range ids {
-		if _, err := c.WaitForInstanceRunning(ctx, id); err != nil {
-			t.Fatalf("%s (%s): %v", id, names[i], err)
+	for _, i := range []int{0, 2, 3} {
+		create(i)
+	}
+	for _, i := range []int{0, 2, 3} {
+		if _, err := c.WaitForInstanceRunning(ctx, ids[i]); err != nil {
+			t.Fatalf("%s (%s): %v", ids[i], names[i], err)
 		}
 	}
+	create(1) // and sweep while it installs
 
-	swept, err := sweepInstances(ctx, c, t.Logf)
+	deleted, err := sweepInstances(ctx, c, t.Logf)
 	if err != nil {
 		t.Fatalf("sweeping: %v", err)
 	}
-	if !slices.Contains(swept, ids[0]) {
-		t.Errorf("the sweeper did not delete %s (%s); it deleted %v", ids[0], names[0], swept)
+	for i := range swept {
+		if !slices.Contains(deleted, ids[i]) {
+			t.Errorf("the sweeper did not delete %s (%s); it deleted %v", ids[i], names[i], deleted)
+		}
+		if in, err := c.GetInstance(ctx, ids[i]); err == nil && in.State != clouddc.StateTerminated {
+			t.Errorf("%s (%s) is %s after the sweep", ids[i], names[i], in.State)
+		} else if err != nil && !errors.Is(err, clouddc.ErrNotFound) {
+			t.Error(err)
+		}
 	}
-	if in, err := c.GetInstance(ctx, ids[0]); err == nil && in.State != clouddc.StateTerminated {
-		t.Errorf("%s (%s) is %s after the sweep", ids[0], names[0], in.State)
-	} else if err != nil && !errors.Is(err, clouddc.ErrNotFound) {
-		t.Error(err)
-	}
-	for i := 1; i < len(ids); i++ {
-		if slices.Contains(swept, ids[i]) {
+	for i := swept; i < len(ids); i++ {
+		if slices.Contains(deleted, ids[i]) {
 			t.Errorf("the sweeper deleted %s (%s), whose name does not begin with %s", ids[i], names[i], accNamePrefix)
 		}
 		st, err := c.ShowInstanceStatus(ctx, ids[i])

@@ -122,13 +122,17 @@ type connSettings struct {
 	skipCredentialsValidation bool
 }
 
-// credentialSource says which credentials are used and where they came
-// from, for a message; it never holds a secret.
+// credentialSource says which kind of credentials is used, for a message.
+// Not even the access key ID is quoted: when the credentials are refused,
+// it may be a secret pasted in the wrong place.
 func (s settings) credentialSource() string {
-	if s.token != "" {
+	switch {
+	case s.token != "":
 		return "a token"
+	case s.securityToken != "":
+		return "a temporary access key pair"
 	}
-	return fmt.Sprintf("the access key %s", s.accessKey)
+	return "an access key pair"
 }
 
 // secrets are the settings that must never reach a log.

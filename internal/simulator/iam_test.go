@@ -17,7 +17,7 @@ func TestListProjects_wire(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = sim.Close() })
 	get := func(query, token string) (*httptest.ResponseRecorder, map[string]any) {
-		req := httptest.NewRequest(http.MethodGet, "/v3/projects"+query, nil)
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/v3/projects"+query, nil)
 		if token != "" {
 			req.Header.Set("X-Auth-Token", token)
 		}

@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	listen := fs.String("listen", "127.0.0.1:8787", "address to listen on; keep it on loopback unless you know why not")
 	token := fs.String("token", simulator.DefaultToken, "the token clients must send as X-Auth-Token")
 	project := fs.String("project-id", simulator.DefaultProjectID, "the project ID the token belongs to")
+	region := fs.String("region", simulator.DefaultRegion, "the project's name in IAM, by which GET /v3/projects?name= finds it")
 	accessKey := fs.String("access-key", "", "also accept requests signed (SDK-HMAC-SHA256) with this access key (AK); needs -secret-key")
 	secretKey := fs.String("secret-key", "", "the secret key (SK) of -access-key")
 	create := fs.Duration("create-duration", 10*time.Second, "how long creating an instance takes")
@@ -83,7 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		logOut = io.Discard
 	}
 	sim, err := simulator.New(simulator.Options{
-		ProjectID: *project, Token: *token, AccessKeys: keys,
+		ProjectID: *project, Token: *token, AccessKeys: keys, Region: *region,
 		CreateDuration: *create, DeleteDuration: *del, Retention: *retention,
 		ReinstallDuration: *reinstall, ModifyIPDuration: *modifyIP, PowerDuration: *power,
 		Servers: *servers, Legacy: *legacy, StateFile: *stateFile, AdminToken: *adminToken,
@@ -151,9 +152,14 @@ Configure the provider with:
   export CLOUDDC_PROJECT_ID=%s
   export CLOUDDC_TOKEN=%s
 %s
+Or let the provider look the project up by its region through the
+simulator's IAM, as the huaweicloud provider does:
+  unset CLOUDDC_PROJECT_ID
+  export CLOUDDC_IAM_ENDPOINT=%s HW_REGION_NAME=%s
+
 Network:  vpc_id %s, subnets %s (192.168.0.0/24) and %s (192.168.1.0/24)
 Images:
-`, endpoint, endpoint, sim.ProjectID(), sim.Token(), akskBanner(accessKey, secretKey), simulator.DefaultVPCID, simulator.DefaultSubnetID, simulator.DefaultSubnetID2)
+`, endpoint, endpoint, sim.ProjectID(), sim.Token(), akskBanner(accessKey, secretKey), endpoint, sim.Region(), simulator.DefaultVPCID, simulator.DefaultSubnetID, simulator.DefaultSubnetID2)
 	for _, im := range simulator.DefaultImages() {
 		fmt.Fprintf(&b, "  %s  %s (%s)\n", im.ID, im.Name, im.OSType)
 	}

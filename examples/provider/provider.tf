@@ -6,13 +6,14 @@ terraform {
   }
 }
 
-# The endpoint, project and credentials come from the environment, from
-# CLOUDDC_* variables or else from the HuaweiCloud provider's HW_* ones:
-#   export CLOUDDC_REGION=cn-east-3           # or CLOUDDC_ENDPOINT=https://clouddc.cn-east-3.myhuaweicloud.com
-#   export CLOUDDC_PROJECT_ID=<your IAM project ID>
-#   export CLOUDDC_ACCESS_KEY=<AK>            # sign requests with an access key pair,
-#   export CLOUDDC_SECRET_KEY=<SK>
-#   # or: export CLOUDDC_TOKEN=<an IAM token>
+# The region, credentials and (optionally) the project come from the
+# environment: CLOUDDC_* variables, or else the huaweicloud provider's HW_*
+# ones, so a shell set up for the huaweicloud provider works as it is:
+#   export HW_REGION_NAME=cn-east-3   # the endpoint follows from the region
+#   export HW_ACCESS_KEY=<AK>         # sign requests with an access key pair
+#   export HW_SECRET_KEY=<SK>
+#   # optional: export HW_PROJECT_ID=<ID>; else the project named after the
+#   # region is looked up in IAM
 # Arguments in the block win over the variables; keep secrets out of it.
 provider "clouddc" {
   # Stay under the account's API quota, whatever -parallelism says.

@@ -68,7 +68,7 @@ func seedInstances(t *testing.T, sim *simulator.TestServer, names ...string) []s
 func TestAccInstanceDataSource(t *testing.T) {
 	opts := fastSimOptions()
 	opts.CreateDuration = time.Hour // stay pending: the data source reads any state
-	sim := simulator.StartTest(t, opts)
+	sim := startSimulator(t, opts)
 	ids := seedInstances(t, sim, "ds-unique", "ds-twin", "ds-twin")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
@@ -126,7 +126,7 @@ data "clouddc_instance" "by_name" {
 func TestAccInstancesDataSource_filters(t *testing.T) {
 	opts := fastSimOptions()
 	opts.CreateDuration = time.Hour
-	sim := simulator.StartTest(t, opts)
+	sim := startSimulator(t, opts)
 	ids := seedInstances(t, sim, "web-1", "web-2", "db-1", "db-2")
 	// One of them runs, so that the state filter has something to tell apart.
 	if err := sim.UpdateInstance(ids[3], func(in *simulator.Instance) { in.State = "running" }); err != nil {
@@ -181,7 +181,7 @@ func TestAccInstancesDataSource_readsEveryPage(t *testing.T) {
 	opts.CreateDuration = time.Hour
 	opts.Servers = 1100
 	opts.Subnets = []simulator.SubnetSpec{{ID: simulator.DefaultSubnetID, VPCID: simulator.DefaultVPCID, CIDR: mustPrefix("10.0.0.0/20")}}
-	sim := simulator.StartTest(t, opts)
+	sim := startSimulator(t, opts)
 	names := make([]string, 1050)
 	for i := range names {
 		names[i] = "fleet-" + strconv.Itoa(i)
@@ -205,7 +205,7 @@ func TestAccInstancesDataSource_readsEveryPage(t *testing.T) {
 }
 
 func TestAccInstancesDataSource_invalidRegex(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
 		Steps: []resource.TestStep{{
@@ -223,7 +223,7 @@ func TestAccInstancesDataSource_invalidRegex(t *testing.T) {
 func TestAccPhysicalServersDataSource(t *testing.T) {
 	opts := fastSimOptions()
 	opts.Servers = 4
-	sim := simulator.StartTest(t, opts)
+	sim := startSimulator(t, opts)
 	ids := seedInstances(t, sim, "on-server-1")
 	used, _ := sim.Instance(ids[0])
 	resource.ParallelTest(t, resource.TestCase{

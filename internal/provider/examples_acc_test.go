@@ -158,7 +158,7 @@ func TestAccExamples(t *testing.T) {
 		tc := exampleCases[f]
 		t.Run(f, func(t *testing.T) {
 			t.Parallel()
-			sim := simulator.StartTest(t, fastSimOptions())
+			sim := startSimulator(t, fastSimOptions())
 			var seeded []string
 			if tc.seed != nil {
 				seeded = tc.seed(t, sim)
@@ -211,6 +211,16 @@ func TestAccExamples(t *testing.T) {
 			}
 			if show := run("show", "-json", "-no-color"); strings.Contains(show, examplePassword) && f == "resources/clouddc_instance/resource_password_wo.tf" {
 				t.Error("the write-only password is in the state")
+			}
+			// What the resource example's comment says to do before a
+			// destroy: turn deletion_protection off, in place.
+			const protect = "deletion_protection = true"
+			if strings.Contains(config, protect) {
+				unprotected := strings.ReplaceAll(config, protect, "deletion_protection = false")
+				if err := os.WriteFile(filepath.Join(work, filepath.Base(f)), []byte(unprotected), 0o600); err != nil { //nolint:gosec // G703: under t.TempDir()
+					t.Fatal(err)
+				}
+				run("apply", "-auto-approve", "-input=false", "-no-color")
 			}
 			run("destroy", "-auto-approve", "-input=false", "-no-color")
 			live := liveInstances(sim)

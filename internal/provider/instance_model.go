@@ -33,6 +33,10 @@ type instanceResourceModel struct {
 	CreatedAt         types.String   `tfsdk:"created_at"`
 	LaunchedAt        types.String   `tfsdk:"launched_at"`
 	Timeouts          timeouts.Value `tfsdk:"timeouts"`
+
+	// DeletionProtection is the provider's alone: it is never sent to the
+	// API (instance_deletion_protection.go).
+	DeletionProtection types.Bool `tfsdk:"deletion_protection"`
 }
 
 // networkInterfaceModel is one element of network_interfaces.

@@ -68,7 +68,7 @@ func TestAccInstanceResource_passwordWriteOnly(t *testing.T) {
 		pw3 = "WriteOnly-Passw0rd-3"
 		pw4 = "WriteOnly-Passw0rd-4"
 	)
-	sim := simulator.StartTest(t, updateSimOptions())
+	sim := startSimulator(t, updateSimOptions())
 	var id string
 	nullPassword := []statecheck.StateCheck{
 		statecheck.ExpectKnownValue(res, tfjsonpath.New("password_wo"), knownvalue.Null()),
@@ -158,7 +158,7 @@ func TestAccInstanceResource_passwordWriteOnly(t *testing.T) {
 // write-only one in place; moving back sets password again.
 func TestAccInstanceResource_passwordToWriteOnlyAndBack(t *testing.T) {
 	const woPassword = "Moved-To-W0-Passw0rd"
-	sim := simulator.StartTest(t, updateSimOptions())
+	sim := startSimulator(t, updateSimOptions())
 	var id string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
@@ -197,7 +197,7 @@ func TestAccInstanceResource_passwordToWriteOnlyAndBack(t *testing.T) {
 // TestAccInstanceResource_passwordWriteOnlyRules: the combinations that
 // are refused at plan time on a CLI that supports write-only attributes.
 func TestAccInstanceResource_passwordWriteOnlyRules(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	body := func(lines ...string) string {
 		return fmt.Sprintf(`
 resource "clouddc_instance" "test" {
@@ -235,7 +235,7 @@ resource "clouddc_instance" "test" {
 // TestAccInstanceResource_passwordRules: refused on every CLI, write-only
 // support or not: no password at all, and a version without password_wo.
 func TestAccInstanceResource_passwordRules(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	noPassword := strings.Replace(instanceConfig("acc-pw-rules"), fmt.Sprintf("password = %q", testPassword), "", 1)
 	versionOnly := strings.Replace(instanceConfig("acc-pw-rules"), fmt.Sprintf("password = %q", testPassword), "password_wo_version = 1", 1)
 	resource.ParallelTest(t, resource.TestCase{
@@ -272,7 +272,7 @@ func (belowWriteOnly) CheckTerraformVersion(_ context.Context, req tfversion.Che
 // 1.11 would store a write-only value in the state, so the configuration is
 // refused with an error that names the version needed, before any request.
 func TestAccInstanceResource_passwordWriteOnlyOldTerraform(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
 		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{belowWriteOnly{}},

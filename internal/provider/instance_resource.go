@@ -212,6 +212,7 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{unknownWhenChanged{attrs: []string{"image_id"}}},
 			},
+			"deletion_protection": deletionProtectionAttribute(),
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{
@@ -338,6 +339,9 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 	resp.Diagnostics.Append(flattenInstance(inst, &state)...)
+	if state.DeletionProtection.IsNull() {
+		state.DeletionProtection = types.BoolValue(false) // imported: the default
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 }
 
@@ -351,6 +355,12 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	if onlyDeletionProtectionChanged(plan, state) {
+		// Nothing the API holds changes: no API call.
+		state.DeletionProtection, state.Timeouts = plan.DeletionProtection, plan.Timeouts
+		resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 		return
 	}
 	timeout, diags := plan.Timeouts.Update(ctx, defaultUpdateTimeout)
@@ -528,6 +538,11 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	defer cancel()
 	id := state.ID.ValueString()
 	ctx = tflog.SetField(ctx, "instance_id", id)
+	if state.DeletionProtection.ValueBool() {
+		// Also when Terraform did not show the destroy to ModifyPlan.
+		addDeletionProtectedError(&resp.Diagnostics, id, "destroy it")
+		return
+	}
 
 	// DELETE, then wait for terminated. A deletion already under way (an
 	// interrupted destroy, or someone else's) is waited for, not restarted:

@@ -21,7 +21,7 @@ import (
 const res = "clouddc_instance.test"
 
 func TestAccInstanceResource_basic(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	var id string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
@@ -93,7 +93,7 @@ func createOutOfBand(t *testing.T, sim *simulator.TestServer, name, password str
 }
 
 func TestAccInstanceResource_importExisting(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	id := createOutOfBand(t, sim, "acc-imported", "Console-Passw0rd")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
@@ -138,7 +138,7 @@ func TestAccInstanceResource_importExisting(t *testing.T) {
 }
 
 func TestAccInstanceResource_importUnknownID(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
 		Steps: []resource.TestStep{
@@ -161,7 +161,7 @@ func TestAccInstanceResource_importUnknownID(t *testing.T) {
 }
 
 func TestAccInstanceResource_replaceOnNameChange(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	var first, second string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
@@ -194,7 +194,7 @@ func TestAccInstanceResource_replaceOnNameChange(t *testing.T) {
 }
 
 func TestAccInstanceResource_removedFromConfig(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	var id string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
@@ -218,6 +218,7 @@ func TestAccInstanceResource_removedFromConfig(t *testing.T) {
 }
 
 func TestAccInstanceResource_disappears(t *testing.T) {
+	skipOnExternal(t, "injects faults into the in-process simulator")
 	for _, tc := range []struct {
 		name   string
 		vanish func(sim *simulator.TestServer, id string) error
@@ -238,7 +239,7 @@ func TestAccInstanceResource_disappears(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sim := simulator.StartTest(t, fastSimOptions())
+			sim := startSimulator(t, fastSimOptions())
 			var first, second string
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testProviderFactories(),
@@ -273,7 +274,7 @@ func TestAccInstanceResource_disappears(t *testing.T) {
 }
 
 func TestAccInstanceResource_createFails(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	var replacement string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
@@ -307,7 +308,7 @@ func TestAccInstanceResource_createFails(t *testing.T) {
 func TestAccInstanceResource_createTimeout(t *testing.T) {
 	opts := fastSimOptions()
 	opts.CreateDuration = time.Minute
-	sim := simulator.StartTest(t, opts)
+	sim := startSimulator(t, opts)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
 		CheckDestroy:             checkAllTerminated(sim),
@@ -324,7 +325,7 @@ func TestAccInstanceResource_createTimeout(t *testing.T) {
 }
 
 func TestAccInstanceResource_deleteFails(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	var id string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
@@ -354,7 +355,7 @@ func TestAccInstanceResource_deleteFails(t *testing.T) {
 func TestAccInstanceResource_deleteWhileShuttingDown(t *testing.T) {
 	opts := fastSimOptions()
 	opts.DeleteDuration = 4 * time.Second
-	sim := simulator.StartTest(t, opts)
+	sim := startSimulator(t, opts)
 	var id string
 	var started time.Time
 	resource.ParallelTest(t, resource.TestCase{
@@ -399,7 +400,7 @@ func TestAccInstanceResource_deleteWhileShuttingDown(t *testing.T) {
 }
 
 func TestAccInstanceResource_apiErrors(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
 		Steps: []resource.TestStep{

@@ -76,7 +76,7 @@ func simCheck(sim *simulator.TestServer, id *string, check func(simulator.Instan
 }
 
 func TestAccInstanceResource_updatePassword(t *testing.T) {
-	sim := simulator.StartTest(t, updateSimOptions())
+	sim := startSimulator(t, updateSimOptions())
 	var id string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
@@ -101,7 +101,7 @@ func TestAccInstanceResource_updatePassword(t *testing.T) {
 }
 
 func TestAccInstanceResource_updateImage(t *testing.T) {
-	sim := simulator.StartTest(t, updateSimOptions())
+	sim := startSimulator(t, updateSimOptions())
 	var id string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
@@ -138,7 +138,7 @@ func TestAccInstanceResource_updateImage(t *testing.T) {
 }
 
 func TestAccInstanceResource_updateNetwork(t *testing.T) {
-	sim := simulator.StartTest(t, updateSimOptions())
+	sim := startSimulator(t, updateSimOptions())
 	var id, firstAddr string
 	two := fmt.Sprintf(`[{ subnet_id = %q }, { subnet_id = %q, ipv4_address = "192.168.1.77" }]`, simulator.DefaultSubnetID, simulator.DefaultSubnetID2)
 	resource.ParallelTest(t, resource.TestCase{
@@ -187,7 +187,7 @@ func TestAccInstanceResource_updateNetwork(t *testing.T) {
 }
 
 func TestAccInstanceResource_powerState(t *testing.T) {
-	sim := simulator.StartTest(t, updateSimOptions())
+	sim := startSimulator(t, updateSimOptions())
 	var id string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
@@ -223,7 +223,7 @@ func TestAccInstanceResource_powerState(t *testing.T) {
 }
 
 func TestAccInstanceResource_createPoweredOff(t *testing.T) {
-	sim := simulator.StartTest(t, updateSimOptions())
+	sim := startSimulator(t, updateSimOptions())
 	var id string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
@@ -238,7 +238,7 @@ func TestAccInstanceResource_createPoweredOff(t *testing.T) {
 }
 
 func TestAccInstanceResource_replacingAttributes(t *testing.T) {
-	sim := simulator.StartTest(t, updateSimOptions())
+	sim := startSimulator(t, updateSimOptions())
 	servers := sim.Servers()
 	step := func(h instanceHCL) resource.TestStep {
 		return resource.TestStep{Config: providerConfig(sim) + h.String(), ConfigPlanChecks: expectAction(plancheck.ResourceActionDestroyBeforeCreate)}
@@ -262,7 +262,7 @@ func TestAccInstanceResource_replacingAttributes(t *testing.T) {
 }
 
 func TestAccInstanceResource_failedUpdateLeavesTheRest(t *testing.T) {
-	sim := simulator.StartTest(t, updateSimOptions())
+	sim := startSimulator(t, updateSimOptions())
 	var id string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
@@ -302,7 +302,7 @@ func TestAccInstanceResource_failedUpdateLeavesTheRest(t *testing.T) {
 func TestAccInstanceResource_updateTimeout(t *testing.T) {
 	o := updateSimOptions()
 	o.ReinstallDuration = time.Minute
-	sim := simulator.StartTest(t, o)
+	sim := startSimulator(t, o)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
 		CheckDestroy:             checkAllTerminated(sim),
@@ -318,7 +318,7 @@ func TestAccInstanceResource_updateTimeout(t *testing.T) {
 }
 
 func TestAccInstanceResource_drift(t *testing.T) {
-	sim := simulator.StartTest(t, updateSimOptions())
+	sim := startSimulator(t, updateSimOptions())
 	var id string
 	drift := func(change func(*simulator.Instance)) func() {
 		return func() {

@@ -75,7 +75,7 @@ func TestAccInstanceResource_validation(t *testing.T) {
 		{"IPv6 address", map[string]string{"network_interfaces": nic("{" + sub + `, ipv4_address = "fd00::1" }`)}, `(?s)ipv4_address.*not an IPv4 address`},
 		{"power state neither on nor off", map[string]string{"power_state": `power_state = "suspended"`}, `(?s)power_state.*value must be one of.*"on".*"off"`},
 	}
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			resource.ParallelTest(t, resource.TestCase{

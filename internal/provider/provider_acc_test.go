@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"flag"
 	"fmt"
 	"net/netip"
 	"os"
@@ -22,7 +23,14 @@ import (
 // TestMain gives the Terraform CLI that acceptance tests run an empty CLI
 // configuration of its own: some machines point TF_CLI_CONFIG_FILE at a file
 // that does not exist, and a developer's ~/.terraformrc must not leak in.
+//
+// With -sweep, it runs the sweepers instead of the tests (acc_sweeper_test.go).
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("sweep"); f != nil && f.Value.String() != "" {
+		resource.TestMain(m) // runs the sweepers and exits
+		return
+	}
 	dir, err := os.MkdirTemp("", "clouddc-provider-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -57,7 +65,8 @@ func TestMain(m *testing.M) {
 
 // providerEnvVars are every variable the provider reads.
 var providerEnvVars = []string{EnvEndpoint, EnvRegion, EnvProjectID, EnvToken, EnvAccessKey, EnvSecretKey, EnvSecurityToken,
-	EnvHWRegion, EnvHWProjectID, EnvHWAuthToken, EnvHWAccessKey, EnvHWSecretKey, EnvHWSecurityToken}
+	EnvIAMEndpoint, EnvMaxRetries, EnvInsecure, EnvSkipCredentialsValidation,
+	EnvHWRegion, EnvHWProjectID, EnvHWAuthToken, EnvHWAccessKey, EnvHWSecretKey, EnvHWSecurityToken, EnvHWMaxRetries, EnvHWInsecure}
 
 // testPollSchedule makes waits poll every few milliseconds, so that a test
 // notices a state change made by a simulator with sub-second durations.

@@ -52,7 +52,7 @@ func checkSimPassword(sim *simulator.TestServer, want string) resource.TestCheck
 // refused by the simulator's signature check, the right one creates,
 // reads and destroys an instance.
 func TestAccProvider_accessKeyPair(t *testing.T) {
-	sim := simulator.StartTest(t, akskSimOptions())
+	sim := startSimulator(t, akskSimOptions())
 	config := func(sk string) string {
 		return fmt.Sprintf(`
 provider "clouddc" {
@@ -68,8 +68,10 @@ provider "clouddc" {
 		CheckDestroy:             checkAllTerminated(sim),
 		Steps: []resource.TestStep{
 			{
+				// Refused when the provider starts, before anything is planned.
 				Config:      config("not-the-secret-key"),
-				ExpectError: regexp.MustCompile(`(?s)Unable to Create Instance.*HTTP 401.*iMetal.0003.*verify\s+aksk\s+signature\s+fail`),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Invalid CloudDC Credentials.*HTTP 401.*iMetal.0003.*verify\s+aksk\s+signature\s+fail`),
 			},
 			{
 				Config: config(accPermanentSK),
@@ -81,8 +83,8 @@ provider "clouddc" {
 			},
 		},
 	})
-	if n := sim.RequestCount(simulator.OpCreateInstance); n != 2 {
-		t.Errorf("%d create requests, want 2 (one refused, one accepted)", n)
+	if n := sim.RequestCount(simulator.OpCreateInstance); n != 1 {
+		t.Errorf("%d create requests, want 1: the wrong key must be refused before any create", n)
 	}
 }
 
@@ -90,7 +92,7 @@ provider "clouddc" {
 // provider (a temporary access key pair with its security token, and the
 // project) is enough; HW_REGION_NAME yields to the endpoint in the block.
 func TestAccProvider_huaweiCloudVariables(t *testing.T) {
-	sim := simulator.StartTest(t, akskSimOptions())
+	sim := startSimulator(t, akskSimOptions())
 	t.Setenv(EnvHWAccessKey, accTemporaryAK)
 	t.Setenv(EnvHWSecretKey, accTemporarySK)
 	t.Setenv(EnvHWSecurityToken, accSecToken)
@@ -103,7 +105,7 @@ func TestAccProvider_huaweiCloudVariables(t *testing.T) {
 // TestAccProvider_huaweiCloudToken: HW_AUTH_TOKEN and HW_PROJECT_ID, with
 // the endpoint from CLOUDDC_ENDPOINT.
 func TestAccProvider_huaweiCloudToken(t *testing.T) {
-	sim := simulator.StartTest(t, akskSimOptions())
+	sim := startSimulator(t, akskSimOptions())
 	t.Setenv(EnvEndpoint, sim.URL)
 	t.Setenv(EnvHWAuthToken, sim.Token())
 	t.Setenv(EnvHWProjectID, sim.ProjectID())
@@ -114,7 +116,7 @@ func TestAccProvider_huaweiCloudToken(t *testing.T) {
 // error that names the attributes and variables to fix, before any
 // request is made.
 func TestAccProvider_credentialErrors(t *testing.T) {
-	sim := simulator.StartTest(t, akskSimOptions())
+	sim := startSimulator(t, akskSimOptions())
 	block := func(lines ...string) string {
 		return "provider \"clouddc\" {\n  " + strings.Join(lines, "\n  ") + "\n}\n"
 	}
@@ -157,8 +159,9 @@ func TestAccProvider_credentialErrors(t *testing.T) {
 }
 
 // TestAccProvider_regionAlone: a region and no endpoint configures the
-// provider (the endpoint follows from it); planning a new instance needs
-// no request, so the unreachable cloud endpoint is never called.
+// provider (the endpoint follows from it); with the credential check
+// skipped, planning a new instance needs no request, so the unreachable
+// cloud endpoint is never called.
 func TestAccProvider_regionAlone(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
@@ -169,6 +172,7 @@ provider "clouddc" {
   project_id = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
   access_key = "` + accPermanentAK + `"
   secret_key = "` + accPermanentSK + `"
+  skip_credentials_validation = true
 }
 ` + instanceConfig("acc-region"),
 			PlanOnly:           true,

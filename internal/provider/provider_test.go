@@ -314,7 +314,7 @@ func TestCheckEndpoint(t *testing.T) {
 // environment, so they cannot run in parallel (t.Setenv).
 
 func TestAccProvider_configurationFromEnvironment(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	t.Setenv(EnvEndpoint, sim.URL)
 	t.Setenv(EnvProjectID, sim.ProjectID())
 	t.Setenv(EnvToken, sim.Token())
@@ -322,7 +322,7 @@ func TestAccProvider_configurationFromEnvironment(t *testing.T) {
 }
 
 func TestAccProvider_configurationBeatsEnvironment(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	// Every variable is wrong; the provider block must win over each.
 	t.Setenv(EnvEndpoint, "http://192.0.2.1:1")
 	t.Setenv(EnvProjectID, "ffffffffffffffffffffffffffffffff")
@@ -331,7 +331,7 @@ func TestAccProvider_configurationBeatsEnvironment(t *testing.T) {
 }
 
 func TestAccProvider_badConfiguration(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	t.Setenv(EnvEndpoint, "")
 	t.Setenv(EnvProjectID, "")
 	t.Setenv(EnvToken, "")
@@ -370,6 +370,7 @@ provider "clouddc" {
 // client trusts, as a test endpoint with a self-signed certificate would.
 func startTLSSimulator(t *testing.T) (*simulator.Simulator, string) {
 	t.Helper()
+	skipOnExternal(t, "serves the in-process simulator behind a listener of its own")
 	sim, err := simulator.New(fastSimOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -396,7 +397,7 @@ func TestAccProvider_tlsCertificateIsVerified(t *testing.T) {
 		ProtoV6ProviderFactories: testProviderFactories(),
 		Steps: []resource.TestStep{{
 			Config:      tlsProviderConfig(sim, url, "") + instanceConfig("acc-tls"),
-			ExpectError: regexp.MustCompile(`(?s)Unable to Create Instance.*certificate`),
+			ExpectError: regexp.MustCompile(`(?s)Unable to Check the CloudDC Credentials.*certificate.*not\s+retried`),
 		}},
 	})
 	if n := sim.RequestCount(simulator.OpCreateInstance); n != 0 {
@@ -425,7 +426,7 @@ func TestAccProvider_insecureSkipsVerificationWithAWarning(t *testing.T) {
 }
 
 func TestAccProvider_invalidConfigurations(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	tests := []struct {
 		name, settings, want string
 	}{

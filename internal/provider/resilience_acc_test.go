@@ -18,6 +18,7 @@ import (
 // dropped mid-answer) adopts the instance it made; one refused before the
 // API acted is sent again. Either way exactly one instance exists.
 func TestAccResilience_createWithUnknownOutcome(t *testing.T) {
+	skipOnExternal(t, "injects faults into the in-process simulator")
 	tests := []struct {
 		name        string
 		fault       simulator.Fault
@@ -30,7 +31,7 @@ func TestAccResilience_createWithUnknownOutcome(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sim := simulator.StartTest(t, fastSimOptions())
+			sim := startSimulator(t, fastSimOptions())
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testProviderFactories(),
 				CheckDestroy:             checkAllTerminated(sim),
@@ -54,9 +55,10 @@ func TestAccResilience_createWithUnknownOutcome(t *testing.T) {
 }
 
 func TestAccResilience_rateLimited(t *testing.T) {
+	skipOnExternal(t, "injects faults into the in-process simulator")
 	for _, plain := range []bool{false, true} {
 		t.Run(fmt.Sprintf("plain text %v", plain), func(t *testing.T) {
-			sim := simulator.StartTest(t, fastSimOptions())
+			sim := startSimulator(t, fastSimOptions())
 			// The JSON variant sends Retry-After; the gateway-style plain-text one does not.
 			retryAfter := time.Second
 			if plain {
@@ -86,7 +88,7 @@ func TestAccResilience_rateLimited(t *testing.T) {
 }
 
 func TestAccResilience_blipsWhilePolling(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	// Half the status and list calls fail: waits and reads must ride it out.
 	sim.SetFailureRate(simulator.OpShowInstanceStatus, 0.5, 503, 7)
 	sim.SetFailureRate(simulator.OpListInstances, 0.5, 502, 8)
@@ -108,7 +110,7 @@ func TestAccResilience_blipsWhilePolling(t *testing.T) {
 func TestAccResilience_tokenExpiresMidRun(t *testing.T) {
 	opts := fastSimOptions()
 	opts.CreateDuration = 3 * time.Second
-	sim := simulator.StartTest(t, opts)
+	sim := startSimulator(t, opts)
 	const expiring, fresh = "token-valid-for-a-moment", "token-renewed"
 	sim.AddToken(expiring, sim.ProjectID())
 	sim.AddToken(fresh, sim.ProjectID())
@@ -145,7 +147,7 @@ provider "clouddc" {
 func TestAccResilience_legacyStateNames(t *testing.T) {
 	opts := updateSimOptions()
 	opts.Legacy = true
-	sim := simulator.StartTest(t, opts)
+	sim := startSimulator(t, opts)
 	var id string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),

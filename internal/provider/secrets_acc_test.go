@@ -14,8 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-
-	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
 
 // TestAccSecrets_neverLogged runs apply, a failed create, an update of the
@@ -28,7 +26,7 @@ func TestAccSecrets_neverLogged(t *testing.T) {
 		password1 = "First-S3cret-Pw"
 		password2 = "Second-S3cret-Pw"
 	)
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	sim.AddToken(token, sim.ProjectID())
 	logDir := t.TempDir()
 	t.Setenv("TF_LOG", "TRACE")
@@ -129,7 +127,7 @@ func checkNoSecrets(t *testing.T, logDir string, rec *diagRecorder, mustHave []s
 // logs or an error, through a refused signature, an apply, a password
 // change and a destroy.
 func TestAccSecrets_accessKeyNeverLogged(t *testing.T) {
-	sim := simulator.StartTest(t, akskSimOptions())
+	sim := startSimulator(t, akskSimOptions())
 	logDir := t.TempDir()
 	t.Setenv("TF_LOG", "TRACE")
 	t.Setenv("TF_ACC_LOG", "TRACE")

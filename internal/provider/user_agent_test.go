@@ -40,6 +40,7 @@ func (u *userAgentRecorder) agents() []string {
 
 func startUserAgentRecorder(t *testing.T) (*userAgentRecorder, string) {
 	t.Helper()
+	skipOnExternal(t, "serves the in-process simulator behind a listener of its own")
 	sim, err := simulator.New(fastSimOptions())
 	if err != nil {
 		t.Fatal(err)

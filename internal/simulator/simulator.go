@@ -66,6 +66,9 @@ type Options struct {
 	// Defaults: DefaultProjectID and DefaultToken.
 	ProjectID string
 	Token     string
+	// Region is the project's name in IAM, which GET /v3/projects?name=
+	// looks it up by (iam.go). Default: DefaultRegion.
+	Region string
 	// AccessKeys are the AK/SK pairs accepted besides the token, by access
 	// key ID (see aksk.go). Requests signed with SDK-HMAC-SHA256 are checked
 	// against them. Default: none.
@@ -168,6 +171,9 @@ func New(opts Options) (*Simulator, error) {
 	}
 	if opts.Token == "" {
 		opts.Token = DefaultToken
+	}
+	if opts.Region == "" {
+		opts.Region = DefaultRegion
 	}
 	if opts.Servers == 0 {
 		opts.Servers = 10
@@ -330,6 +336,7 @@ func (s *Simulator) routes() {
 	s.mux.HandleFunc("GET /v1/{project_id}/physicalservers", s.api(OpListServers, s.listServers))
 	s.mux.HandleFunc("GET /v1/{project_id}/physicalservers/{id}", s.api(OpShowServer, s.showServer))
 	s.mux.HandleFunc("PUT /v1/{project_id}/physicalservers/power-state", s.api(OpChangePowerState, s.changePowerState))
+	s.mux.HandleFunc("GET /v3/projects", s.listProjects)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { s.notRouted(w) })
 	s.adminRoutes()
 }

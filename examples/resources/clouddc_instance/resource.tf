@@ -41,6 +41,10 @@ resource "clouddc_instance" "db" {
     { subnet_id = "d0000000-0000-4000-8000-000000000002" },
   ]
 
+  # The database must outlive a mistaken destroy: terraform destroy and any
+  # change that replaces it fail until this is set to false and applied.
+  deletion_protection = true
+
   timeouts {
     create = "45m"
     delete = "45m"

@@ -292,6 +292,10 @@ func (c *Client) CreateInstanceSafely(ctx context.Context, in CreateInstanceInpu
 				"an instance carrying its create token was found, but it does not match what was sent, so it was not adopted")
 		case ctx.Err() != nil:
 			return c.lookAfterInterrupt(ctx, res, in, token, err, settings.Interrupted)
+		case !look.absent && outcome == created:
+			return res, uncertain(in, token, nil, err, look.err, fmt.Sprintf(
+				"the API accepted it (HTTP 2xx) without a usable instance ID, and no complete listing of the instances could be read within %s",
+				settings.Window))
 		case !look.absent:
 			return res, uncertain(in, token, nil, err, look.err, fmt.Sprintf(
 				"its outcome is unknown and no complete listing of the instances could be read within %s, so it was not sent again", settings.Window))

@@ -145,7 +145,7 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"metadata": schema.MapAttribute{
 				MarkdownDescription: "Up to 9 key/value pairs stored with the instance. Keys are 1 to 255 characters of letters, digits, " +
 					"`-`, `_`, `:`, `.` and space; values at most 255 characters. The API cannot change metadata, so changing it " +
-					"replaces the instance.\n\n" +
+					"replaces the instance. " +
 					"The API stores up to 10 pairs; the provider uses the tenth for a create token: the key `" + clouddc.CreateTokenKey +
 					"` with a random value, set on every instance it creates. The token proves which create made an instance, so that " +
 					"a create whose answer is lost adopts only the instance it made itself (see the provider guide, \"When the API is " +

@@ -133,6 +133,15 @@ func (w *workspace) stateList() []string {
 // stateIDs returns the instance IDs recorded in the state.
 func (w *workspace) stateIDs() map[string]bool {
 	w.t.Helper()
+	ids, _ := w.stateResources()
+	return ids
+}
+
+// stateResources returns the instance IDs recorded in the state and the
+// number of resources that record one: two resources with one ID count
+// twice there and once in the IDs.
+func (w *workspace) stateResources() (map[string]bool, int) {
+	w.t.Helper()
 	out, err := w.run("show", "-json")
 	if err != nil {
 		w.t.Fatalf("terraform show: %v\n%s", err, out)
@@ -150,12 +159,14 @@ func (w *workspace) stateIDs() map[string]bool {
 		w.t.Fatalf("decoding terraform show -json: %v", err)
 	}
 	ids := map[string]bool{}
+	n := 0
 	for _, r := range doc.Values.RootModule.Resources {
 		if id, ok := r.Values["id"].(string); ok {
 			ids[id] = true
+			n++
 		}
 	}
-	return ids
+	return ids, n
 }
 
 func (w *workspace) logCount(substr string) int {
@@ -213,25 +224,45 @@ func TestSoak_applyAndDestroyUnderFaults(t *testing.T) {
 	sim.SetLatency("", 30*time.Millisecond)
 	sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, After: true, Status: 502, Count: 2})
 	sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, After: true, Drop: true, Count: 1})
+	// Creates the gateway gives up on at once while the API carries them
+	// out seconds later (well within the minute the contract allows).
+	sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, Status: 504, Late: 3 * time.Second, Count: 2})
 	sim.InjectFault(simulator.Fault{Op: simulator.OpShowInstanceStatus, Drop: true, Count: 3})
 	sim.InjectFault(simulator.Fault{Op: simulator.OpDeleteInstance, Drop: true, Count: 2})
 
-	ws := newWorkspace(t, sim, bench.FleetHCL("soak", n))
+	// A third of the resources share one name: a create that looks for
+	// what it made must not take a sibling's instance.
+	const shared = "soak-shared"
+	config := strings.Replace(bench.FleetHCL("soak", n), `name     = "soak-${count.index}"`,
+		`name     = count.index % 3 == 0 ? "`+shared+`" : "soak-${count.index}"`, 1)
+	if !strings.Contains(config, shared) {
+		t.Fatal("the fleet configuration changed: no resource shares a name")
+	}
+	ws := newWorkspace(t, sim, config)
 	start := time.Now()
 	applyAttempts := ws.converge(3, "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=10")
 	applied := time.Since(start)
 
 	// Nothing missing, nothing doubled: exactly n instances exist, all of
-	// them running, and the state holds exactly those.
+	// them running, each resource holds its own, and the state holds
+	// exactly those.
 	running := live(sim)
-	ids := ws.stateIDs()
-	if len(running) != n || len(ids) != n {
-		t.Fatalf("after apply: %d live instances and %d in state, want %d of each", len(running), len(ids), n)
+	ids, resources := ws.stateResources()
+	if len(running) != n || len(ids) != n || resources != n {
+		t.Fatalf("after apply: %d live instances, %d resources holding %d distinct IDs; want %d of each",
+			len(running), resources, len(ids), n)
 	}
+	sharing := 0
 	for _, in := range running {
 		if in.State != "running" || !ids[in.ID] {
 			t.Fatalf("instance %s (%s) is %s; in state: %v", in.ID, in.Name, in.State, ids[in.ID])
 		}
+		if in.Name == shared {
+			sharing++
+		}
+	}
+	if sharing < 2 {
+		t.Fatalf("%d instances share the name %s: the soak proves nothing about same-named creates", sharing, shared)
 	}
 
 	start = time.Now()
@@ -245,6 +276,13 @@ func TestSoak_applyAndDestroyUnderFaults(t *testing.T) {
 	if left := ws.stateList(); len(left) != 0 {
 		t.Errorf("the state still holds %v", left)
 	}
+	// Every instance ever made was one resource's: none was made twice
+	// and deleted as a duplicate, none was orphaned.
+	// (A failed apply attempt may replace a tainted instance, so this holds
+	// only when the apply succeeded at once.)
+	if all := sim.Instances(); applyAttempts == 1 && len(all) != n {
+		t.Errorf("the simulator made %d instances for %d resources", len(all), n)
+	}
 	stats := sim.Stats()
 	if stats.FaultsInjected == 0 || stats.RateLimited == 0 {
 		t.Fatalf("the soak injected %d faults and %d rate limits: it proves nothing", stats.FaultsInjected, stats.RateLimited)
@@ -254,10 +292,10 @@ func TestSoak_applyAndDestroyUnderFaults(t *testing.T) {
 		total += c
 	}
 	t.Logf("soak: %d instances; apply %s in %d attempt(s), destroy %s in %d attempt(s); %d requests, %d faults injected, "+
-		"%d rate-limited; provider retries %d, creates adopted %d, creates resent %d; leaks %d",
+		"%d rate-limited; provider retries %d, creates adopted %d, creates resent %d, duplicates deleted %d; leaks %d",
 		n, applied.Round(time.Second), applyAttempts, destroyed.Round(time.Second), destroyAttempts, total,
 		stats.FaultsInjected, stats.RateLimited, ws.logCount("CloudDC request failed; retrying"),
-		ws.logCount("adopted the instance"), ws.logCount("sending it again"), len(leaks))
+		ws.logCount("adopted the instance"), ws.logCount("sending it again"), ws.logCount("made a duplicate instance"), len(leaks))
 }
 
 func TestSoak_interruptedDestroy(t *testing.T) {

@@ -174,3 +174,42 @@ func TestAccCreateCertainty_uncertainCreateNamesTheImport(t *testing.T) {
 		},
 	})
 }
+
+// A create whose answer comes after its timeout: the API made the
+// instance, and the provider finds it on a fresh context, so that it is
+// kept in the state (tainted) rather than orphaned. The next apply
+// replaces it, and destroy leaves nothing.
+func TestAccCreateCertainty_createTimeoutAfterTheRequestWasSent(t *testing.T) {
+	sim := simulator.StartTest(t, fastSimOptions())
+	var first string
+	config := providerConfig(sim) + instanceConfig("acc-interrupted", `timeouts { create = "2s" }`)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		CheckDestroy:             checkAllTerminated(sim),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, After: true, Status: 200, Hold: time.Minute})
+				},
+				Config:      config,
+				ExpectError: regexp.MustCompile(`Instance Did Not Become Running`),
+			},
+			{
+				// The first instance was in the state, tainted: it is
+				// replaced, not orphaned.
+				PreConfig: func() {
+					all := sim.Instances()
+					if len(all) != 1 {
+						t.Fatalf("%d instances after the interrupted create, want 1", len(all))
+					}
+					first = all[0].ID
+				},
+				Config: config,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkLive(sim, 2, 1),
+					checkSimState(sim, &first, "terminated"),
+				),
+			},
+		},
+	})
+}

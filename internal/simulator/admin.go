@@ -23,7 +23,7 @@ import (
 //	GET    /_simulator/instances               {"instances": [Timeline]}
 //	GET    /_simulator/instances/{id}/history  Timeline
 //	GET    /_simulator/faults                  {"faults": [Fault]} still queued
-//	POST   /_simulator/faults                  InjectFault: Fault, "retry_after", "late"
+//	POST   /_simulator/faults                  InjectFault: Fault, "retry_after", "late", "hold"
 //	DELETE /_simulator/faults                  ClearFaults
 //	PUT    /_simulator/rate-limit              {"per_second", "burst", "retry_after", "plain_text"}
 //	PUT    /_simulator/failure-rate            {"op", "rate", "status", "seed"}
@@ -106,15 +106,16 @@ func (s *Simulator) adminRoutes() {
 			Fault
 			RetryAfter adminDuration `json:"retry_after"`
 			Late       adminDuration `json:"late"`
+			Hold       adminDuration `json:"hold"`
 		}
 		if !adminDecode(w, r, &in) {
 			return
 		}
 		f := in.Fault
 		f.RetryAfter = time.Duration(in.RetryAfter)
-		f.Late = time.Duration(in.Late)
-		if f.Late < 0 {
-			adminError(w, http.StatusBadRequest, "SIM.0400", "late must not be negative")
+		f.Late, f.Hold = time.Duration(in.Late), time.Duration(in.Hold)
+		if f.Late < 0 || f.Hold < 0 {
+			adminError(w, http.StatusBadRequest, "SIM.0400", "late and hold must not be negative")
 			return
 		}
 		if f.Status != 0 && (f.Status < 200 || f.Status > 599) {

@@ -301,6 +301,12 @@ func TestAdmin_lateCreateAndRawBody(t *testing.T) {
 	if n := len(sim.Instances()); n != 2 {
 		t.Errorf("%d instances, want 2", n)
 	}
+	c.adminOK(http.MethodPost, "/_simulator/faults", `{"op": "CreateInstance", "status": 200, "after": true, "hold": "300ms"}`, 204)
+	start := time.Now()
+	if r := c.do(http.MethodPost, "/instances", bodyWith(nil)); r.Status != 200 || time.Since(start) < 300*time.Millisecond {
+		t.Errorf("held answer: %d after %v", r.Status, time.Since(start))
+	}
 	wantError(t, c.admin(http.MethodPost, "/_simulator/faults", `{"late": "-1s"}`), http.StatusBadRequest, "SIM.0400")
+	wantError(t, c.admin(http.MethodPost, "/_simulator/faults", `{"hold": "-1s"}`), http.StatusBadRequest, "SIM.0400")
 	wantError(t, c.admin(http.MethodPost, "/_simulator/faults", `{"late": "soon"}`), http.StatusBadRequest, "SIM.0400")
 }

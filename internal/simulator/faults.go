@@ -79,6 +79,10 @@ type Fault struct {
 	// simulator is closed by then. With Drop, the connection is closed
 	// instead of answering.
 	Late time.Duration `json:"-"`
+	// Hold, with After, holds the answer this long after the request was
+	// carried out, or until the client gives up: a create whose answer
+	// comes after the client's timeout or Ctrl-C.
+	Hold time.Duration `json:"-"`
 	// RawBody, with After, replaces the body of the answer with this text
 	// verbatim ("" sends an empty body), answered with Status as given:
 	// a 200 whose body is empty, an HTML page or {"instance_id":""}, after

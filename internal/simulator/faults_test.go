@@ -495,3 +495,24 @@ func TestFault_rawBodyAfterCreating(t *testing.T) {
 		})
 	}
 }
+
+// A held answer to a create that was carried out: the client gives up
+// first, and the instance exists all the same.
+func TestFault_holdAfterCreating(t *testing.T) {
+	t.Parallel()
+	sim, _ := startSim(t, Options{})
+	sim.InjectFault(Fault{Op: OpCreateInstance, After: true, Status: http.StatusOK, Hold: time.Minute})
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, sim.URL+"/v1/"+sim.ProjectID()+"/instances", strings.NewReader(bodyWith(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Auth-Token", sim.Token())
+	client := &http.Client{Timeout: 200 * time.Millisecond}
+	if resp, err := client.Do(req); err == nil {
+		_ = resp.Body.Close()
+		t.Fatalf("the held answer came at once: %d", resp.StatusCode)
+	}
+	if n := len(sim.Instances()); n != 1 {
+		t.Errorf("%d instances; the request is carried out before its answer is held", n)
+	}
+}

@@ -405,6 +405,9 @@ func (s *Simulator) api(op string, h handlerFunc) http.HandlerFunc {
 			status, out, apiErr = s.handle(r, body, h)
 		}
 		if f != nil { // an After fault: the request was carried out
+			if f.Hold > 0 && !sleepCtx(r.Context(), f.Hold) {
+				return // the client gave up first, as it was meant to
+			}
 			if f.Drop {
 				dropMidBody(w, status, out, apiErr)
 			}

@@ -189,6 +189,33 @@ func (e *CreateUncertainError) Unwrap() []error {
 	return out
 }
 
+// CreateNotMadeError is returned when a create whose outcome was unknown
+// was shown to have made nothing (no instance carrying its token appeared
+// within the lookup window) and no retries were left to send it again.
+// Nothing exists: running it again is safe.
+type CreateNotMadeError struct {
+	// Err is the create's error; Unwrap gives the API's answer under it.
+	Err error
+	// Window is how long the client looked; MaxRetries the retry limit.
+	Window     time.Duration
+	MaxRetries int
+}
+
+func (e *CreateNotMadeError) Error() string {
+	return fmt.Sprintf("%v; it made no instance (none carrying its create token was listed within %s), and no retries are left (max_retries = %d)",
+		e.Err, e.Window, e.MaxRetries)
+}
+
+// Unwrap gives the API's answer (not the unknown outcome, which the
+// lookup has settled).
+func (e *CreateNotMadeError) Unwrap() error {
+	var unknown *OutcomeUnknownError
+	if errors.As(e.Err, &unknown) {
+		return unknown.Err
+	}
+	return e.Err
+}
+
 // errNoInstanceID: a 2xx answer to a create whose body decoded but named
 // no instance. The call took effect.
 var errNoInstanceID = errors.New("clouddc: CreateInstance answered without an instance_id")
@@ -303,8 +330,7 @@ func (c *Client) CreateInstanceSafely(ctx context.Context, in CreateInstanceInpu
 			return res, uncertain(in, token, nil, err, nil, fmt.Sprintf(
 				"the API accepted it (HTTP 2xx) without a usable instance ID, and no instance carrying its create token was listed within %s", settings.Window))
 		case res.Attempts > c.retry.MaxRetries:
-			return res, fmt.Errorf("%w; it made no instance (none carrying its create token was listed within %s), and no retries are left (max_retries = %d)",
-				err, settings.Window, c.retry.MaxRetries)
+			return res, &CreateNotMadeError{Err: err, Window: settings.Window, MaxRetries: c.retry.MaxRetries}
 		}
 		c.logger.InfoContext(ctx, "no instance was made by the create with an unknown outcome; sending it again", "name", in.Name,
 			"attempt", res.Attempts)

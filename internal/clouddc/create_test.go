@@ -382,7 +382,10 @@ func TestCreateInstanceSafely_noRetries(t *testing.T) {
 		f := newFront(t, always(false, 503, false), WithMaxRetries(0))
 		_, err := f.client.CreateInstanceSafely(context.Background(), createInput())
 		var unc *CreateUncertainError
-		if err == nil || errors.As(err, &unc) || !strings.Contains(err.Error(), "no retries are left") || !errors.Is(err, ErrServerError) {
+		var notMade *CreateNotMadeError
+		var unknown *OutcomeUnknownError
+		if !errors.As(err, &notMade) || errors.As(err, &unc) || errors.As(err, &unknown) ||
+			!strings.Contains(err.Error(), "no retries are left") || !errors.Is(err, ErrServerError) {
 			t.Fatalf("err = %v; want a certain failure that says no retries are left", err)
 		}
 		if f.creates.Load() != 1 || len(f.sim.Instances()) != 0 {

@@ -29,9 +29,14 @@ func describeError(err error) string {
 	var unexpected *clouddc.UnexpectedStateError
 	var unknown *clouddc.OutcomeUnknownError
 	var unsure *clouddc.CreateUncertainError
+	var notMade *clouddc.CreateNotMadeError
 	switch {
 	case errors.As(err, &unsure):
 		b.WriteString(createUncertainDetail(unsure))
+	case errors.As(err, &notMade):
+		b.WriteString(notMade.Error())
+		b.WriteString(".\n\nNothing was created, so running the command again is safe. To let the provider send such a create " +
+			"again by itself, raise max_retries in the provider block.")
 	case errors.As(err, &unknown):
 		b.WriteString(err.Error())
 		b.WriteString(".\n\nThe API may have acted on the request even though its answer was lost. Check the CloudDC console " +

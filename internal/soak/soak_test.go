@@ -1,8 +1,10 @@
 // Package soak drives the real Terraform CLI and the real provider binary
 // against a misbehaving simulator: many instances at Terraform's default
 // parallelism, while the API fails, rate-limits, drops connections and
-// lags. It checks the provider's two promises: no instance that exists is
-// missing from state, and no instance that is gone stays in state.
+// lags, answers creates late or not at all, and some resources share one
+// name. It checks the provider's promises: no instance that exists is
+// missing from state, no instance that is gone stays in state, and each
+// resource has exactly one instance of its own.
 //
 // `make test` runs a short version; `make soak` runs 50 instances.
 package soak
@@ -367,6 +369,61 @@ func TestSoak_interruptedDestroy(t *testing.T) {
 	}
 	t.Logf("interrupted destroy: terraform stopped %s after SIGINT with %d instances kept in state; the re-run left 0 behind",
 		stopped.Round(10*time.Millisecond), len(kept))
+}
+
+// Ctrl-C while creates are on the wire: the API has made every instance
+// but has not answered. Each interrupted create looks for its instance
+// on a fresh context, so the state keeps all of them (tainted); the next
+// apply replaces them and destroy leaves nothing.
+func TestSoak_interruptedCreate(t *testing.T) {
+	const n = 6
+	sim := simulator.StartTest(t, simulator.Options{
+		Servers:        2 * n,
+		CreateDuration: 500 * time.Millisecond,
+		DeleteDuration: 500 * time.Millisecond,
+		Retention:      time.Hour,
+	})
+	sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, After: true, Status: 200, Hold: 10 * time.Minute, Count: n})
+	ws := newWorkspace(t, sim, bench.FleetHCL("soak", n))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := ws.command(ctx, "apply", "-auto-approve", "-input=false", "-no-color")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for len(sim.Instances()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d creates reached the API:\n%s", len(sim.Instances()), n, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err == nil {
+		t.Fatalf("the interrupted apply reported success:\n%s", out.String())
+	}
+	kept := ws.stateIDs()
+	for _, in := range live(sim) {
+		if !kept[in.ID] {
+			t.Errorf("instance %s (%s) was made by an interrupted create but is not in the state:\n%s", in.ID, in.State, tail(out.String(), 3000))
+		}
+	}
+
+	ws.converge(1, "apply", "-auto-approve", "-input=false", "-no-color")
+	if running, ids := live(sim), ws.stateIDs(); len(running) != n || len(ids) != n {
+		t.Errorf("after the re-run: %d live instances, %d in state; want %d", len(running), len(ids), n)
+	}
+	ws.converge(1, "destroy", "-auto-approve", "-input=false", "-no-color")
+	if leaks := live(sim); len(leaks) != 0 {
+		t.Errorf("%d instances leaked: %+v", len(leaks), leaks)
+	}
+	t.Logf("interrupted create: %d instances made while their answers were held, %d kept in state after SIGINT; 0 left after destroy",
+		n, len(kept))
 }
 
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }

@@ -41,6 +41,7 @@ type Client struct {
 	limiter   *limiter
 	watch     *watcher
 	reads     *reader
+	creates   createState
 	// now is the clock that dates AK/SK signatures; tests replace it.
 	now func() time.Time
 }

@@ -28,7 +28,15 @@ func describeError(err error) string {
 	var waitErr *clouddc.WaitError
 	var unexpected *clouddc.UnexpectedStateError
 	var unknown *clouddc.OutcomeUnknownError
+	var unsure *clouddc.CreateUncertainError
+	var notMade *clouddc.CreateNotMadeError
 	switch {
+	case errors.As(err, &unsure):
+		b.WriteString(createUncertainDetail(unsure))
+	case errors.As(err, &notMade):
+		b.WriteString(notMade.Error())
+		b.WriteString(".\n\nNothing was created, so running the command again is safe. To let the provider send such a create " +
+			"again by itself, raise max_retries in the provider block.")
 	case errors.As(err, &unknown):
 		b.WriteString(err.Error())
 		b.WriteString(".\n\nThe API may have acted on the request even though its answer was lost. Check the CloudDC console " +
@@ -93,6 +101,36 @@ func createWaitDetail(e *clouddc.WaitError) string {
 	if errors.Is(e.Err, context.DeadlineExceeded) {
 		b.WriteString("\n\nIf an install normally takes this long, raise the limit in the resource's timeouts block, " +
 			"for example:\n\n  timeouts {\n    create = \"60m\"\n  }")
+	}
+	return b.String()
+}
+
+// createUncertainDetail explains a create whose outcome the provider could
+// not establish: what is known, and how to bring the instance under
+// Terraform. The protocol does not tell a provider the resource's address,
+// so the command names it as Terraform shows it next to the error.
+func createUncertainDetail(e *clouddc.CreateUncertainError) string {
+	var b strings.Builder
+	b.WriteString(e.Error())
+	b.WriteString(".\n\n")
+	switch {
+	case e.InstanceID != "":
+		fmt.Fprintf(&b, "Instance %s carries this create's token (metadata %s = %s), so this create made it. It is kept in the state, "+
+			"marked tainted: the next terraform apply deletes it and creates a new one. If it is what you wanted, keep it with "+
+			"terraform untaint ADDRESS, where ADDRESS is this resource's address as shown with this error (for example clouddc_instance.web[0]).",
+			e.InstanceID, clouddc.CreateTokenKey, e.Token)
+	case len(e.Candidates) > 0:
+		fmt.Fprintf(&b, "These instances carry this create's token (metadata %s = %s), so this create made them: %s. None is in the "+
+			"state. Keep one with\n\n  terraform import ADDRESS %s\n\nwhere ADDRESS is this resource's address as shown with this error "+
+			"(for example clouddc_instance.web[0]), and delete the others in the CloudDC console.",
+			clouddc.CreateTokenKey, e.Token, strings.Join(e.Candidates, ", "), e.Candidates[0])
+	default:
+		fmt.Fprintf(&b, "The provider did not send the create again, so that it cannot make a second instance. Nothing was saved to the "+
+			"state. Before you run terraform apply again, look for an instance whose metadata has %s = %s (the clouddc_instances data "+
+			"source shows it as create_token; the CloudDC console shows the metadata). If there is one, this create made it: bring it "+
+			"under Terraform with\n\n  terraform import ADDRESS INSTANCE_ID\n\nwhere ADDRESS is this resource's address as shown with "+
+			"this error (for example clouddc_instance.web[0]). If there is none a minute from now, apply again.",
+			clouddc.CreateTokenKey, e.Token)
 	}
 	return b.String()
 }

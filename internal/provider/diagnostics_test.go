@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
@@ -75,6 +76,19 @@ func TestDescribeError(t *testing.T) {
 		{"create outcome unknown", fmt.Errorf("x: %w", &clouddc.OutcomeUnknownError{Method: "POST", Path: "/v1/p/instances",
 			Err: &clouddc.APIError{StatusCode: 503, Code: "iMetal.0099", Message: "internal"}}),
 			[]string{"outcome of POST /v1/p/instances is unknown", "HTTP 503", "console", "terraform import"}},
+		{"create made nothing, no retries left", &clouddc.CreateNotMadeError{Window: time.Minute, MaxRetries: 0,
+			Err: &clouddc.OutcomeUnknownError{Method: "POST", Path: "/v1/p/instances", Err: &clouddc.APIError{StatusCode: 503, Method: "POST", Path: "/v1/p/instances"}}},
+			[]string{"HTTP 503", "it made no instance", "max_retries = 0", "running the command again is safe", "raise max_retries"}},
+		{"create uncertain, nothing found", &clouddc.CreateUncertainError{Name: "web", Token: "tok123", Reason: "no listing could be read",
+			Err: &clouddc.APIError{StatusCode: 504, Method: "POST", Path: "/v1/p/instances"}},
+			[]string{`creating instance "web": no listing could be read`, "HTTP 504", clouddc.CreateTokenKey + " = tok123",
+				"did not send the create again", "Nothing was saved", "terraform import ADDRESS INSTANCE_ID", "create_token"}},
+		{"create uncertain, one instance carries the token", &clouddc.CreateUncertainError{Name: "web", Token: "tok123", Reason: "it differs",
+			InstanceID: "i-9", Candidates: []string{"i-9"}},
+			[]string{"Instance i-9 carries this create's token", "tainted", "terraform untaint ADDRESS"}},
+		{"create uncertain, several carry the token", &clouddc.CreateUncertainError{Name: "web", Token: "tok123", Reason: "they differ",
+			Candidates: []string{"i-8", "i-9"}},
+			[]string{"i-8, i-9", "terraform import ADDRESS i-8", "delete the others"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -40,6 +40,7 @@ type instanceDataModel struct {
 	NetworkInterfaces []nicDataModel     `tfsdk:"network_interfaces"`
 	Description       types.String       `tfsdk:"description"`
 	Metadata          map[string]string  `tfsdk:"metadata"`
+	CreateToken       types.String       `tfsdk:"create_token"`
 	Tags              map[string]string  `tfsdk:"tags"`
 	ServerID          types.String       `tfsdk:"server_id"`
 	State             types.String       `tfsdk:"state"`
@@ -67,7 +68,7 @@ func newInstanceData(in *clouddc.Instance) instanceDataModel {
 		ID: types.StringValue(in.ID), Name: types.StringValue(in.Name),
 		ImageID: types.StringValue(in.Image.ID), ImageName: types.StringValue(in.Image.Name), OSType: types.StringValue(in.Image.OSType),
 		VPCID: types.StringValue(in.VPCID), Description: types.StringValue(in.Description),
-		Metadata: in.Metadata, Tags: map[string]string{},
+		Metadata: userMetadata(in.Metadata), CreateToken: types.StringValue(in.Metadata[clouddc.CreateTokenKey]), Tags: map[string]string{},
 		ServerID: types.StringValue(in.ServerID), State: types.StringValue(string(in.State)),
 		OperationState: types.StringValue(in.OperationState), PowerState: types.StringValue(powerOf(in.State)),
 		CreatedAt: types.StringValue(in.CreatedAt), UpdatedAt: types.StringValue(in.UpdatedAt), LaunchedAt: types.StringValue(in.LaunchedAt),
@@ -111,8 +112,12 @@ func instanceDataAttributes(lookup bool) map[string]schema.Attribute {
 		"updated_at":      str("Time of the last change (RFC 3339, UTC)."),
 		"launched_at":     str("Time the operating system was last installed (RFC 3339, UTC)."),
 		"metadata": schema.MapAttribute{
-			MarkdownDescription: "Metadata of the instance.", Computed: true, ElementType: types.StringType,
+			MarkdownDescription: "Metadata of the instance, without the provider's create token (see `create_token`).",
+			Computed:            true, ElementType: types.StringType,
 		},
+		"create_token": str("The token the provider stored under the reserved metadata key `" + clouddc.CreateTokenKey + "` when it " +
+			"created the instance, which proves which create made it; empty for an instance created otherwise. An error of an " +
+			"uncertain create names the token, so that its instance can be found here."),
 		"tags": schema.MapAttribute{
 			MarkdownDescription: "Tags of the instance (read-only in CloudDC).", Computed: true, ElementType: types.StringType,
 		},

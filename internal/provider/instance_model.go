@@ -167,11 +167,12 @@ func flattenInstance(in *clouddc.Instance, m *instanceResourceModel) diag.Diagno
 	diags.Append(d...)
 	m.Tags = tv
 
-	if len(in.Metadata) == 0 && (m.Metadata.IsNull() || m.Metadata.IsUnknown()) {
+	userMD := userMetadata(in.Metadata)
+	if len(userMD) == 0 && (m.Metadata.IsNull() || m.Metadata.IsUnknown()) {
 		m.Metadata = types.MapNull(types.StringType)
 	} else {
-		md := make(map[string]attr.Value, len(in.Metadata))
-		for k, v := range in.Metadata {
+		md := make(map[string]attr.Value, len(userMD))
+		for k, v := range userMD {
 			md[k] = types.StringValue(v)
 		}
 		mv, d := types.MapValue(types.StringType, md)
@@ -179,6 +180,22 @@ func flattenInstance(in *clouddc.Instance, m *instanceResourceModel) diag.Diagno
 		m.Metadata = mv
 	}
 	return diags
+}
+
+// userMetadata is an instance's metadata without the create token that
+// the provider adds to every instance it creates: the token is the
+// provider's, not the configuration's, and must never show as drift.
+func userMetadata(md map[string]string) map[string]string {
+	if _, ok := md[clouddc.CreateTokenKey]; !ok {
+		return md
+	}
+	out := make(map[string]string, len(md)-1)
+	for k, v := range md {
+		if k != clouddc.CreateTokenKey {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // nullUnknowns replaces the values still unknown in a planned model by null,

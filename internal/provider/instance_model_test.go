@@ -104,6 +104,36 @@ func TestFlattenInstance(t *testing.T) {
 	if m.Metadata.IsNull() || len(m.Metadata.Elements()) != 0 {
 		t.Errorf("cleared metadata should read as an empty map, got %v", m.Metadata)
 	}
+
+	// The provider's create token is never read into the state: with no
+	// metadata configured it stays null, and next to configured pairs it
+	// is left out, so that it never shows as drift.
+	in.Metadata = map[string]string{clouddc.CreateTokenKey: "0123abcd"}
+	m.Metadata = types.MapNull(types.StringType)
+	_ = flattenInstance(in, &m)
+	if !m.Metadata.IsNull() {
+		t.Errorf("a create token alone should leave unset metadata null, got %v", m.Metadata)
+	}
+	in.Metadata = map[string]string{clouddc.CreateTokenKey: "0123abcd", "team": "platform"}
+	_ = flattenInstance(in, &m)
+	if els := m.Metadata.Elements(); len(els) != 1 || els["team"] == nil {
+		t.Errorf("metadata with the create token = %v, want only team", m.Metadata)
+	}
+	if len(in.Metadata) != 2 {
+		t.Errorf("flattenInstance changed the API's map: %v", in.Metadata)
+	}
+}
+
+func TestNewInstanceData_createToken(t *testing.T) {
+	t.Parallel()
+	d := newInstanceData(&clouddc.Instance{ID: "i-1", Metadata: map[string]string{clouddc.CreateTokenKey: "0123abcd", "team": "platform"}})
+	if len(d.Metadata) != 1 || d.Metadata["team"] != "platform" || d.CreateToken.ValueString() != "0123abcd" {
+		t.Errorf("metadata %v, create_token %v; want the token apart from the metadata", d.Metadata, d.CreateToken)
+	}
+	d = newInstanceData(&clouddc.Instance{ID: "i-2"})
+	if d.CreateToken.ValueString() != "" || d.Metadata == nil {
+		t.Errorf("an instance made otherwise: metadata %v, create_token %v", d.Metadata, d.CreateToken)
+	}
 }
 
 func TestNullUnknowns(t *testing.T) {

@@ -143,9 +143,14 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				Validators: []validator.Int64{int64validator.AlsoRequires(path.MatchRoot("password_wo"))},
 			},
 			"metadata": schema.MapAttribute{
-				MarkdownDescription: "Up to 10 key/value pairs stored with the instance. Keys are 1 to 255 characters of letters, digits, " +
+				MarkdownDescription: "Up to 9 key/value pairs stored with the instance. Keys are 1 to 255 characters of letters, digits, " +
 					"`-`, `_`, `:`, `.` and space; values at most 255 characters. The API cannot change metadata, so changing it " +
-					"replaces the instance.",
+					"replaces the instance. " +
+					"The API stores up to 10 pairs; the provider uses the tenth for a create token: the key `" + clouddc.CreateTokenKey +
+					"` with a random value, set on every instance it creates. The token proves which create made an instance, so that " +
+					"a create whose answer is lost adopts only the instance it made itself (see the provider guide, \"When the API is " +
+					"uncertain\"). The key is reserved and cannot be set here; it is visible to whoever reads the instance in the API or " +
+					"the console, but never appears in this attribute, in a plan, or as drift.",
 				ElementType:   types.StringType,
 				Optional:      true,
 				Validators:    []validator.Map{metadataRules{}},
@@ -269,11 +274,21 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	created, err := r.client.CreateInstanceSafely(ctx, input)
 	if err != nil {
 		addClientError(&resp.Diagnostics, "Unable to Create Instance", err)
+		// An instance that carries this create's token but could not be
+		// adopted was still made by this create: keep it in the state,
+		// where Terraform marks it tainted, rather than orphan it.
+		var unsure *clouddc.CreateUncertainError
+		if errors.As(err, &unsure) && unsure.InstanceID != "" {
+			plan.ID = types.StringValue(unsure.InstanceID)
+			nullUnknowns(&plan)
+			resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		}
 		return
 	}
 	id := created.ID
 	ctx = tflog.SetField(ctx, "instance_id", id)
 	tflog.Info(ctx, "instance creation started; waiting for it to run", map[string]any{"adopted": created.Adopted, "attempts": created.Attempts})
+	warnDuplicates(&resp.Diagnostics, id, created.Duplicates)
 
 	// Save the ID before waiting: whatever happens next, Terraform must not
 	// forget an instance that exists. If the wait fails, this state is what
@@ -283,6 +298,15 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if created.Resent {
+		// An earlier attempt that lands later than the API promises would
+		// be a second instance: look once more now that time has passed.
+		defer func() {
+			checkCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+			warnDuplicates(&resp.Diagnostics, id, r.client.RemoveCreateDuplicates(checkCtx, created))
+		}()
 	}
 
 	_, waitErr := r.client.WaitForInstanceRunning(ctx, id)
@@ -312,6 +336,18 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	}
 	resp.Diagnostics.Append(flattenInstance(inst, &plan)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+// warnDuplicates tells the user about instances that an earlier attempt of
+// a create made after all, and whose deletion the provider started.
+func warnDuplicates(diags *diag.Diagnostics, id string, dups []string) {
+	if len(dups) == 0 {
+		return
+	}
+	diags.AddWarning("Duplicate Instance Deleted",
+		fmt.Sprintf("An earlier attempt of this create, whose answer was lost, made an instance after all: %s. It carries this create's "+
+			"token, so the provider started its deletion and keeps %s. Check in the CloudDC console that it reaches terminated.",
+			strings.Join(dups, ", "), id))
 }
 
 func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

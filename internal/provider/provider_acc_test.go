@@ -74,12 +74,18 @@ var testPollSchedule = clouddc.PollSchedule{
 	Delay: 10 * time.Millisecond, Interval: 20 * time.Millisecond, MinInterval: 10 * time.Millisecond, MaxInterval: 100 * time.Millisecond,
 }
 
+// testCreateLookup looks for the instance of a create with an unknown
+// outcome for three seconds instead of a minute: the simulator's late
+// creates land within a second.
+var testCreateLookup = clouddc.CreateLookup{Window: 3 * time.Second, FirstDelay: 50 * time.Millisecond, MaxDelay: 500 * time.Millisecond,
+	Interrupted: 2 * time.Second}
+
 // testProviderFactories serves the provider in-process to the Terraform CLI.
 func testProviderFactories() map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
 		"clouddc": providerserver.NewProtocol6WithError(&clouddcProvider{
 			version:       "test",
-			clientOptions: []clouddc.Option{clouddc.WithPollSchedule(testPollSchedule)},
+			clientOptions: []clouddc.Option{clouddc.WithPollSchedule(testPollSchedule), clouddc.WithCreateLookup(testCreateLookup)},
 		}),
 	}
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 )
 
 // The validators below check at plan time the rules that the CloudDC API
@@ -137,12 +139,15 @@ func maxLength(n int) validator.String {
 
 var metadataKeyRE = regexp.MustCompile(`^[A-Za-z0-9\-_:. ]{1,255}$`)
 
-// metadataRules checks the metadata map: at most 10 pairs, keys of 1 to
-// 255 allowed characters, values of at most 255 characters.
+// metadataRules checks the metadata map: at most clouddc.MaxUserMetadata
+// pairs (the API allows 10, and the provider's create token takes one),
+// keys of 1 to 255 allowed characters other than the reserved
+// clouddc.CreateTokenKey, values of at most 255 characters.
 type metadataRules struct{}
 
 func (metadataRules) Description(context.Context) string {
-	return "at most 10 pairs; keys 1-255 of A-Z a-z 0-9 - _ : . and space; values up to 255 characters"
+	return fmt.Sprintf("at most %d pairs; keys 1-255 of A-Z a-z 0-9 - _ : . and space, not %s; values up to 255 characters",
+		clouddc.MaxUserMetadata, clouddc.CreateTokenKey)
 }
 func (v metadataRules) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
 
@@ -151,9 +156,16 @@ func (metadataRules) ValidateMap(_ context.Context, req validator.MapRequest, re
 		return
 	}
 	elems := req.ConfigValue.Elements()
-	if len(elems) > 10 {
+	if len(elems) > clouddc.MaxUserMetadata {
 		resp.Diagnostics.AddAttributeError(req.Path, "Too Many Metadata Pairs",
-			fmt.Sprintf("%s: at most 10 pairs are allowed; it has %d.", req.Path, len(elems)))
+			fmt.Sprintf("%s: at most %d pairs are allowed; it has %d. The API stores %d, and the provider uses one of them for the "+
+				"create token (%s) that proves which instance a create made.",
+				req.Path, clouddc.MaxUserMetadata, len(elems), clouddc.MaxMetadataPairs, clouddc.CreateTokenKey))
+	}
+	if _, ok := elems[clouddc.CreateTokenKey]; ok {
+		resp.Diagnostics.AddAttributeError(req.Path.AtMapKey(clouddc.CreateTokenKey), "Reserved Metadata Key",
+			fmt.Sprintf("%s: the key %q is reserved: the provider sets it on every instance it creates, to prove which create "+
+				"made it. Use another key.", req.Path, clouddc.CreateTokenKey))
 	}
 	for k, v := range elems {
 		if !metadataKeyRE.MatchString(k) {

@@ -23,7 +23,7 @@ import (
 //	GET    /_simulator/instances               {"instances": [Timeline]}
 //	GET    /_simulator/instances/{id}/history  Timeline
 //	GET    /_simulator/faults                  {"faults": [Fault]} still queued
-//	POST   /_simulator/faults                  InjectFault: Fault, "retry_after"
+//	POST   /_simulator/faults                  InjectFault: Fault, "retry_after", "late", "hold"
 //	DELETE /_simulator/faults                  ClearFaults
 //	PUT    /_simulator/rate-limit              {"per_second", "burst", "retry_after", "plain_text"}
 //	PUT    /_simulator/failure-rate            {"op", "rate", "status", "seed"}
@@ -105,12 +105,19 @@ func (s *Simulator) adminRoutes() {
 		var in struct {
 			Fault
 			RetryAfter adminDuration `json:"retry_after"`
+			Late       adminDuration `json:"late"`
+			Hold       adminDuration `json:"hold"`
 		}
 		if !adminDecode(w, r, &in) {
 			return
 		}
 		f := in.Fault
 		f.RetryAfter = time.Duration(in.RetryAfter)
+		f.Late, f.Hold = time.Duration(in.Late), time.Duration(in.Hold)
+		if f.Late < 0 || f.Hold < 0 {
+			adminError(w, http.StatusBadRequest, "SIM.0400", "late and hold must not be negative")
+			return
+		}
 		if f.Status != 0 && (f.Status < 200 || f.Status > 599) {
 			adminError(w, http.StatusBadRequest, "SIM.0400", fmt.Sprintf("status %d is not an HTTP status from 200 to 599", f.Status))
 			return

@@ -279,3 +279,34 @@ func TestAdmin_settings(t *testing.T) {
 		t.Errorf("counted %v, want only the API requests %v", got, want)
 	}
 }
+
+// A create answered at once and carried out later, and an odd 2xx body,
+// set over the admin API.
+func TestAdmin_lateCreateAndRawBody(t *testing.T) {
+	t.Parallel()
+	sim, c := startSim(t, Options{AdminToken: testAdminToken})
+	c.adminOK(http.MethodPost, "/_simulator/faults", `{"op": "CreateInstance", "status": 504, "late": "200ms"}`, 204)
+	wantError(t, c.do(http.MethodPost, "/instances", bodyWith(nil)), http.StatusGatewayTimeout, "iMetal.0099")
+	deadline := time.Now().Add(10 * time.Second)
+	for len(sim.Instances()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the late create set over the admin API was never carried out")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.adminOK(http.MethodPost, "/_simulator/faults", `{"op": "CreateInstance", "status": 200, "after": true, "raw_body": "<html>gateway</html>"}`, 204)
+	if r := c.do(http.MethodPost, "/instances", bodyWith(nil)); r.Status != 200 || string(r.Body) != "<html>gateway</html>" {
+		t.Errorf("raw body answer: %d %q", r.Status, r.Body)
+	}
+	if n := len(sim.Instances()); n != 2 {
+		t.Errorf("%d instances, want 2", n)
+	}
+	c.adminOK(http.MethodPost, "/_simulator/faults", `{"op": "CreateInstance", "status": 200, "after": true, "hold": "300ms"}`, 204)
+	start := time.Now()
+	if r := c.do(http.MethodPost, "/instances", bodyWith(nil)); r.Status != 200 || time.Since(start) < 300*time.Millisecond {
+		t.Errorf("held answer: %d after %v", r.Status, time.Since(start))
+	}
+	wantError(t, c.admin(http.MethodPost, "/_simulator/faults", `{"late": "-1s"}`), http.StatusBadRequest, "SIM.0400")
+	wantError(t, c.admin(http.MethodPost, "/_simulator/faults", `{"hold": "-1s"}`), http.StatusBadRequest, "SIM.0400")
+	wantError(t, c.admin(http.MethodPost, "/_simulator/faults", `{"late": "soon"}`), http.StatusBadRequest, "SIM.0400")
+}

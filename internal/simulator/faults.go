@@ -72,6 +72,23 @@ type Fault struct {
 	// PlainText sends http.StatusText(Status) as text/plain instead of
 	// the JSON error body, as a gateway does.
 	PlainText bool `json:"plain_text,omitempty"`
+	// Late answers Status at once and carries the request out Late later,
+	// as a backend does that goes on after its gateway timed out (a 504
+	// now, the instance a few seconds later). The request is carried out
+	// whatever the client does meanwhile, and is skipped only when the
+	// simulator is closed by then. With Drop, the connection is closed
+	// instead of answering.
+	Late time.Duration `json:"-"`
+	// Hold, with After, holds the answer this long after the request was
+	// carried out, or until the client gives up: a create whose answer
+	// comes after the client's timeout or Ctrl-C.
+	Hold time.Duration `json:"-"`
+	// RawBody, with After, replaces the body of the answer with this text
+	// verbatim ("" sends an empty body), answered with Status as given:
+	// a 200 whose body is empty, an HTML page or {"instance_id":""}, after
+	// the request was carried out. A body that starts with "<" is sent as
+	// text/html, anything else as application/json.
+	RawBody *string `json:"raw_body,omitempty"`
 }
 
 // faultState is the part of the simulator that the fault settings change;
@@ -456,13 +473,21 @@ func rateLimitAnswer(rl RateLimit) *rawAnswer {
 }
 
 // faultAnswer is the answer a fault gives, in the API's error format or as
-// a gateway's plain text.
+// a gateway's plain text, or the fault's RawBody.
 func faultAnswer(f Fault) rawAnswer {
 	status := f.Status
 	if status == 0 {
 		status = http.StatusServiceUnavailable
 	}
 	a := rawAnswer{status: status, retryAfter: f.RetryAfter}
+	if f.RawBody != nil {
+		a.contentType = "application/json"
+		if strings.HasPrefix(*f.RawBody, "<") {
+			a.contentType = "text/html; charset=utf-8"
+		}
+		a.body = []byte(*f.RawBody)
+		return a
+	}
 	if f.PlainText {
 		a.contentType = "text/plain; charset=utf-8"
 		a.body = []byte(http.StatusText(status))

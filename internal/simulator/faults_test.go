@@ -434,3 +434,85 @@ func TestFault_clearFaults(t *testing.T) {
 	clk.Advance(createDur)
 	c.wantState(id, "running", "install-succeed")
 }
+
+func TestFault_late(t *testing.T) {
+	t.Parallel()
+	sim, c := startSim(t, Options{})
+	sim.InjectFault(Fault{Op: OpCreateInstance, Status: http.StatusGatewayTimeout, Late: 300 * time.Millisecond})
+	wantError(t, c.do(http.MethodPost, "/instances", bodyWith(func(b map[string]any) { b["name"] = "late" })), http.StatusGatewayTimeout, "iMetal.0099")
+	if n := len(sim.Instances()); n != 0 {
+		t.Fatalf("the late create was carried out at once: %d instances", n)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(sim.Instances()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the late create was never carried out")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if all := sim.Instances(); len(all) != 1 || all[0].Name != "late" {
+		t.Fatalf("instances = %+v, want the late one", all)
+	}
+	// The fault is used up: the next create is answered normally.
+	if r := c.do(http.MethodPost, "/instances", bodyWith(func(b map[string]any) { b["name"] = "on-time" })); r.Status != http.StatusOK {
+		t.Fatalf("the next create answered %d", r.Status)
+	}
+}
+
+func TestFault_lateSkippedAfterClose(t *testing.T) {
+	t.Parallel()
+	sim, c := startSim(t, Options{})
+	sim.InjectFault(Fault{Op: OpCreateInstance, Status: http.StatusGatewayTimeout, Late: 200 * time.Millisecond})
+	wantError(t, c.do(http.MethodPost, "/instances", bodyWith(nil)), http.StatusGatewayTimeout, "iMetal.0099")
+	if err := sim.Close(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	if n := len(sim.Instances()); n != 0 {
+		t.Errorf("a closed simulator carried out a late create: %d instances", n)
+	}
+}
+
+func TestFault_rawBodyAfterCreating(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ body, contentType string }{
+		{"", ""},
+		{"<html><body>OK</body></html>", "text/html; charset=utf-8"},
+		{`{"instance_id":""}`, "application/json"},
+	} {
+		t.Run(tc.body, func(t *testing.T) {
+			t.Parallel()
+			sim, c := startSim(t, Options{})
+			body := tc.body
+			sim.InjectFault(Fault{Op: OpCreateInstance, After: true, Status: http.StatusOK, RawBody: &body})
+			r := c.do(http.MethodPost, "/instances", bodyWith(nil))
+			if r.Status != http.StatusOK || string(r.Body) != tc.body || r.Header.Get("Content-Type") != tc.contentType {
+				t.Fatalf("answer %d %q (%s), want 200 %q (%s)", r.Status, r.Body, r.Header.Get("Content-Type"), tc.body, tc.contentType)
+			}
+			if n := len(sim.Instances()); n != 1 {
+				t.Errorf("%d instances, want the one created before the odd answer", n)
+			}
+		})
+	}
+}
+
+// A held answer to a create that was carried out: the client gives up
+// first, and the instance exists all the same.
+func TestFault_holdAfterCreating(t *testing.T) {
+	t.Parallel()
+	sim, _ := startSim(t, Options{})
+	sim.InjectFault(Fault{Op: OpCreateInstance, After: true, Status: http.StatusOK, Hold: time.Minute})
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, sim.URL+"/v1/"+sim.ProjectID()+"/instances", strings.NewReader(bodyWith(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Auth-Token", sim.Token())
+	client := &http.Client{Timeout: 200 * time.Millisecond}
+	if resp, err := client.Do(req); err == nil {
+		_ = resp.Body.Close()
+		t.Fatalf("the held answer came at once: %d", resp.StatusCode)
+	}
+	if n := len(sim.Instances()); n != 1 {
+		t.Errorf("%d instances; the request is carried out before its answer is held", n)
+	}
+}

@@ -17,6 +17,7 @@ package simulator
 
 import (
 	"container/heap"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -383,6 +384,14 @@ func (s *Simulator) api(op string, h handlerFunc) http.HandlerFunc {
 			return
 		}
 		f := adm.fault
+		if f != nil && f.Late > 0 && readErr == nil {
+			s.carryOutLate(r, body, h, f.Late)
+			if f.Drop {
+				panic(http.ErrAbortHandler) // the connection is lost instead
+			}
+			faultAnswer(*f).write(w)
+			return
+		}
 		if f != nil && !f.After {
 			if f.Drop {
 				// Close the connection without an answer: the request
@@ -403,6 +412,9 @@ func (s *Simulator) api(op string, h handlerFunc) http.HandlerFunc {
 			status, out, apiErr = s.handle(r, body, h)
 		}
 		if f != nil { // an After fault: the request was carried out
+			if f.Hold > 0 && !sleepCtx(r.Context(), f.Hold) {
+				return // the client gave up first, as it was meant to
+			}
 			if f.Drop {
 				dropMidBody(w, status, out, apiErr)
 			}
@@ -419,6 +431,25 @@ func (s *Simulator) api(op string, h handlerFunc) http.HandlerFunc {
 		}
 		writeJSON(w, status, out)
 	}
+}
+
+// carryOutLate carries a request out after delay, on a copy of it that
+// outlives the client's connection: the backend that goes on after its
+// gateway has answered. Nobody reads the result.
+func (s *Simulator) carryOutLate(r *http.Request, body []byte, h handlerFunc, delay time.Duration) {
+	late := r.Clone(context.WithoutCancel(r.Context()))
+	time.AfterFunc(delay, func() {
+		s.mu.Lock()
+		closed := s.closed
+		s.mu.Unlock()
+		if closed {
+			return
+		}
+		_, _, apiErr := s.handle(late, body, h)
+		if apiErr != nil {
+			s.logger.Info("a late request failed", "method", late.Method, "path", late.URL.Path, "error_code", apiErr.code)
+		}
+	})
 }
 
 func (s *Simulator) handle(r *http.Request, body []byte, h handlerFunc) (int, any, *apiError) {

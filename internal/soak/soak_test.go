@@ -1,8 +1,10 @@
 // Package soak drives the real Terraform CLI and the real provider binary
 // against a misbehaving simulator: many instances at Terraform's default
 // parallelism, while the API fails, rate-limits, drops connections and
-// lags. It checks the provider's two promises: no instance that exists is
-// missing from state, and no instance that is gone stays in state.
+// lags, answers creates late or not at all, and some resources share one
+// name. It checks the provider's promises: no instance that exists is
+// missing from state, no instance that is gone stays in state, and each
+// resource has exactly one instance of its own.
 //
 // `make test` runs a short version; `make soak` runs 50 instances.
 package soak
@@ -133,6 +135,15 @@ func (w *workspace) stateList() []string {
 // stateIDs returns the instance IDs recorded in the state.
 func (w *workspace) stateIDs() map[string]bool {
 	w.t.Helper()
+	ids, _ := w.stateResources()
+	return ids
+}
+
+// stateResources returns the instance IDs recorded in the state and the
+// number of resources that record one: two resources with one ID count
+// twice there and once in the IDs.
+func (w *workspace) stateResources() (map[string]bool, int) {
+	w.t.Helper()
 	out, err := w.run("show", "-json")
 	if err != nil {
 		w.t.Fatalf("terraform show: %v\n%s", err, out)
@@ -150,12 +161,14 @@ func (w *workspace) stateIDs() map[string]bool {
 		w.t.Fatalf("decoding terraform show -json: %v", err)
 	}
 	ids := map[string]bool{}
+	n := 0
 	for _, r := range doc.Values.RootModule.Resources {
 		if id, ok := r.Values["id"].(string); ok {
 			ids[id] = true
+			n++
 		}
 	}
-	return ids
+	return ids, n
 }
 
 func (w *workspace) logCount(substr string) int {
@@ -213,25 +226,45 @@ func TestSoak_applyAndDestroyUnderFaults(t *testing.T) {
 	sim.SetLatency("", 30*time.Millisecond)
 	sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, After: true, Status: 502, Count: 2})
 	sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, After: true, Drop: true, Count: 1})
+	// Creates the gateway gives up on at once while the API carries them
+	// out seconds later (well within the minute the contract allows).
+	sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, Status: 504, Late: 3 * time.Second, Count: 2})
 	sim.InjectFault(simulator.Fault{Op: simulator.OpShowInstanceStatus, Drop: true, Count: 3})
 	sim.InjectFault(simulator.Fault{Op: simulator.OpDeleteInstance, Drop: true, Count: 2})
 
-	ws := newWorkspace(t, sim, clitest.FleetHCL("soak", n))
+	// A third of the resources share one name: a create that looks for
+	// what it made must not take a sibling's instance.
+	const shared = "soak-shared"
+	config := strings.Replace(clitest.FleetHCL("soak", n), `name     = "soak-${count.index}"`,
+		`name     = count.index % 3 == 0 ? "`+shared+`" : "soak-${count.index}"`, 1)
+	if !strings.Contains(config, shared) {
+		t.Fatal("the fleet configuration changed: no resource shares a name")
+	}
+	ws := newWorkspace(t, sim, config)
 	start := time.Now()
 	applyAttempts := ws.converge(3, "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=10")
 	applied := time.Since(start)
 
 	// Nothing missing, nothing doubled: exactly n instances exist, all of
-	// them running, and the state holds exactly those.
+	// them running, each resource holds its own, and the state holds
+	// exactly those.
 	running := live(sim)
-	ids := ws.stateIDs()
-	if len(running) != n || len(ids) != n {
-		t.Fatalf("after apply: %d live instances and %d in state, want %d of each", len(running), len(ids), n)
+	ids, resources := ws.stateResources()
+	if len(running) != n || len(ids) != n || resources != n {
+		t.Fatalf("after apply: %d live instances, %d resources holding %d distinct IDs; want %d of each",
+			len(running), resources, len(ids), n)
 	}
+	sharing := 0
 	for _, in := range running {
 		if in.State != "running" || !ids[in.ID] {
 			t.Fatalf("instance %s (%s) is %s; in state: %v", in.ID, in.Name, in.State, ids[in.ID])
 		}
+		if in.Name == shared {
+			sharing++
+		}
+	}
+	if sharing < 2 {
+		t.Fatalf("%d instances share the name %s: the soak proves nothing about same-named creates", sharing, shared)
 	}
 
 	start = time.Now()
@@ -245,6 +278,13 @@ func TestSoak_applyAndDestroyUnderFaults(t *testing.T) {
 	if left := ws.stateList(); len(left) != 0 {
 		t.Errorf("the state still holds %v", left)
 	}
+	// Every instance ever made was one resource's: none was made twice
+	// and deleted as a duplicate, none was orphaned.
+	// (A failed apply attempt may replace a tainted instance, so this holds
+	// only when the apply succeeded at once.)
+	if all := sim.Instances(); applyAttempts == 1 && len(all) != n {
+		t.Errorf("the simulator made %d instances for %d resources", len(all), n)
+	}
 	stats := sim.Stats()
 	if stats.FaultsInjected == 0 || stats.RateLimited == 0 {
 		t.Fatalf("the soak injected %d faults and %d rate limits: it proves nothing", stats.FaultsInjected, stats.RateLimited)
@@ -254,10 +294,10 @@ func TestSoak_applyAndDestroyUnderFaults(t *testing.T) {
 		total += c
 	}
 	t.Logf("soak: %d instances; apply %s in %d attempt(s), destroy %s in %d attempt(s); %d requests, %d faults injected, "+
-		"%d rate-limited; provider retries %d, creates adopted %d, creates resent %d; leaks %d",
+		"%d rate-limited; provider retries %d, creates adopted %d, creates resent %d, duplicates deleted %d; leaks %d",
 		n, applied.Round(time.Second), applyAttempts, destroyed.Round(time.Second), destroyAttempts, total,
 		stats.FaultsInjected, stats.RateLimited, ws.logCount("CloudDC request failed; retrying"),
-		ws.logCount("adopted the instance"), ws.logCount("sending it again"), len(leaks))
+		ws.logCount("adopted the instance"), ws.logCount("sending it again"), ws.logCount("made a duplicate instance"), len(leaks))
 }
 
 func TestSoak_interruptedDestroy(t *testing.T) {
@@ -329,6 +369,61 @@ func TestSoak_interruptedDestroy(t *testing.T) {
 	}
 	t.Logf("interrupted destroy: terraform stopped %s after SIGINT with %d instances kept in state; the re-run left 0 behind",
 		stopped.Round(10*time.Millisecond), len(kept))
+}
+
+// Ctrl-C while creates are on the wire: the API has made every instance
+// but has not answered. Each interrupted create looks for its instance
+// on a fresh context, so the state keeps all of them (tainted); the next
+// apply replaces them and destroy leaves nothing.
+func TestSoak_interruptedCreate(t *testing.T) {
+	const n = 6
+	sim := simulator.StartTest(t, simulator.Options{
+		Servers:        2 * n,
+		CreateDuration: 500 * time.Millisecond,
+		DeleteDuration: 500 * time.Millisecond,
+		Retention:      time.Hour,
+	})
+	sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, After: true, Status: 200, Hold: 10 * time.Minute, Count: n})
+	ws := newWorkspace(t, sim, clitest.FleetHCL("soak", n))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := ws.command(ctx, "apply", "-auto-approve", "-input=false", "-no-color")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for len(sim.Instances()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d creates reached the API:\n%s", len(sim.Instances()), n, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err == nil {
+		t.Fatalf("the interrupted apply reported success:\n%s", out.String())
+	}
+	kept := ws.stateIDs()
+	for _, in := range live(sim) {
+		if !kept[in.ID] {
+			t.Errorf("instance %s (%s) was made by an interrupted create but is not in the state:\n%s", in.ID, in.State, tail(out.String(), 3000))
+		}
+	}
+
+	ws.converge(1, "apply", "-auto-approve", "-input=false", "-no-color")
+	if running, ids := live(sim), ws.stateIDs(); len(running) != n || len(ids) != n {
+		t.Errorf("after the re-run: %d live instances, %d in state; want %d", len(running), len(ids), n)
+	}
+	ws.converge(1, "destroy", "-auto-approve", "-input=false", "-no-color")
+	if leaks := live(sim); len(leaks) != 0 {
+		t.Errorf("%d instances leaked: %+v", len(leaks), leaks)
+	}
+	t.Logf("interrupted create: %d instances made while their answers were held, %d kept in state after SIGINT; 0 left after destroy",
+		n, len(kept))
 }
 
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }

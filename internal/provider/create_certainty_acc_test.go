@@ -1,0 +1,215 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
+)
+
+// fleetConfig is count instances of clouddc_instance.test, all named name.
+func fleetConfig(name string, count int) string {
+	return strings.Replace(instanceConfig(name), `resource "clouddc_instance" "test" {`,
+		fmt.Sprintf("resource \"clouddc_instance\" \"test\" {\n  count = %d", count), 1)
+}
+
+// checkOnePerResource asserts that the state holds want distinct instance
+// IDs, none of them in foreign, and that the simulator's live instances
+// are exactly those plus foreign.
+func checkOnePerResource(sim *simulator.TestServer, want int, foreign ...string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		ids := map[string]bool{}
+		for addr, rs := range s.RootModule().Resources {
+			if rs.Type != "clouddc_instance" {
+				continue
+			}
+			if ids[rs.Primary.ID] {
+				return fmt.Errorf("instance %s is in the state twice (again as %s)", rs.Primary.ID, addr)
+			}
+			ids[rs.Primary.ID] = true
+		}
+		if len(ids) != want {
+			return fmt.Errorf("the state holds %d distinct instances, want %d", len(ids), want)
+		}
+		others := map[string]bool{}
+		for _, id := range foreign {
+			if ids[id] {
+				return fmt.Errorf("the state adopted %s, an instance made outside Terraform", id)
+			}
+			others[id] = true
+		}
+		for _, in := range liveInstances(sim) {
+			if !ids[in.ID] && !others[in.ID] {
+				return fmt.Errorf("instance %s (%s, %s) exists but is in no resource: a duplicate or an orphan", in.ID, in.Name, in.State)
+			}
+		}
+		if live := len(liveInstances(sim)); live != want+len(foreign) {
+			return fmt.Errorf("%d live instances, want %d", live, want+len(foreign))
+		}
+		return nil
+	}
+}
+
+// checkOnlyLeft is a CheckDestroy: nothing but the given instances lives.
+func checkOnlyLeft(sim *simulator.TestServer, keep *string) func(*terraform.State) error {
+	return func(*terraform.State) error {
+		for _, in := range liveInstances(sim) {
+			if in.ID != *keep {
+				return fmt.Errorf("instance %s (%s) is %s after destroy", in.ID, in.Name, in.State)
+			}
+		}
+		return nil
+	}
+}
+
+// Four instances with one name in one apply, two creates refused with a
+// 503 before the API acted, and someone else's instance with that name
+// made a moment before: each resource gets its own new instance, the
+// other one is never adopted, and destroy leaves only it.
+func TestAccCreateCertainty_sameNameOneApply(t *testing.T) {
+	sim := startSimulator(t, fastSimOptions())
+	var foreign string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		CheckDestroy:             checkOnlyLeft(sim, &foreign),
+		Steps: []resource.TestStep{{
+			PreConfig: func() {
+				foreign = createOutOfBand(t, sim, "acc-shared", "Console-Passw0rd")
+				sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, Status: 503, Count: 2})
+			},
+			Config: providerConfig(sim) + fleetConfig("acc-shared", 4),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				func(s *terraform.State) error { return checkOnePerResource(sim, 4, foreign)(s) },
+				func(*terraform.State) error {
+					// 1 by hand, 4 first attempts, 2 resends.
+					if n := sim.RequestCount(simulator.OpCreateInstance); n != 7 {
+						return fmt.Errorf("%d create requests, want 7: the two refused creates are sent again", n)
+					}
+					return nil
+				},
+			),
+		}},
+	})
+}
+
+// Creates answered 504 at once whose instances the API makes a second
+// later: each resource adopts its own late instance, nothing is sent
+// again, and destroy leaves nothing.
+func TestAccCreateCertainty_lateCreate(t *testing.T) {
+	sim := startSimulator(t, fastSimOptions())
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		CheckDestroy:             checkAllTerminated(sim),
+		Steps: []resource.TestStep{{
+			PreConfig: func() {
+				sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, Status: 504, Late: time.Second, Count: 2})
+			},
+			Config: providerConfig(sim) + fleetConfig("acc-late", 4),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				checkOnePerResource(sim, 4),
+				func(*terraform.State) error {
+					if n := sim.RequestCount(simulator.OpCreateInstance); n != 4 {
+						return fmt.Errorf("%d create requests, want 4: a create that lands late must not be sent again", n)
+					}
+					return nil
+				},
+			),
+		}},
+	})
+}
+
+// A create that the API accepted with an unusable answer, while no listing
+// can be read: the apply fails with an error that names the create token
+// and the import command, and nothing is sent again. Following the error's
+// advice (import the instance that carries the token) brings it under
+// Terraform, and destroy leaves nothing.
+func TestAccCreateCertainty_uncertainCreateNamesTheImport(t *testing.T) {
+	sim := startSimulator(t, fastSimOptions())
+	empty := ""
+	var id string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		CheckDestroy:             checkAllTerminated(sim),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, After: true, Status: 200, RawBody: &empty})
+					sim.InjectFault(simulator.Fault{Op: simulator.OpListInstances, Status: 503, Count: 1000})
+				},
+				// One retry per listing, so that the failing listings end soon.
+				Config: strings.Replace(providerConfig(sim), "token ", "max_retries = 1\n  token ", 1) + instanceConfig("acc-uncertain"),
+				ExpectError: regexp.MustCompile(strings.ReplaceAll(`(?s)Unable to Create Instance.*accepted it \(HTTP 2xx\) without a usable instance ID.*`+
+					`create-token = [0-9a-f]{32}.*Nothing was saved to the state.*terraform import ADDRESS INSTANCE_ID`, " ", `\s+`)),
+			},
+			{
+				PreConfig: func() {
+					sim.ClearFaults()
+					all := sim.Instances()
+					if len(all) != 1 || sim.RequestCount(simulator.OpCreateInstance) != 1 {
+						t.Fatalf("%d instances after %d creates; want the one create, not sent again", len(all), sim.RequestCount(simulator.OpCreateInstance))
+					}
+					if all[0].Metadata["terraform-provider-clouddc:create-token"] == "" {
+						t.Fatalf("the instance carries no create token: %v", all[0].Metadata)
+					}
+					id = all[0].ID
+				},
+				Config:             providerConfig(sim) + instanceConfig("acc-uncertain"),
+				ResourceName:       res,
+				ImportState:        true,
+				ImportStateIdFunc:  func(*terraform.State) (string, error) { return id, nil },
+				ImportStatePersist: true,
+			},
+			{
+				// The imported instance needs only its password set: no
+				// replacement, no drift from the create token.
+				Config: providerConfig(sim) + instanceConfig("acc-uncertain"),
+				Check:  resource.ComposeAggregateTestCheckFunc(captureID(&id), checkLive(sim, 1, 1)),
+			},
+		},
+	})
+}
+
+// A create whose answer comes after its timeout: the API made the
+// instance, and the provider finds it on a fresh context, so that it is
+// kept in the state (tainted) rather than orphaned. The next apply
+// replaces it, and destroy leaves nothing.
+func TestAccCreateCertainty_createTimeoutAfterTheRequestWasSent(t *testing.T) {
+	sim := startSimulator(t, fastSimOptions())
+	var first string
+	config := providerConfig(sim) + instanceConfig("acc-interrupted", `timeouts { create = "2s" }`)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		CheckDestroy:             checkAllTerminated(sim),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, After: true, Status: 200, Hold: time.Minute})
+				},
+				Config:      config,
+				ExpectError: regexp.MustCompile(`Instance Did Not Become Running`),
+			},
+			{
+				// The first instance was in the state, tainted: it is
+				// replaced, not orphaned.
+				PreConfig: func() {
+					all := sim.Instances()
+					if len(all) != 1 {
+						t.Fatalf("%d instances after the interrupted create, want 1", len(all))
+					}
+					first = all[0].ID
+				},
+				Config: config,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkLive(sim, 2, 1),
+					checkSimState(sim, &first, "terminated"),
+				),
+			},
+		},
+	})
+}

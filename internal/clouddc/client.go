@@ -397,20 +397,24 @@ func permanentHint(err error) string {
 // replaced by "REDACTED@", for a URL that is about to be printed or logged.
 // It also works on strings that do not parse as URLs.
 func RedactURL(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "//")
-	if !ok {
-		scheme, rest = "", raw
-	} else {
-		scheme += "//"
+	// Skip "scheme:" and the slashes after it ("https://", or a mistyped
+	// "https:/"); without slashes, "user:pass@host" has no scheme.
+	start := 0
+	if colon := strings.IndexByte(raw, ':'); colon > 0 && strings.HasPrefix(raw[colon+1:], "/") {
+		start = colon + 1
+		for start < len(raw) && raw[start] == '/' {
+			start++
+		}
 	}
 	// The authority ends at the first "/", "?" or "#"; user information is
 	// everything in it up to its last "@".
+	rest := raw[start:]
 	end := strings.IndexAny(rest, "/?#")
 	if end < 0 {
 		end = len(rest)
 	}
 	if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
-		return scheme + "REDACTED@" + rest[at+1:]
+		return raw[:start] + "REDACTED@" + rest[at+1:]
 	}
 	return raw
 }

@@ -304,7 +304,8 @@ func IsPermanentNetworkError(err error) bool {
 	}
 	var record tls.RecordHeaderError
 	var alert tls.AlertError
-	return isCertificateError(err) || errors.As(err, &record) || errors.As(err, &alert)
+	// http.ErrSchemeMismatch: an https endpoint that answers in plain http.
+	return isCertificateError(err) || errors.As(err, &record) || errors.As(err, &alert) || errors.Is(err, http.ErrSchemeMismatch)
 }
 
 func isNetError(err error) bool {

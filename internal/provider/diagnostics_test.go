@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
@@ -72,6 +73,16 @@ func TestDescribeError(t *testing.T) {
 		{"network", fmt.Errorf("clouddc: GET /x: %w", &url.Error{Op: "Get", URL: "https://h/x", Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}),
 			[]string{"connection refused", "network problem"}},
 		{"other", errors.New("something odd"), []string{"something odd"}},
+		{"incomplete listing", &clouddc.IncompleteListingError{Method: "GET", Path: "/v1/p/instances", RequestID: "req-7", Reason: `the "instances" list is missing or null`},
+			[]string{"not complete", "req-7", "nothing was removed from the state", "again"}},
+		{"redirect", &clouddc.RedirectError{Method: "POST", Path: "/v1/p/instances", StatusCode: 307, Location: "http://evil.example:8080"},
+			[]string{"HTTP 307", "http://evil.example:8080", "does not redirect", "not followed", "endpoint argument"}},
+		{"too large", &clouddc.ResponseTooLargeError{Method: "GET", Path: "/v1/p/instances", StatusCode: 200, Limit: clouddc.MaxResponseBody},
+			[]string{"more than 32 MiB", "not read"}},
+		{"retries spent", &clouddc.RetriesExhaustedError{Retries: 10, Elapsed: 92 * time.Second, Err: &clouddc.APIError{StatusCode: 503, Code: "iMetal.0099", Message: "busy"}},
+			[]string{"HTTP 503", "busy", "retried the request 10 times over 1m32s", "max_retries"}},
+		{"not retried", &clouddc.RetriesExhaustedError{Err: &clouddc.APIError{StatusCode: 503, Code: "iMetal.0099", Message: "busy"}},
+			[]string{"HTTP 503", "not retried because max_retries is 0"}},
 		{"create outcome unknown", fmt.Errorf("x: %w", &clouddc.OutcomeUnknownError{Method: "POST", Path: "/v1/p/instances",
 			Err: &clouddc.APIError{StatusCode: 503, Code: "iMetal.0099", Message: "internal"}}),
 			[]string{"outcome of POST /v1/p/instances is unknown", "HTTP 503", "console", "terraform import"}},

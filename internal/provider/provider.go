@@ -227,7 +227,7 @@ func (p *clouddcProvider) Configure(ctx context.Context, req provider.ConfigureR
 		resp.Diagnostics.AddError("Unable to Create the CloudDC Client", err.Error())
 		return
 	}
-	tflog.Debug(ctx, "configured the CloudDC client", map[string]any{"endpoint": settings.endpoint, "region": settings.region,
+	tflog.Debug(ctx, "configured the CloudDC client", map[string]any{"endpoint": clouddc.RedactURL(settings.endpoint), "region": settings.region,
 		"project_id": settings.projectID, "authentication": auth})
 	data := &providerData{client: client}
 	resp.ResourceData = data
@@ -368,7 +368,7 @@ func resolveEndpoint(s *settings, endpoint, region setting, diags *diag.Diagnost
 			if endpoint.level != fromConfig {
 				source = "endpoint (from " + endpoint.source + ")"
 			}
-			diags.AddAttributeError(path.Root("endpoint"), "Invalid CloudDC endpoint", fmt.Sprintf("%s: the endpoint %q %s.", source, endpoint.value, msg))
+			diags.AddAttributeError(path.Root("endpoint"), "Invalid CloudDC endpoint", fmt.Sprintf("%s: the endpoint %q %s.", source, clouddc.RedactURL(endpoint.value), msg))
 		}
 	case region.unknown:
 	case region.set():
@@ -524,7 +524,7 @@ func (endpointValidator) ValidateString(_ context.Context, req validator.StringR
 	}
 	if msg := checkEndpoint(req.ConfigValue.ValueString()); msg != "" {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid CloudDC endpoint",
-			fmt.Sprintf("endpoint: the endpoint %q %s.", req.ConfigValue.ValueString(), msg))
+			fmt.Sprintf("endpoint: the endpoint %q %s.", clouddc.RedactURL(req.ConfigValue.ValueString()), msg))
 	}
 }
 

@@ -124,7 +124,7 @@ func TestAccUncertain_redirectIsNotFollowed(t *testing.T) {
 			PreConfig: func() {
 				sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, RedirectTo: simulator.SinkTarget, Status: http.StatusTemporaryRedirect})
 			},
-			Config: providerConfig(sim) + instanceConfig("acc-redirect"),
+			Config:      providerConfig(sim) + instanceConfig("acc-redirect"),
 			ExpectError: regexp.MustCompile(`(?s)HTTP\s+307.*` + regexp.QuoteMeta(host) + `.*CloudDC\s+API\s+does\s+not\s+redirect.*not\s+followed`),
 		}},
 	})

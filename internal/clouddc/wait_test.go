@@ -436,7 +436,9 @@ func TestClient_wait_deadline(t *testing.T) {
 		if elapsed < 80*time.Millisecond || elapsed > 2*time.Second {
 			t.Errorf("the wait took %v; want it to end at the 80ms deadline", elapsed)
 		}
-		if n := srv.requests(); n < 5 {
+		// Several polls, not a count: the machine may be loaded (or run
+		// with the race detector), and timing claims live in make bench.
+		if n := srv.requests(); n < 2 {
 			t.Errorf("the server answered %d polls in 80ms of a 1–5ms schedule; want several", n)
 		}
 	})
@@ -455,7 +457,8 @@ func TestClient_wait_deadline(t *testing.T) {
 		t.Parallel()
 		srv := newScriptServer(t, step{status: http.StatusServiceUnavailable, body: "unavailable"})
 		c := newTestClient(t, srv.url)
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		// Long enough for two polls on a loaded machine under -race.
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
 		st, err := c.WaitForInstanceRunning(ctx, testID)
 		wantWaitError(t, err, context.DeadlineExceeded, "become running", "", "")

@@ -159,8 +159,9 @@ func (p *clouddcProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				Sensitive: true,
 			},
 			"max_retries": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("How many times a request that failed with a rate limit (429), a server error (500, 502, 503, 504) "+
-					"or a network error is retried, with exponential back-off and jitter (`Retry-After` is honoured). Other errors are "+
+				MarkdownDescription: fmt.Sprintf("How many times a request that failed with a rate limit (429), a server error (500, 502, 503, 504), "+
+					"a network error, or a listing that is not complete is retried, with exponential back-off and jitter (`Retry-After` is honoured, "+
+					"up to a minute). Other errors, including a host name that does not resolve, a TLS failure and a redirect, are "+
 					"never retried. Default: `%d`; `0` turns retries off.", clouddc.DefaultRetryPolicy().MaxRetries),
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, 100)},

@@ -51,7 +51,7 @@ func TestListInstances_refusesWhatIsNotACompleteListing(t *testing.T) {
 				t.Errorf("request ID = %q; want req", incomplete.RequestID)
 			}
 			// It is a blip: retried like a 503.
-			if got := n.Load(); got != int32(fastRetry.MaxRetries+1) {
+			if got := int(n.Load()); got != fastRetry.MaxRetries+1 {
 				t.Errorf("%d requests; want %d (retried)", got, fastRetry.MaxRetries+1)
 			}
 			if !strings.Contains(err.Error(), fmt.Sprintf("gave up after %d retries", fastRetry.MaxRetries)) {
@@ -81,13 +81,17 @@ func TestListInstances_acceptsRealListings(t *testing.T) {
 }
 
 // pagedServer lists ids over pages of size items; lose removes the given
-// IDs from their page (a page that lost items), without changing count.
-func pagedServer(t *testing.T, ids []string, size int, lose ...string) (*httptest.Server, *atomic.Int32) {
+// IDs from their page (a page that lost items), without changing count,
+// in the listings of the whole project (and, with filtered, in the
+// listings filtered by ID too).
+func pagedServer(t *testing.T, ids []string, size int, filtered bool, lose ...string) *httptest.Server {
 	t.Helper()
-	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
 		q := r.URL.Query()
+		lose := lose
+		if q.Get("instance_id") != "" && !filtered {
+			lose = nil
+		}
 		var list []string
 		if f := q.Get("instance_id"); f != "" {
 			for _, id := range strings.Split(f, ",") {
@@ -117,10 +121,12 @@ func pagedServer(t *testing.T, ids []string, size int, lose ...string) (*httptes
 		if end < len(list) {
 			next = list[end-1]
 		}
+		w.Header().Set("Content-Type", "application/json")
+		//nolint:gosec // G705: a test server answering JSON to the client under test
 		_, _ = fmt.Fprintf(w, `{"instances":[%s],"page_info":{"next_marker":%q},"count":%d}`, strings.Join(items, ","), next, len(list))
 	}))
 	t.Cleanup(srv.Close)
-	return srv, &calls
+	return srv
 }
 
 func containsString(list []string, s string) bool {
@@ -137,9 +143,8 @@ func TestListAllInstances_comparesThePagesWithCount(t *testing.T) {
 	ids := []string{"a", "b", "c", "d", "e"}
 	t.Run("complete", func(t *testing.T) {
 		t.Parallel()
-		srv, _ := pagedServer(t, ids, 2)
+		srv := pagedServer(t, ids, 2, true)
 		c := newTestClient(t, srv.URL)
-		c.retry.MaxRetries = 0
 		all, err := c.ListAllInstances(context.Background(), ListInstancesInput{})
 		if err != nil || len(all) != 5 {
 			t.Fatalf("ListAllInstances = %d instances, %v; want 5", len(all), err)
@@ -147,7 +152,7 @@ func TestListAllInstances_comparesThePagesWithCount(t *testing.T) {
 	})
 	t.Run("a page lost an item", func(t *testing.T) {
 		t.Parallel()
-		srv, _ := pagedServer(t, ids, 2, "c")
+		srv := pagedServer(t, ids, 2, true, "c")
 		c := newTestClient(t, srv.URL)
 		_, err := c.ListAllInstances(context.Background(), ListInstancesInput{})
 		var incomplete *IncompleteListingError
@@ -166,26 +171,8 @@ func TestReadInstance_lossyPageIsNotGone(t *testing.T) {
 	for i := range 30 {
 		ids = append(ids, fmt.Sprintf("00000000-0000-4000-8000-%012d", i))
 	}
-	lost := ids[7]
-	var calls atomic.Int32
-	full, _ := pagedServer(t, ids, 10)
-	lossy, _ := pagedServer(t, ids, 10, lost)
 	// The whole-project listing loses an item; filtered reads do not.
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		target := full.URL
-		if r.URL.Query().Get("instance_id") == "" {
-			target = lossy.URL
-		}
-		resp, err := http.Get(target + r.URL.RequestURI())
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer resp.Body.Close()
-		_, _ = io.Copy(w, resp.Body)
-	}))
-	t.Cleanup(srv.Close)
+	srv := pagedServer(t, ids, 10, false, ids[7])
 	c := newTestClient(t, srv.URL)
 	got, errs := readAll(c, ids, 10)
 	for _, id := range ids {
@@ -302,7 +289,7 @@ func TestWatcher_notFoundForSeveralIDsAsksEachAlone(t *testing.T) {
 		mu.Unlock()
 		switch {
 		case strings.Contains(f, gone):
-			w.WriteHeader(404)
+			w.WriteHeader(http.StatusNotFound)
 			_, _ = fmt.Fprintf(w, `{"error_code":"iMetal.0200","error_msg":"Instances not found: [%s]"}`, gone)
 		default:
 			_, _ = fmt.Fprintf(w, `{"instances":[{"id":%q,"state":"terminated"}],"count":1}`, alive)

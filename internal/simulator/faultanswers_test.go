@@ -97,7 +97,11 @@ func TestFault_redirectToTheSinkRecordsWhatFollows(t *testing.T) {
 	// Not followed, the answer names the sink.
 	sim.InjectFault(Fault{Op: OpListInstances, RedirectTo: SinkTarget, Status: http.StatusFound})
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(sim.URL + "/v1/" + sim.ProjectID() + "/instances?limit=5")
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, sim.URL+"/v1/"+sim.ProjectID()+"/instances?limit=5", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := noFollow.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +116,11 @@ func TestFault_hugeBody(t *testing.T) {
 	sim, _ := startSim(t, Options{})
 	const size = 5 << 20
 	sim.InjectFault(Fault{Op: OpListInstances, BodyBytes: size})
-	resp, err := http.Get(sim.URL + "/v1/" + sim.ProjectID() + "/instances")
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, sim.URL+"/v1/"+sim.ProjectID()+"/instances", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,8 @@ func (r SinkRequest) Credentials() map[string]string {
 
 // StartSink starts a Sink on a free loopback port. Close stops it.
 func StartSink() (*Sink, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	var lc net.ListenConfig
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}

@@ -29,10 +29,10 @@ const DefaultUserAgent = "clouddc-go"
 const maxErrorBody = 64 << 10
 
 // MaxResponseBody bounds the size of an answer the client reads. The
-// largest answer the API gives is a page of MaxPageSize instances: about
-// 1.6 KiB each as instances are usually made, and about 7 KiB each with
+// largest answer the API gives is a page of MaxPageSize instances: with
 // every field at its documented maximum (10 metadata pairs of 255
-// characters, a 255-character description, two NICs), so about 7 MiB.
+// characters, a 255-character description, two NICs, an error) it is
+// 6.4 MiB, 6.6 KiB an instance (TestMaxResponseBody_holdsTheLargestPage).
 // user_data has no documented limit; the margin leaves room for 25 KiB of
 // it per instance. Anything larger is not an answer of the API, and reading
 // it whole could exhaust the memory of the machine running Terraform.

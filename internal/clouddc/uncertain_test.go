@@ -2,6 +2,7 @@ package clouddc
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -535,5 +536,39 @@ func TestRedactURL(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("NewClient(%q) = %v; want an error that does not quote the password", ep, err)
 		}
+	}
+}
+
+// TestMaxResponseBody_holdsTheLargestPage measures the largest page the
+// API can answer without user_data (MaxPageSize instances with every field
+// at its documented maximum) and checks that the limit leaves room for it
+// several times over, user_data included.
+func TestMaxResponseBody_holdsTheLargestPage(t *testing.T) {
+	t.Parallel()
+	long := func(n int) string { return strings.Repeat("x", n) }
+	meta := map[string]string{}
+	for i := range 10 {
+		meta[fmt.Sprintf("%02d%s", i, long(253))] = long(255)
+	}
+	inst := Instance{
+		ID: testID, Name: long(63), VPCID: testID, Description: long(255),
+		NetworkInterfaces: []NetworkInterface{{SubnetID: testID, IPv4Address: "192.168.100.100"}, {SubnetID: testID, IPv4Address: "192.168.100.101"}},
+		Tags:              []Tag{{Key: long(36), Value: long(43)}},
+		Image:             Image{ID: testID, Name: long(128), OSType: "Windows"},
+		State:             StateShuttingDown, OperationState: "uninstall-processing", Metadata: meta, ServerID: testID,
+		CreatedAt: "2026-11-27T11:00:00Z", UpdatedAt: "2026-11-27T11:00:00Z", LaunchedAt: "2026-11-27T11:00:00Z",
+		Error: &InstanceError{Code: "iMetal.0099", Message: long(255), Type: ErrorTypeDelete},
+	}
+	page := ListInstancesOutput{Instances: make([]Instance, MaxPageSize), Count: MaxPageSize}
+	for i := range page.Instances {
+		page.Instances[i] = inst
+	}
+	b, err := json.Marshal(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the largest page without user_data: %d bytes (%.1f MiB, %d bytes per instance)", len(b), float64(len(b))/(1<<20), len(b)/MaxPageSize)
+	if len(b)*4 > MaxResponseBody {
+		t.Errorf("the largest page (%d bytes) is more than a quarter of MaxResponseBody (%d)", len(b), MaxResponseBody)
 	}
 }

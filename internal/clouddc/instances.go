@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // MaxFilterIDs is the most IDs one ListInstances filter accepts.
@@ -189,20 +190,41 @@ func (w *listInstancesWire) check(paged bool, path, requestID string) error {
 	return nil
 }
 
-// listAll reads every page of a listing and checks that together they hold
-// as many instances as count says. stop, when set, may end the listing
-// early (it sees each page's count); listAll then returns nil, nil.
-func (c *Client) listAll(ctx context.Context, in ListInstancesInput, stop func(count int) bool) ([]Instance, error) {
+// listAll is listOnce, listing again (on the retry policy's schedule) when
+// the pages do not add up: the project may have changed between two pages,
+// or a page lost items on its way.
+func (c *Client) listAll(ctx context.Context, in ListInstancesInput) ([]Instance, error) {
+	start := time.Now()
+	for attempt := 0; ; attempt++ {
+		all, _, err := c.listOnce(ctx, in, nil)
+		var incomplete *IncompleteListingError
+		if !errors.As(err, &incomplete) {
+			return all, err
+		}
+		if attempt >= c.retry.MaxRetries {
+			return nil, &RetriesExhaustedError{Retries: attempt, Elapsed: time.Since(start), Err: err}
+		}
+		c.logger.WarnContext(ctx, "a listing was not complete; listing again", "attempt", attempt+1, "error", err.Error())
+		if ctxErr := sleep(ctx, c.retry.delay(attempt, err)); ctxErr != nil {
+			return nil, fmt.Errorf("%w (stopped retrying: %w)", err, ctxErr)
+		}
+	}
+}
+
+// listOnce reads every page of a listing and checks that together they
+// hold as many instances as count says. stop, when set, may end the
+// listing early (it sees each page's count); listOnce then reports stopped.
+func (c *Client) listOnce(ctx context.Context, in ListInstancesInput, stop func(count int) bool) (_ []Instance, stopped bool, _ error) {
 	in.Limit, in.Marker = MaxPageSize, ""
 	var all []Instance
 	seen := map[string]bool{}
 	for pages := 0; ; pages++ {
 		page, err := c.ListInstances(ctx, in)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if stop != nil && stop(page.Count) {
-			return nil, nil
+			return nil, true, nil
 		}
 		for _, i := range page.Instances {
 			if !seen[i.ID] {
@@ -218,10 +240,10 @@ func (c *Client) listAll(ctx context.Context, in ListInstancesInput, stop func(c
 		if len(all) != page.Count || next != "" {
 			// A page lost items, a marker led nowhere, or the project
 			// changed between pages: the listing is not complete.
-			return nil, &IncompleteListingError{Method: http.MethodGet, Path: c.projectPath("instances"),
+			return nil, false, &IncompleteListingError{Method: http.MethodGet, Path: c.projectPath("instances"),
 				Reason: fmt.Sprintf("%d pages listed %d distinct instances, count says %d", pages+1, len(all), page.Count)}
 		}
-		return all, nil
+		return all, false, nil
 	}
 }
 

@@ -193,5 +193,5 @@ func (c *Client) ChangeServerPowerState(ctx context.Context, action string, serv
 // instances as the API's count says, so that an instance missing from the
 // result is certainly not there.
 func (c *Client) ListAllInstances(ctx context.Context, in ListInstancesInput) ([]Instance, error) {
-	return c.listAll(ctx, in, nil)
+	return c.listAll(ctx, in)
 }

@@ -21,8 +21,7 @@ import (
 // refuses a document without "instances" or "count" and a single page that
 // disagrees with its count, and the whole-project listing must add up to
 // count over all its pages (else the reads fall back to filtered calls).
-// An error
-// fails only the reads that were waiting for that call.
+// An error fails only the reads that were waiting for that call.
 
 const (
 	// readWindow is how long a read waits for others to share its call.
@@ -213,8 +212,8 @@ func (r *reader) readChunk(ctx context.Context, chunk []string, batch map[string
 // *IncompleteListingError when the pages do not add up to the API's count.
 func (r *reader) listProject(ctx context.Context) (*snapshot, error) {
 	s := &snapshot{taken: time.Now(), byID: map[string]Instance{}}
-	all, err := r.c.listAll(ctx, ListInstancesInput{}, func(count int) bool { return count > r.maxSnapshot })
-	if err != nil || all == nil {
+	all, tooLarge, err := r.c.listOnce(ctx, ListInstancesInput{}, func(count int) bool { return count > r.maxSnapshot })
+	if err != nil || tooLarge {
 		return nil, err
 	}
 	for _, i := range all {

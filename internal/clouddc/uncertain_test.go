@@ -163,6 +163,23 @@ func TestListAllInstances_comparesThePagesWithCount(t *testing.T) {
 	})
 }
 
+func TestListAllInstances_listsAgainWhenThePagesDoNotAddUp(t *testing.T) {
+	t.Parallel()
+	first := reply{status: 200, body: `{"instances":[{"id":"a"}],"page_info":{"next_marker":"a"},"count":2}`}
+	srv, n := scriptedServer(t, first,
+		reply{status: 200, body: `{"instances":[],"page_info":{"next_marker":""},"count":2}`}, // lost b
+		first,
+		reply{status: 200, body: `{"instances":[{"id":"b"}],"page_info":{"next_marker":""},"count":2}`})
+	c := newTestClient(t, srv.URL, WithRetryPolicy(fastRetry))
+	all, err := c.ListAllInstances(context.Background(), ListInstancesInput{})
+	if err != nil || len(all) != 2 {
+		t.Fatalf("ListAllInstances = %d instances, %v; want a and b", len(all), err)
+	}
+	if got := n.Load(); got != 4 {
+		t.Errorf("%d requests; want 4 (the listing read twice)", got)
+	}
+}
+
 // TestReadInstance_lossyPageIsNotGone is scenario 5: the whole-project
 // listing behind a refresh has a page that lost an instance. The reads
 // must not report it not found; they fall back to reading by ID.

@@ -271,9 +271,18 @@ func TestClient_waitForInstanceRunning(t *testing.T) {
 		},
 		{
 			name:      "404 is not success when waiting for running",
-			steps:     []step{apiErrorStep(http.StatusNotFound, CodeInstanceNotFound, "Instances not found")},
-			wantNilSt: true, wantRequests: 1,
+			steps:     []step{statusOK("pending", "install-processing"), apiErrorStep(http.StatusNotFound, CodeInstanceNotFound, "Instances not found")},
+			wantState: StatePending, wantOp: OpInstallProcessing, wantRequests: 2,
 			check: wantAPIErrorCheck(http.StatusNotFound, ErrNotFound),
+		},
+		{
+			// The API may list a new instance a moment after its create
+			// answered: not listed yet is not gone.
+			name: "not listed yet, then pending and running",
+			steps: []step{apiErrorStep(http.StatusNotFound, CodeInstanceNotFound, "Instances not found"),
+				apiErrorStep(http.StatusNotFound, CodeInstanceNotFound, "Instances not found"),
+				statusOK("pending", "install-processing"), statusOK("running", "install-succeed")},
+			wantState: StateRunning, wantOp: "install-succeed", wantRequests: 4,
 		},
 		{
 			// An answer that cannot be decoded says nothing about the

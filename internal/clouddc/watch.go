@@ -289,8 +289,16 @@ func (w *watcher) deliver(batch []string, out *ListInstancesOutput, err error) {
 				w.endLocked(s, &InstanceStatus{State: StateTerminated}, nil)
 				continue
 			}
-			w.endLocked(s, s.last, &APIError{StatusCode: http.StatusNotFound, Code: CodeInstanceNotFound,
-				Message: "instance " + s.id + " is no longer listed", Method: http.MethodGet, Path: w.c.projectPath("instances")})
+			notFound := &APIError{StatusCode: http.StatusNotFound, Code: CodeInstanceNotFound,
+				Message: "instance " + s.id + " is no longer listed", Method: http.MethodGet, Path: w.c.projectPath("instances")}
+			if s.last == nil && now.Sub(s.start) < s.spec.notListedYet {
+				notFound.Message = "instance " + s.id + " is not listed yet"
+				s.lastErr = notFound
+				s.next = now.Add(w.c.poll.steady(now.Sub(s.start)))
+				w.c.logger.DebugContext(s.ctx, "the new instance is not listed yet; will poll again", "instance_id", s.id)
+				continue
+			}
+			w.endLocked(s, s.last, notFound)
 			continue
 		}
 		w.observeLocked(s, st, now)

@@ -264,7 +264,7 @@ func TestWait_uncertainAnswersAreBlips(t *testing.T) {
 			t.Parallel()
 			srv := newRawScriptServer(t, statusOK("shutting-down", "uninstall-processing"), blip)
 			c := newTestClient(t, srv.url)
-			st, err := c.WaitForInstanceTerminated(testContextFor(t, 200*time.Millisecond), testID)
+			st, err := c.WaitForInstanceTerminated(testContextFor(t, 500*time.Millisecond), testID)
 			var waitErr *WaitError
 			if !errors.As(err, &waitErr) || waitErr.LastState != StateShuttingDown || waitErr.LastPollError == nil {
 				t.Fatalf("wait = %+v, %v; want a timeout that names shutting-down and the last poll's failure", st, err)

@@ -109,30 +109,68 @@ func TestAccUncertain_emptyListingIsNotGone(t *testing.T) {
 // Scenario 6: the endpoint answers the create with a 307 to another host.
 // The provider must not follow it: the apply fails with an error that
 // names the host and says the API does not redirect, and the other host
-// receives nothing (no token, no password).
+// receives nothing (no token, no signature, no security token, no
+// password). Then a refresh is redirected (a 302 on ListInstances): it
+// fails the same way and sends nothing either.
 func TestAccUncertain_redirectIsNotFollowed(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
-	sink, err := sim.RedirectSink()
-	if err != nil {
-		t.Fatal(err)
+	auths := map[string]func(*simulator.TestServer) string{
+		"token": providerConfig,
+		"temporary access key": func(sim *simulator.TestServer) string {
+			return fmt.Sprintf(`
+provider "clouddc" {
+  endpoint       = %q
+  project_id     = %q
+  access_key     = %q
+  secret_key     = %q
+  security_token = %q
+}
+`, sim.URL, sim.ProjectID(), accTemporaryAK, accTemporarySK, accSecToken)
+		},
 	}
-	host := strings.TrimPrefix(sink.URL(), "http://")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		CheckDestroy:             checkAllTerminated(sim),
-		Steps: []resource.TestStep{{
-			PreConfig: func() {
-				sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, RedirectTo: simulator.SinkTarget, Status: http.StatusTemporaryRedirect})
-			},
-			Config:      providerConfig(sim) + instanceConfig("acc-redirect"),
-			ExpectError: regexp.MustCompile(`(?s)HTTP\s+307.*` + regexp.QuoteMeta(host) + `.*CloudDC\s+API\s+does\s+not\s+redirect.*not\s+followed`),
-		}},
-	})
-	for _, r := range sink.Requests() {
-		t.Errorf("the redirect's target received %s %s with %d credential headers and a body of %d bytes", r.Method, r.URI, len(r.Credentials()), len(r.Body))
-	}
-	if n := len(sim.Instances()); n != 0 {
-		t.Errorf("%d instances exist; a redirected create makes none", n)
+	for name, provider := range auths {
+		t.Run(name, func(t *testing.T) {
+			sim := simulator.StartTest(t, akskSimOptions())
+			sink, err := sim.RedirectSink()
+			if err != nil {
+				t.Fatal(err)
+			}
+			host := strings.TrimPrefix(sink.URL(), "http://")
+			wantErr := regexp.MustCompile(`(?s)HTTP\s+30[27].*` + regexp.QuoteMeta(host) + `.*CloudDC\s+API\s+does\s+not\s+redirect.*not\s+followed`)
+			config := provider(sim) + instanceConfig("acc-redirect")
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testProviderFactories(),
+				CheckDestroy:             checkAllTerminated(sim),
+				Steps: []resource.TestStep{
+					{
+						PreConfig: func() {
+							sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, RedirectTo: simulator.SinkTarget, Status: http.StatusTemporaryRedirect})
+						},
+						Config:      config,
+						ExpectError: wantErr,
+					},
+					{
+						Config: config,
+						Check: func(*terraform.State) error {
+							if n := len(sim.Instances()); n != 1 {
+								return fmt.Errorf("%d instances exist; want the one of this apply only", n)
+							}
+							return nil
+						},
+					},
+					{
+						PreConfig: func() {
+							sim.InjectFault(simulator.Fault{Op: simulator.OpListInstances, RedirectTo: simulator.SinkTarget, Status: http.StatusFound})
+						},
+						Config:      config,
+						PlanOnly:    true,
+						ExpectError: wantErr,
+					},
+				},
+			})
+			for _, r := range sink.Requests() {
+				t.Errorf("the redirect's target received %s %s with %d credential headers and a body of %d bytes", r.Method, r.URI, len(r.Credentials()), len(r.Body))
+			}
+		})
 	}
 }
 

@@ -196,3 +196,33 @@ func TestAccUncertain_lossyPageKeepsState(t *testing.T) {
 		},
 	})
 }
+
+// Scenario 4 for the data sources: a document that lists nothing is not
+// "no such instance". Both lookups (by ID and by name) read through it.
+func TestAccUncertain_dataSourcesReadThroughEmptyListings(t *testing.T) {
+	opts := fastSimOptions()
+	opts.CreateDuration = time.Hour
+	sim := simulator.StartTest(t, opts)
+	ids := seedInstances(t, sim, "ds-uncertain")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{{
+			PreConfig: func() {
+				sim.InjectFault(simulator.Fault{Op: simulator.OpListInstances, Body: `{}`, Count: 2})
+				sim.InjectFault(simulator.Fault{Op: simulator.OpListInstances, Body: `{"instances":null}`, Count: 2})
+			},
+			Config: providerConfig(sim) + fmt.Sprintf(`
+data "clouddc_instance" "by_id" {
+  id = %q
+}
+data "clouddc_instance" "by_name" {
+  name = "ds-uncertain"
+}
+`, ids[0]),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("data.clouddc_instance.by_id", "name", "ds-uncertain"),
+				resource.TestCheckResourceAttr("data.clouddc_instance.by_name", "id", ids[0]),
+				checkFaultsUsed(sim, 4)),
+		}},
+	})
+}

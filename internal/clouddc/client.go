@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -26,6 +27,16 @@ const DefaultUserAgent = "clouddc-go"
 
 // maxErrorBody bounds how much of an error answer is read and kept.
 const maxErrorBody = 64 << 10
+
+// MaxResponseBody bounds the size of an answer the client reads. The
+// largest answer the API gives is a page of MaxPageSize instances: with
+// every field at its documented maximum (10 metadata pairs of 255
+// characters, a 255-character description, two NICs, an error) it is
+// 6.4 MiB, 6.6 KiB an instance (TestMaxResponseBody_holdsTheLargestPage).
+// user_data has no documented limit; the margin leaves room for 25 KiB of
+// it per instance. Anything larger is not an answer of the API, and reading
+// it whole could exhaust the memory of the machine running Terraform.
+const MaxResponseBody = 32 << 20
 
 // Client talks to one CloudDC endpoint on behalf of one project.
 type Client struct {
@@ -53,18 +64,24 @@ type Option func(*Client) error
 // "https://clouddc.cn-east-3.myhuaweicloud.com".
 func WithEndpoint(endpoint string) Option {
 	return func(c *Client) error {
+		shown := RedactURL(endpoint)
 		u, err := url.Parse(endpoint)
 		if err != nil {
-			return fmt.Errorf("endpoint %q is not a valid URL: %w", endpoint, err)
+			// url.Parse quotes the whole input in its error: leave it out.
+			return fmt.Errorf("endpoint %q is not a valid URL", shown)
 		}
 		if u.Scheme != "https" && u.Scheme != "http" {
-			return fmt.Errorf("endpoint %q must start with https://", endpoint)
+			return fmt.Errorf("endpoint %q must start with https://", shown)
 		}
 		if u.Host == "" {
-			return fmt.Errorf("endpoint %q has no host", endpoint)
+			return fmt.Errorf("endpoint %q has no host", shown)
+		}
+		if u.User != nil {
+			// Go would send it as Basic authentication with every request.
+			return fmt.Errorf("endpoint %q must not contain a user name or password", shown)
 		}
 		if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-			return fmt.Errorf("endpoint %q must not have a query or fragment", endpoint)
+			return fmt.Errorf("endpoint %q must not have a query or fragment", shown)
 		}
 		u.Path = strings.TrimRight(u.Path, "/")
 		c.endpoint = u
@@ -162,6 +179,13 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, fmt.Errorf("clouddc: %w", err)
 		}
 	}
+	// A redirect never comes from the CloudDC API, and following one would
+	// send the token or the signature, and the create's password, to
+	// whatever host it names, over plain http if it says so. The client is
+	// copied so that the caller's own *http.Client is left as it was.
+	hc := *c.http
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.http = &hc
 	c.watch = newWatcher(c)
 	c.reads = newReader(c)
 	switch {
@@ -202,6 +226,10 @@ type call struct {
 	// once, so it may be resent when its outcome is unknown (a 5xx, or a
 	// connection lost after the request went out).
 	idempotent bool
+	// check, when set, judges a decoded 2xx answer (given its request ID);
+	// an error makes the answer count as failed, and it is retried when
+	// the error is transient.
+	check func(requestID string) error
 }
 
 // do makes an API call, retrying what is worth retrying (see RetryPolicy),
@@ -225,6 +253,7 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		}
 		body = b
 	}
+	first := time.Now()
 	for attempt := 0; ; attempt++ {
 		if err := c.limiter.wait(ctx); err != nil {
 			return fmt.Errorf("clouddc: %s %s: %w", cl.method, cl.path, err)
@@ -234,6 +263,15 @@ func (c *Client) do(ctx context.Context, cl call) error {
 			return nil
 		}
 		retry, unknown := c.classify(ctx, err, sent, cl.idempotent)
+		if retry && attempt >= c.retry.MaxRetries {
+			// Worth retrying, but the retries are spent: say so, and how
+			// many were made, so that a user can tell a lasting failure
+			// from a setting that is too low.
+			err = &RetriesExhaustedError{Retries: attempt, Elapsed: time.Since(first), Err: err}
+		}
+		if !retry && IsPermanentNetworkError(err) {
+			err = fmt.Errorf("%w (%s)", err, permanentHint(err))
+		}
 		if !retry || attempt >= c.retry.MaxRetries {
 			if unknown {
 				return &OutcomeUnknownError{Method: cl.method, Path: cl.path, Err: err}
@@ -288,6 +326,12 @@ func (c *Client) send(ctx context.Context, cl call, target, rawQuery string, bod
 	c.logger.DebugContext(ctx, "CloudDC request", "method", cl.method, "path", cl.path, "query", rawQuery,
 		"status", resp.StatusCode, "request_id", resp.Header.Get("X-Request-Id"), "duration_ms", time.Since(start).Milliseconds())
 
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		// The client never follows a redirect (see NewClient): the
+		// credentials and the body must not go to another host.
+		return true, &RedirectError{Method: cl.method, Path: cl.path, StatusCode: resp.StatusCode,
+			Location: redirectTarget(resp.Header.Get("Location")), RequestID: resp.Header.Get("X-Request-Id")}
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return true, decodeAPIError(resp, cl.method, cl.path)
 	}
@@ -295,8 +339,23 @@ func (c *Client) send(ctx context.Context, cl call, target, rawQuery string, bod
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 		return true, nil
 	}
-	if err := json.NewDecoder(resp.Body).Decode(cl.out); err != nil {
+	tooLarge := &ResponseTooLargeError{Method: cl.method, Path: cl.path, StatusCode: resp.StatusCode,
+		Limit: MaxResponseBody, RequestID: resp.Header.Get("X-Request-Id")}
+	if resp.ContentLength > MaxResponseBody {
+		tooLarge.Size = resp.ContentLength
+		return true, tooLarge
+	}
+	limited := &io.LimitedReader{R: resp.Body, N: MaxResponseBody + 1}
+	if err := json.NewDecoder(limited).Decode(cl.out); err != nil {
+		if limited.N <= 0 {
+			return true, tooLarge
+		}
 		return true, &DecodeError{Method: cl.method, Path: cl.path, StatusCode: resp.StatusCode, Err: err}
+	}
+	if cl.check != nil {
+		if err := cl.check(resp.Header.Get("X-Request-Id")); err != nil {
+			return true, err
+		}
 	}
 	return true, nil
 }
@@ -322,6 +381,59 @@ func decodeAPIError(resp *http.Response, method, path string) *APIError {
 	}
 	e.Message = excerpt(raw)
 	return e
+}
+
+// permanentHint says why a permanent network error was not retried and
+// what to check.
+func permanentHint(err error) string {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return "not retried: the endpoint's host name does not exist, which another try would not change; check the endpoint, or the region it is derived from"
+	}
+	return "not retried: the TLS connection to the endpoint failed, which another try would not change; check that the endpoint is an https URL " +
+		"of the CloudDC API and that its certificate is trusted by this machine"
+}
+
+// RedactURL returns raw with any user information ("user:password@")
+// replaced by "REDACTED@", for a URL that is about to be printed or logged.
+// It also works on strings that do not parse as URLs.
+func RedactURL(raw string) string {
+	// Skip "scheme:" and the slashes after it ("https://", or a mistyped
+	// "https:/"); without slashes, "user:pass@host" has no scheme.
+	start := 0
+	if colon := strings.IndexByte(raw, ':'); colon > 0 && strings.HasPrefix(raw[colon+1:], "/") {
+		start = colon + 1
+		for start < len(raw) && raw[start] == '/' {
+			start++
+		}
+	}
+	// The authority ends at the first "/", "?" or "#"; user information is
+	// everything in it up to its last "@".
+	rest := raw[start:]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+		return raw[:start] + "REDACTED@" + rest[at+1:]
+	}
+	return raw
+}
+
+// redirectTarget names where a redirect pointed: its scheme and host, with
+// any user information left out, or why it names none.
+func redirectTarget(location string) string {
+	if location == "" {
+		return "nowhere (the answer has no Location header)"
+	}
+	u, err := url.Parse(location)
+	if err != nil {
+		return "an unreadable Location header"
+	}
+	if u.Host == "" {
+		return "a path on the same host"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // excerpt turns a non-JSON body into a short single-line message. The

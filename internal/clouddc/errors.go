@@ -139,3 +139,76 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+// IncompleteListingError is a ListInstances answer that is well-formed but
+// is not a complete listing: "instances" or "count" missing or null (a
+// gateway's "{}"), or pages that together hold fewer or more instances than
+// count says. An instance missing from such an answer may exist, so it is
+// never taken as gone. It is transient: the client lists again.
+type IncompleteListingError struct {
+	Method, Path string
+	RequestID    string
+	// Reason says what was wrong with the answer.
+	Reason string
+}
+
+func (e *IncompleteListingError) Error() string {
+	msg := fmt.Sprintf("clouddc: %s %s answered a listing that is not complete (%s), so it cannot tell which instances exist", e.Method, e.Path, e.Reason)
+	if e.RequestID != "" {
+		msg += fmt.Sprintf(" [request ID %s]", e.RequestID)
+	}
+	return msg
+}
+
+// RedirectError is a 3xx answer. The CloudDC API never redirects, so a
+// redirect comes from something else on the path (a proxy, a captive
+// portal, a wrong endpoint); the client does not follow it, so that no
+// credential and no request body goes to the host it names.
+type RedirectError struct {
+	Method, Path string
+	StatusCode   int
+	// Location is the scheme and host the redirect pointed to, without any
+	// user information, or a note that it named none.
+	Location  string
+	RequestID string
+}
+
+func (e *RedirectError) Error() string {
+	status := fmt.Sprintf("HTTP %d", e.StatusCode)
+	if t := http.StatusText(e.StatusCode); t != "" {
+		status += " (" + t + ")"
+	}
+	msg := fmt.Sprintf("clouddc: %s %s answered %s, a redirect to %s; the CloudDC API does not redirect, "+
+		"so the answer came from something else between this machine and the API (a proxy, a captive portal, or an endpoint "+
+		"that is not CloudDC's). The redirect was not followed: no credential and no request body was sent there",
+		e.Method, e.Path, status, e.Location)
+	if e.RequestID != "" {
+		msg += fmt.Sprintf(" [request ID %s]", e.RequestID)
+	}
+	return msg
+}
+
+// ResponseTooLargeError is an answer larger than MaxResponseBody. It was
+// not read: no answer of the API is that large.
+type ResponseTooLargeError struct {
+	Method, Path string
+	StatusCode   int
+	// Size is the announced Content-Length, or 0 when it was not announced
+	// and the limit was reached while reading.
+	Size      int64
+	Limit     int64
+	RequestID string
+}
+
+func (e *ResponseTooLargeError) Error() string {
+	size := fmt.Sprintf("more than %d MiB", e.Limit>>20)
+	if e.Size > 0 {
+		size = fmt.Sprintf("%d bytes (the limit is %d MiB)", e.Size, e.Limit>>20)
+	}
+	msg := fmt.Sprintf("clouddc: the answer to %s %s (HTTP %d) is %s, larger than any answer of the CloudDC API; it was not read. "+
+		"Check that the endpoint is CloudDC's and that no proxy rewrites its answers", e.Method, e.Path, e.StatusCode, size)
+	if e.RequestID != "" {
+		msg += fmt.Sprintf(" [request ID %s]", e.RequestID)
+	}
+	return msg
+}

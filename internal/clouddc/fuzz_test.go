@@ -67,7 +67,14 @@ func FuzzClientDecoding(f *testing.F) {
 		_, err1 := c.ShowInstanceStatus(ctx, "11111111-2222-4333-8444-555555555555")
 		_, err2 := c.ListInstances(ctx, ListInstancesInput{})
 		for _, err := range []error{err1, err2} {
-			if st >= 300 {
+			if st >= 300 && st <= 399 {
+				var redirect *RedirectError
+				if !errors.As(err, &redirect) || redirect.StatusCode != st || !utf8.ValidString(redirect.Error()) {
+					t.Fatalf("HTTP %d gave %v, want a *RedirectError", st, err)
+				}
+				continue
+			}
+			if st >= 400 {
 				var apiErr *APIError
 				if !errors.As(err, &apiErr) {
 					t.Fatalf("HTTP %d gave %v, want an *APIError", st, err)

@@ -86,7 +86,7 @@ func (r *recorder) last(t *testing.T) recordedRequest {
 }
 
 // newRecordingServer starts a server that records every request and then
-// lets h answer it. A nil h answers 200 with "{}".
+// lets h answer it. A nil h answers 200 with an empty, complete listing.
 func newRecordingServer(t *testing.T, h http.HandlerFunc) (*httptest.Server, *recorder) {
 	t.Helper()
 	rec := &recorder{}
@@ -98,7 +98,7 @@ func newRecordingServer(t *testing.T, h http.HandlerFunc) (*httptest.Server, *re
 		})
 		if h == nil {
 			w.Header().Set("Content-Type", "application/json")
-			_, _ = io.WriteString(w, "{}")
+			_, _ = io.WriteString(w, `{"instances":[],"page_info":{"next_marker":""},"count":0}`)
 			return
 		}
 		h(w, r)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // MaxFilterIDs is the most IDs one ListInstances filter accepts.
@@ -149,12 +150,105 @@ func (c *Client) ListInstances(ctx context.Context, in ListInstancesInput) (*Lis
 	if len(in.ServerIDs) > 0 {
 		q.Set("server_id", strings.Join(in.ServerIDs, ","))
 	}
-	var out ListInstancesOutput
-	if err := c.do(ctx, call{method: http.MethodGet, path: c.projectPath("instances"), query: q, out: &out, idempotent: true}); err != nil {
+	var wire listInstancesWire
+	path := c.projectPath("instances")
+	check := func(requestID string) error { return wire.check(in.Marker != "", path, requestID) }
+	if err := c.do(ctx, call{method: http.MethodGet, path: path, query: q, out: &wire, idempotent: true, check: check}); err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return &ListInstancesOutput{Instances: *wire.Instances, PageInfo: wire.PageInfo, Count: *wire.Count}, nil
 }
+
+// listInstancesWire is a ListInstances answer as it arrives. The pointers
+// tell a missing or null "instances" or "count" from an empty listing: a
+// gateway or a proxy can answer 200 with "{}" or {"instances": null}, and
+// an instance missing from such a document proves nothing.
+type listInstancesWire struct {
+	Instances *[]Instance `json:"instances"`
+	PageInfo  PageInfo    `json:"page_info"`
+	Count     *int        `json:"count"`
+}
+
+// check accepts a page only when it is a real listing: "instances" and
+// "count" are present, and a page that is the whole listing (the first and
+// the last) holds exactly count instances. A later page cannot be judged
+// alone; listAll compares the sum of the pages with count.
+func (w *listInstancesWire) check(paged bool, path, requestID string) error {
+	bad := func(reason string) error {
+		return &IncompleteListingError{Method: http.MethodGet, Path: path, RequestID: requestID, Reason: reason}
+	}
+	switch {
+	case w.Instances == nil:
+		return bad(`the "instances" list is missing or null`)
+	case w.Count == nil:
+		return bad(`the "count" of matching instances is missing or null`)
+	case *w.Count < 0:
+		return bad(fmt.Sprintf("count is %d", *w.Count))
+	case !paged && w.PageInfo.NextMarker == "" && len(*w.Instances) != *w.Count:
+		return bad(fmt.Sprintf("the page holds %d instances, count says %d, and there is no next_marker", len(*w.Instances), *w.Count))
+	}
+	return nil
+}
+
+// listAll is listOnce, listing again (on the retry policy's schedule) when
+// the pages do not add up: the project may have changed between two pages,
+// or a page lost items on its way.
+func (c *Client) listAll(ctx context.Context, in ListInstancesInput) ([]Instance, error) {
+	start := time.Now()
+	for attempt := 0; ; attempt++ {
+		all, _, err := c.listOnce(ctx, in, nil)
+		var incomplete *IncompleteListingError
+		if !errors.As(err, &incomplete) {
+			return all, err
+		}
+		if attempt >= c.retry.MaxRetries {
+			return nil, &RetriesExhaustedError{Retries: attempt, Elapsed: time.Since(start), Err: err}
+		}
+		c.logger.WarnContext(ctx, "a listing was not complete; listing again", "attempt", attempt+1, "error", err.Error())
+		if ctxErr := sleep(ctx, c.retry.delay(attempt, err)); ctxErr != nil {
+			return nil, fmt.Errorf("%w (stopped retrying: %w)", err, ctxErr)
+		}
+	}
+}
+
+// listOnce reads every page of a listing and checks that together they
+// hold as many instances as count says. stop, when set, may end the
+// listing early (it sees each page's count); listOnce then reports stopped.
+func (c *Client) listOnce(ctx context.Context, in ListInstancesInput, stop func(count int) bool) (_ []Instance, stopped bool, _ error) {
+	in.Limit, in.Marker = MaxPageSize, ""
+	var all []Instance
+	seen := map[string]bool{}
+	for pages := 0; ; pages++ {
+		page, err := c.ListInstances(ctx, in)
+		if err != nil {
+			return nil, false, err
+		}
+		if stop != nil && stop(page.Count) {
+			return nil, true, nil
+		}
+		for _, i := range page.Instances {
+			if !seen[i.ID] {
+				seen[i.ID] = true
+				all = append(all, i)
+			}
+		}
+		next := page.PageInfo.NextMarker
+		if next != "" && len(page.Instances) > 0 && next != in.Marker && pages < maxPages {
+			in.Marker = next
+			continue
+		}
+		if len(all) != page.Count || next != "" {
+			// A page lost items, a marker led nowhere, or the project
+			// changed between pages: the listing is not complete.
+			return nil, false, &IncompleteListingError{Method: http.MethodGet, Path: c.projectPath("instances"),
+				Reason: fmt.Sprintf("%d pages listed %d distinct instances, count says %d", pages+1, len(all), page.Count)}
+		}
+		return all, false, nil
+	}
+}
+
+// maxPages bounds a listing whose markers never end (a loop in the API).
+const maxPages = 10000
 
 // GetInstance reads one instance. The API has no endpoint for a single
 // instance, so this is ListInstances filtered by the ID. An instance that is

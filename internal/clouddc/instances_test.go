@@ -649,8 +649,16 @@ func TestClient_waitAgainstSimulator(t *testing.T) {
 		if !errors.Is(err, ErrNotFound) {
 			t.Errorf("DeleteInstance of a gone instance = %v; want ErrNotFound", err)
 		}
-		_, err = c.WaitForInstanceRunning(ctx, id)
-		wantAPIError(t, err, http.StatusNotFound, CodeInstanceNotFound)
+		// A create wait that never saw the instance takes its absence for
+		// "not listed yet" (for a minute), not for "gone": it keeps polling,
+		// and its timeout names the absence.
+		shortCtx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		_, err = c.WaitForInstanceRunning(shortCtx, id)
+		var waitErr *WaitError
+		if !errors.As(err, &waitErr) || !errors.Is(waitErr.LastPollError, ErrNotFound) || !strings.Contains(err.Error(), "not listed yet") {
+			t.Errorf("WaitForInstanceRunning of a gone instance = %v; want a timeout whose last poll says it is not listed yet", err)
+		}
 	})
 
 	t.Run("terminated instance vanishes after retention", func(t *testing.T) {

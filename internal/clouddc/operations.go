@@ -188,19 +188,10 @@ func (c *Client) ChangeServerPowerState(ctx context.Context, action string, serv
 }
 
 // ListAllInstances reads every page of ListInstances for the given filters
-// (Limit and Marker are managed here).
+// (Limit and Marker are managed here). It fails with an
+// *IncompleteListingError when the pages together do not hold as many
+// instances as the API's count says, so that an instance missing from the
+// result is certainly not there.
 func (c *Client) ListAllInstances(ctx context.Context, in ListInstancesInput) ([]Instance, error) {
-	in.Limit, in.Marker = MaxPageSize, ""
-	var all []Instance
-	for {
-		page, err := c.ListInstances(ctx, in)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, page.Instances...)
-		if page.PageInfo.NextMarker == "" || len(page.Instances) == 0 {
-			return all, nil
-		}
-		in.Marker = page.PageInfo.NextMarker
-	}
+	return c.listAll(ctx, in)
 }

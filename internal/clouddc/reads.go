@@ -2,6 +2,7 @@ package clouddc
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"sync"
@@ -16,8 +17,11 @@ import (
 // answers the reads of the next moments from that listing: a refresh of a
 // thousand instances then costs one or two calls instead of a thousand.
 //
-// A listing is complete, so an instance missing from it is gone. An error
-// fails only the reads that were waiting for that call.
+// Only a complete listing says that an instance is gone: ListInstances
+// refuses a document without "instances" or "count" and a single page that
+// disagrees with its count, and the whole-project listing must add up to
+// count over all its pages (else the reads fall back to filtered calls).
+// An error fails only the reads that were waiting for that call.
 
 const (
 	// readWindow is how long a read waits for others to share its call.
@@ -147,56 +151,75 @@ func (r *reader) flush(ctx context.Context) {
 			}
 			return
 		}
-		if err != nil {
+		var incomplete *IncompleteListingError
+		var tooLarge *ResponseTooLargeError
+		switch {
+		case errors.As(err, &incomplete) || errors.As(err, &tooLarge):
+			// The whole-project listing cannot be trusted (a page lost
+			// items, or the project changed while it was listed): read
+			// these instances by ID, a hundred per call, instead.
+			r.c.logger.WarnContext(ctx, "listing the whole project failed; reading the instances by ID instead", "error", err.Error())
+		case err != nil:
 			for _, id := range ids {
 				deliverRead(batch[id], nil, err)
 			}
 			return
 		}
-		// The project is too large to list whole: read by ID.
+		// The project is too large to list whole, or its listing was not
+		// complete: read by ID.
 	}
 	for chunk := range slices.Chunk(ids, MaxFilterIDs) {
-		out, err := r.c.ListInstances(ctx, ListInstancesInput{InstanceIDs: chunk, Limit: max(len(chunk), 10)})
-		found := map[string]*Instance{}
-		if err == nil {
-			for i := range out.Instances {
-				found[out.Instances[i].ID] = &out.Instances[i]
+		r.readChunk(ctx, chunk, batch)
+	}
+}
+
+// readChunk answers the reads of up to MaxFilterIDs IDs with one filtered
+// listing. ListInstances accepts only a complete listing, so an ID missing
+// from it is gone.
+func (r *reader) readChunk(ctx context.Context, chunk []string, batch map[string][]chan readResult) {
+	out, err := r.c.ListInstances(ctx, ListInstancesInput{InstanceIDs: chunk, Limit: max(len(chunk), 10)})
+	if isInstanceNotFound(err) {
+		if len(chunk) > 1 {
+			// The API's "not found" for several IDs does not say which it
+			// means: read each alone.
+			for _, id := range chunk {
+				r.readChunk(ctx, []string{id}, batch)
 			}
+			return
 		}
-		for _, id := range chunk {
-			switch {
-			case err != nil:
-				deliverRead(batch[id], nil, err)
-			case found[id] != nil:
-				deliverRead(batch[id], found[id], nil)
-			default:
-				deliverRead(batch[id], nil, notListed(r.c, id))
-			}
+		err, out = nil, &ListInstancesOutput{}
+	}
+	found := map[string]*Instance{}
+	if err == nil {
+		for i := range out.Instances {
+			found[out.Instances[i].ID] = &out.Instances[i]
+		}
+	}
+	for _, id := range chunk {
+		switch {
+		case err != nil:
+			deliverRead(batch[id], nil, err)
+		case found[id] != nil:
+			deliverRead(batch[id], found[id], nil)
+		default:
+			deliverRead(batch[id], nil, notListed(r.c, id))
 		}
 	}
 }
 
 // listProject lists every instance of the project, or returns nil when the
-// project has more than snapshotMaxInstances.
+// project has more than snapshotMaxInstances. It fails with an
+// *IncompleteListingError when the pages do not add up to the API's count.
 func (r *reader) listProject(ctx context.Context) (*snapshot, error) {
 	s := &snapshot{taken: time.Now(), byID: map[string]Instance{}}
-	in := ListInstancesInput{Limit: MaxPageSize}
-	for {
-		page, err := r.c.ListInstances(ctx, in)
-		if err != nil {
-			return nil, err
-		}
-		if page.Count > r.maxSnapshot {
-			return nil, nil
-		}
-		for _, i := range page.Instances {
-			s.byID[i.ID] = i
-		}
-		if page.PageInfo.NextMarker == "" || len(page.Instances) == 0 {
-			return s, nil
-		}
-		in.Marker = page.PageInfo.NextMarker
+	all, tooLarge, err := r.c.listOnce(ctx, ListInstancesInput{}, func(count int) bool { return count > r.maxSnapshot })
+	if err != nil || tooLarge {
+		return nil, err
 	}
+	for _, i := range all {
+		s.byID[i.ID] = i
+	}
+	return s, nil
 }
 
 func deliverRead(chs []chan readResult, inst *Instance, err error) {

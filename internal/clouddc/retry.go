@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -92,11 +93,21 @@ func WithRateLimit(perSecond float64) Option {
 }
 
 // delay is how long to sleep before retry number attempt (from 0).
+//
+// A Retry-After header is honoured up to MaxRetryAfter, plus a random
+// spread of a fifth of it (at least BaseDelay): parallel requests that were
+// refused together get the same header, and would otherwise all come back
+// at the same instant and be refused together again.
 func (p RetryPolicy) delay(attempt int, err error) time.Duration {
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && apiErr.RetryAfter != "" {
 		if d, ok := parseRetryAfter(apiErr.RetryAfter, time.Now()); ok {
-			return min(d, p.MaxRetryAfter)
+			d = min(d, p.MaxRetryAfter)
+			spread := max(d/5, p.BaseDelay)
+			if spread <= 0 {
+				return d
+			}
+			return d + rand.N(spread+1) //nolint:gosec // G404: jitter, not cryptography
 		}
 	}
 	ceiling := p.MaxDelay
@@ -113,15 +124,27 @@ func (p RetryPolicy) delay(attempt int, err error) time.Duration {
 	return rand.N(ceiling + 1) //nolint:gosec // G404: jitter, not cryptography
 }
 
+// maxRetryAfter is the longest delay parseRetryAfter returns; the policy's
+// cap is far below it. Anything longer (an absurd 9999999999 seconds, or a
+// date centuries away) would overflow time.Duration.
+const maxRetryAfter = 24 * time.Hour
+
 // parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
+// Absurdly large values are clamped to maxRetryAfter, never wrapped round
+// to a negative delay.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	if secs, err := strconv.Atoi(v); err == nil {
-		if secs < 0 {
-			return 0, false
+	v = strings.TrimSpace(v)
+	if v != "" && strings.Trim(v, "0123456789") == "" {
+		secs, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || secs > uint64(maxRetryAfter/time.Second) {
+			return maxRetryAfter, true // too many digits for any integer: absurd, so clamped
 		}
 		return time.Duration(secs) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
+		if t.After(now.Add(maxRetryAfter)) {
+			return maxRetryAfter, true
+		}
 		return max(0, t.Sub(now)), true
 	}
 	return 0, false
@@ -213,10 +236,31 @@ func (e *DecodeError) Error() string {
 
 func (e *DecodeError) Unwrap() error { return e.Err }
 
+// RetriesExhaustedError is a failure that was worth retrying, after the
+// retries of the RetryPolicy were spent.
+type RetriesExhaustedError struct {
+	// Retries is how many times the request was resent (0 when retries
+	// are turned off).
+	Retries int
+	Elapsed time.Duration
+	Err     error
+}
+
+func (e *RetriesExhaustedError) Error() string {
+	if e.Retries == 0 {
+		return fmt.Sprintf("%v (not retried: retries are turned off; max_retries sets how many are made)", e.Err)
+	}
+	return fmt.Sprintf("%v (gave up after %d retries over %s; max_retries sets how many are made)",
+		e.Err, e.Retries, e.Elapsed.Round(time.Second))
+}
+
+func (e *RetriesExhaustedError) Unwrap() error { return e.Err }
+
 // IsTransient reports whether an error is worth retrying: a rate limit, a
-// server-side failure, or a network failure. Context errors, the API's
-// other 4xx answers, TLS certificate failures and undecodable answers are
-// not: trying again would fail the same way.
+// server-side failure, a network failure, or a listing that is not
+// complete. Context errors, the API's other 4xx answers, redirects, answers
+// that are too large, and what cannot succeed on a second try (a host name
+// that does not resolve, a TLS failure, an undecodable answer) are not.
 func IsTransient(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
@@ -230,7 +274,13 @@ func IsTransient(err error) bool {
 		}
 		return false
 	}
-	if isCertificateError(err) {
+	var incomplete *IncompleteListingError
+	if errors.As(err, &incomplete) {
+		return true
+	}
+	var redirect *RedirectError
+	var tooLarge *ResponseTooLargeError
+	if errors.As(err, &redirect) || errors.As(err, &tooLarge) || IsPermanentNetworkError(err) {
 		return false
 	}
 	var decodeErr *DecodeError
@@ -241,6 +291,21 @@ func IsTransient(err error) bool {
 	// the middle of an answer.
 	var urlErr *url.Error
 	return errors.As(err, &urlErr) || isNetError(err) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// IsPermanentNetworkError reports a network failure that a retry would
+// meet again at once: a host name that does not exist (a mistyped
+// endpoint or region), or a TLS failure (an untrusted or mismatched
+// certificate, or an endpoint that does not speak TLS).
+func IsPermanentNetworkError(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+		return true
+	}
+	var record tls.RecordHeaderError
+	var alert tls.AlertError
+	// http.ErrSchemeMismatch: an https endpoint that answers in plain http.
+	return isCertificateError(err) || errors.As(err, &record) || errors.As(err, &alert) || errors.Is(err, http.ErrSchemeMismatch)
 }
 
 func isNetError(err error) bool {

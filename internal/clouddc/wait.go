@@ -134,6 +134,11 @@ type waitSpec struct {
 	target  []State
 	// notFoundIsTarget: a 404 means the goal is reached (deletion).
 	notFoundIsTarget bool
+	// notListedYet: for this long from the start of the wait, an instance
+	// that was never seen is not taken for gone when a listing lacks it.
+	// The API may list a new instance a moment after it answered its
+	// create: "not listed yet" is not "gone".
+	notListedYet time.Duration
 	// failed reports whether a status in state error ends the wait.
 	failed func(*InstanceStatus) bool
 	// done, when set, must also hold for a status in a target state to end
@@ -147,10 +152,11 @@ type waitSpec struct {
 // ends first.
 func (c *Client) WaitForInstanceRunning(ctx context.Context, id string) (*InstanceStatus, error) {
 	return c.wait(ctx, id, waitSpec{
-		goal:    "become running",
-		pending: []State{StatePending},
-		target:  []State{StateRunning},
-		failed:  func(*InstanceStatus) bool { return true },
+		goal:         "become running",
+		pending:      []State{StatePending},
+		target:       []State{StateRunning},
+		failed:       func(*InstanceStatus) bool { return true },
+		notListedYet: time.Minute,
 	})
 }
 

@@ -271,19 +271,25 @@ func TestClient_waitForInstanceRunning(t *testing.T) {
 		},
 		{
 			name:      "404 is not success when waiting for running",
-			steps:     []step{apiErrorStep(http.StatusNotFound, CodeInstanceNotFound, "Instances not found")},
-			wantNilSt: true, wantRequests: 1,
+			steps:     []step{statusOK("pending", "install-processing"), apiErrorStep(http.StatusNotFound, CodeInstanceNotFound, "Instances not found")},
+			wantState: StatePending, wantOp: OpInstallProcessing, wantRequests: 2,
 			check: wantAPIErrorCheck(http.StatusNotFound, ErrNotFound),
 		},
 		{
-			name:      "malformed answer",
-			steps:     []step{{body: `{"state":42}`}},
-			wantNilSt: true, wantRequests: 1,
-			check: func(t *testing.T, err error) {
-				if err == nil || !strings.Contains(err.Error(), "decoding the answer") {
-					t.Fatalf("error = %v; want a decoding error", err)
-				}
-			},
+			// The API may list a new instance a moment after its create
+			// answered: not listed yet is not gone.
+			name: "not listed yet, then pending and running",
+			steps: []step{apiErrorStep(http.StatusNotFound, CodeInstanceNotFound, "Instances not found"),
+				apiErrorStep(http.StatusNotFound, CodeInstanceNotFound, "Instances not found"),
+				statusOK("pending", "install-processing"), statusOK("running", "install-succeed")},
+			wantState: StateRunning, wantOp: "install-succeed", wantRequests: 4,
+		},
+		{
+			// An answer that cannot be decoded says nothing about the
+			// instance: the wait looks again.
+			name:      "malformed answer, then running",
+			steps:     []step{{body: `{"state":42}`}, statusOK("running", "install-succeed")},
+			wantState: StateRunning, wantOp: "install-succeed", wantRequests: 2,
 		},
 	})
 }
@@ -427,7 +433,8 @@ func TestClient_wait_deadline(t *testing.T) {
 		t.Parallel()
 		srv := newScriptServer(t, statusOK("pending", "install-processing"))
 		c := newTestClient(t, srv.url)
-		ctx, cancel := context.WithTimeout(context.Background(), 80*time.Millisecond)
+		// 300ms: enough for a first poll on a loaded machine under -race.
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
 		start := time.Now()
 		st, err := c.WaitForInstanceRunning(ctx, testID)
@@ -436,11 +443,13 @@ func TestClient_wait_deadline(t *testing.T) {
 		if st == nil || st.State != StatePending {
 			t.Errorf("status = %+v; want the last pending answer", st)
 		}
-		if elapsed < 80*time.Millisecond || elapsed > 2*time.Second {
-			t.Errorf("the wait took %v; want it to end at the 80ms deadline", elapsed)
+		if elapsed < 300*time.Millisecond || elapsed > 3*time.Second {
+			t.Errorf("the wait took %v; want it to end at the 300ms deadline", elapsed)
 		}
-		if n := srv.requests(); n < 5 {
-			t.Errorf("the server answered %d polls in 80ms of a 1–5ms schedule; want several", n)
+		// Several polls, not a count: the machine may be loaded (or run
+		// with the race detector), and timing claims live in make bench.
+		if n := srv.requests(); n < 2 {
+			t.Errorf("the server answered %d polls in 300ms of a 1–5ms schedule; want several", n)
 		}
 	})
 
@@ -448,7 +457,7 @@ func TestClient_wait_deadline(t *testing.T) {
 		t.Parallel()
 		srv := newScriptServer(t, statusOK("running", "install-succeed"), statusOK("shutting-down", "uninstall-processing"))
 		c := newTestClient(t, srv.url)
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
 		_, err := c.WaitForInstanceTerminated(ctx, testID)
 		wantWaitError(t, err, context.DeadlineExceeded, "be terminated", StateShuttingDown, OpUninstallProcessing)
@@ -458,7 +467,8 @@ func TestClient_wait_deadline(t *testing.T) {
 		t.Parallel()
 		srv := newScriptServer(t, step{status: http.StatusServiceUnavailable, body: "unavailable"})
 		c := newTestClient(t, srv.url)
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		// Long enough for two polls on a loaded machine under -race.
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
 		st, err := c.WaitForInstanceRunning(ctx, testID)
 		wantWaitError(t, err, context.DeadlineExceeded, "become running", "", "")

@@ -2,6 +2,7 @@ package clouddc
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"sort"
@@ -188,8 +189,49 @@ func (w *watcher) sweep(logCtx context.Context) {
 		if ctx.Err() != nil {
 			return // every wait went away
 		}
+		if isInstanceNotFound(err) && len(batch) > 1 {
+			// The API's "not found" for a filter of several IDs does not
+			// say which of them it means: ask for each alone. Only this
+			// rare answer costs the extra calls.
+			for _, id := range batch {
+				one, err := w.c.ListInstances(ctx, ListInstancesInput{InstanceIDs: []string{id}, Limit: 10})
+				if ctx.Err() != nil {
+					return
+				}
+				w.deliver([]string{id}, one, err)
+			}
+			continue
+		}
 		w.deliver(batch, out, err)
 	}
+}
+
+// isInstanceNotFound reports the API's own answer that an instance does
+// not exist: HTTP 404 with error_code iMetal.0200. A 404 without it (from
+// a gateway or a proxy) says nothing about any instance.
+func isInstanceNotFound(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.Code == CodeInstanceNotFound
+}
+
+// pollEndsWait reports whether a failed poll ends a wait. Only what another
+// poll cannot change does: credentials refused, a request refused as
+// invalid, a redirect, a host name that does not resolve, a TLS failure.
+// Anything else (a 5xx, a gateway's 404, a listing that is not complete,
+// an undecodable or oversized answer, a lost connection) says nothing about
+// the instance, so the wait polls again until its timeout; its WaitError
+// then quotes the last of these failures.
+func pollEndsWait(err error) bool {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.StatusCode {
+		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
+			return true
+		}
+		return false
+	}
+	var redirect *RedirectError
+	return errors.As(err, &redirect) || IsPermanentNetworkError(err)
 }
 
 // uniqueIDs appends the IDs of subs that are not in seen yet, in order.
@@ -224,8 +266,8 @@ func (w *watcher) deliver(batch []string, out *ListInstancesOutput, err error) {
 		if !inBatch[s.id] {
 			continue
 		}
-		if err != nil {
-			if IsTransient(err) {
+		if err != nil && !isInstanceNotFound(err) {
+			if !pollEndsWait(err) {
 				// A blip does not end a wait: try again on the schedule.
 				s.lastErr = err
 				s.next = now.Add(w.c.poll.steady(now.Sub(s.start)))
@@ -236,6 +278,9 @@ func (w *watcher) deliver(batch []string, out *ListInstancesOutput, err error) {
 			continue
 		}
 		s.lastErr = nil
+		// ListInstances accepts only a complete listing (see
+		// listInstancesWire.check), and a 404 iMetal.0200 reaches here only
+		// for a batch of one ID: either way the instance is certainly gone.
 		st, ok := found[s.id]
 		if !ok {
 			if s.spec.notFoundIsTarget {
@@ -244,8 +289,16 @@ func (w *watcher) deliver(batch []string, out *ListInstancesOutput, err error) {
 				w.endLocked(s, &InstanceStatus{State: StateTerminated}, nil)
 				continue
 			}
-			w.endLocked(s, s.last, &APIError{StatusCode: http.StatusNotFound, Code: CodeInstanceNotFound,
-				Message: "instance " + s.id + " is no longer listed", Method: http.MethodGet, Path: w.c.projectPath("instances")})
+			notFound := &APIError{StatusCode: http.StatusNotFound, Code: CodeInstanceNotFound,
+				Message: "instance " + s.id + " is no longer listed", Method: http.MethodGet, Path: w.c.projectPath("instances")}
+			if s.last == nil && now.Sub(s.start) < s.spec.notListedYet {
+				notFound.Message = "instance " + s.id + " is not listed yet"
+				s.lastErr = notFound
+				s.next = now.Add(w.c.poll.steady(now.Sub(s.start)))
+				w.c.logger.DebugContext(s.ctx, "the new instance is not listed yet; will poll again", "instance_id", s.id)
+				continue
+			}
+			w.endLocked(s, s.last, notFound)
 			continue
 		}
 		w.observeLocked(s, st, now)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
@@ -30,6 +31,9 @@ func describeError(err error) string {
 	var unknown *clouddc.OutcomeUnknownError
 	var unsure *clouddc.CreateUncertainError
 	var notMade *clouddc.CreateNotMadeError
+	var incomplete *clouddc.IncompleteListingError
+	var redirect *clouddc.RedirectError
+	var tooLarge *clouddc.ResponseTooLargeError
 	switch {
 	case errors.As(err, &unsure):
 		b.WriteString(createUncertainDetail(unsure))
@@ -62,6 +66,18 @@ func describeError(err error) string {
 	case errors.As(err, &unexpected):
 		b.WriteString(unexpected.Error())
 		b.WriteString(".\n\nCheck the instance in the CloudDC console. If the state is new to you, a newer version of the provider may know it.")
+	case errors.As(err, &incomplete):
+		b.WriteString(err.Error())
+		b.WriteString(".\n\nThe answer was a well-formed document that is not a complete list of instances (a gateway or a proxy answered " +
+			"in the API's place, or the listing lost items). The provider does not conclude from it that any instance is gone, so nothing was " +
+			"removed from the state. Run the command again; if it keeps happening, quote the request ID to Huawei Cloud support.")
+	case errors.As(err, &redirect):
+		b.WriteString(err.Error())
+		b.WriteString(".\n\nCheck the endpoint argument (or " + EnvEndpoint + "): it must be the CloudDC API's own URL, such as " +
+			"https://clouddc.cn-east-3.myhuaweicloud.com, not a URL that forwards to it. If a proxy sits in between, it must pass the API's answers through.")
+	case errors.As(err, &tooLarge):
+		b.WriteString(err.Error())
+		b.WriteString(".")
 	case errors.As(err, &apiErr):
 		fmt.Fprintf(&b, "The CloudDC API answered %s %s with HTTP %d", apiErr.Method, apiErr.Path, apiErr.StatusCode)
 		if t := http.StatusText(apiErr.StatusCode); t != "" {
@@ -81,6 +97,12 @@ func describeError(err error) string {
 		if clouddc.IsTransient(err) {
 			b.WriteString("\n\nThis looks like a network problem between Terraform and the CloudDC endpoint. Check the endpoint and your connection, then run the command again.")
 		}
+	}
+	// The API's error is rendered above from its fields; say also that it
+	// was retried, and how to change that.
+	var exhausted *clouddc.RetriesExhaustedError
+	if errors.As(err, &exhausted) && !strings.Contains(b.String(), "max_retries") {
+		b.WriteString(strings.TrimRight("\n\n"+retriesNote(exhausted), "\n"))
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -133,6 +155,14 @@ func createUncertainDetail(e *clouddc.CreateUncertainError) string {
 			clouddc.CreateTokenKey, e.Token)
 	}
 	return b.String()
+}
+
+func retriesNote(e *clouddc.RetriesExhaustedError) string {
+	if e.Retries == 0 {
+		return "The request was not retried because max_retries is 0."
+	}
+	return fmt.Sprintf("The provider retried the request %d times over %s before giving up; the provider's max_retries argument sets how many times.",
+		e.Retries, e.Elapsed.Round(time.Second))
 }
 
 func failedHint(e *clouddc.InstanceFailedError) string {

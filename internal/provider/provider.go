@@ -146,8 +146,9 @@ func (p *clouddcProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				Sensitive: true,
 			},
 			"max_retries": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("How many times a request that failed with a rate limit (429), a server error (500, 502, 503, 504) "+
-					"or a network error is retried, with exponential back-off and jitter (`Retry-After` is honoured). Other errors are "+
+				MarkdownDescription: fmt.Sprintf("How many times a request that failed with a rate limit (429), a server error (500, 502, 503, 504), "+
+					"a network error, or a listing that is not complete is retried, with exponential back-off and jitter (`Retry-After` is honoured, "+
+					"up to a minute). Other errors, including a host name that does not resolve, a TLS failure and a redirect, are "+
 					"never retried. Default: `%d`; `0` turns retries off. Defaults to the `%s` environment variable, then `%s`.",
 					clouddc.DefaultRetryPolicy().MaxRetries, EnvMaxRetries, EnvHWMaxRetries),
 				Optional:   true,
@@ -237,7 +238,7 @@ func (p *clouddcProvider) Configure(ctx context.Context, req provider.ConfigureR
 		resp.Diagnostics.AddError("Unable to Create the CloudDC Client", err.Error())
 		return
 	}
-	tflog.Debug(ctx, "configured the CloudDC client", map[string]any{"endpoint": settings.endpoint, "region": settings.region,
+	tflog.Debug(ctx, "configured the CloudDC client", map[string]any{"endpoint": clouddc.RedactURL(settings.endpoint), "region": settings.region,
 		"project_id": projectID, "authentication": auth})
 	if !settings.conn.skipCredentialsValidation && !p.checkCredentials(ctx, client, settings, projectID, &resp.Diagnostics) {
 		return

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
+
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -267,7 +269,7 @@ func resolveProjectLookup(s *settings, iamEndpoint, region setting, regionReport
 	case iamEndpoint.set():
 		if msg := checkEndpoint(iamEndpoint.value); msg != "" {
 			diags.AddAttributeError(path.Root("iam_endpoint"), "Invalid IAM endpoint",
-				fmt.Sprintf("iam_endpoint (from %s): the endpoint %q %s.", iamEndpoint.where(), iamEndpoint.value, msg))
+				fmt.Sprintf("iam_endpoint (from %s): the endpoint %q %s.", iamEndpoint.where(), clouddc.RedactURL(iamEndpoint.value), msg))
 			return
 		}
 		s.iamEndpoint = iamEndpoint.value
@@ -368,7 +370,7 @@ func resolveEndpoint(s *settings, endpoint, region setting, diags *diag.Diagnost
 			if endpoint.level != fromConfig {
 				source = "endpoint (from " + endpoint.source + ")"
 			}
-			diags.AddAttributeError(path.Root("endpoint"), "Invalid CloudDC endpoint", fmt.Sprintf("%s: the endpoint %q %s.", source, endpoint.value, msg))
+			diags.AddAttributeError(path.Root("endpoint"), "Invalid CloudDC endpoint", fmt.Sprintf("%s: the endpoint %q %s.", source, clouddc.RedactURL(endpoint.value), msg))
 		}
 	case region.unknown:
 	case region.set():
@@ -531,6 +533,6 @@ func (endpointValidator) ValidateString(_ context.Context, req validator.StringR
 	}
 	if msg := checkEndpoint(req.ConfigValue.ValueString()); msg != "" {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid CloudDC endpoint",
-			fmt.Sprintf("endpoint: the endpoint %q %s.", req.ConfigValue.ValueString(), msg))
+			fmt.Sprintf("endpoint: the endpoint %q %s.", clouddc.RedactURL(req.ConfigValue.ValueString()), msg))
 	}
 }

@@ -34,6 +34,10 @@ import (
 //	POST   /_simulator/tokens/{token}/expire   {"after"}; no body expires it now
 //	GET    /_simulator/settings                {"legacy", "vanish_on_terminate"}
 //	PUT    /_simulator/settings                the same; fields left out are unchanged
+//	GET    /_simulator/sink                    {"url", "requests": [SinkRequest]}; starts the RedirectSink
+//
+// A fault's body, lose_items, gateway, redirect_to ("sink" or a URL),
+// body_bytes and retry_after_header make the answers of faultanswers.go.
 
 // AdminTokenHeader is the header that carries Options.AdminToken.
 const AdminTokenHeader = "X-Simulator-Admin-Token" //nolint:gosec // G101: a header name, not a token
@@ -74,187 +78,246 @@ type adminSettings struct {
 	VanishOnTerminate *bool `json:"vanish_on_terminate,omitempty"`
 }
 
+// adminRoutes maps the admin endpoints to their handlers, one named
+// method each, so that a new endpoint is one line here and one handler.
 func (s *Simulator) adminRoutes() {
 	m := http.NewServeMux()
 	s.admin = m
-	m.HandleFunc("GET "+adminPrefix+"/stats", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.Stats())
-	})
-	m.HandleFunc("POST "+adminPrefix+"/stats/reset", func(w http.ResponseWriter, r *http.Request) {
-		s.ResetStats()
-		w.WriteHeader(http.StatusNoContent)
-	})
-	m.HandleFunc("GET "+adminPrefix+"/instances", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string][]Timeline{"instances": s.Timelines()})
-	})
-	m.HandleFunc("GET "+adminPrefix+"/instances/{id}/history", func(w http.ResponseWriter, r *http.Request) {
-		tl, ok := s.Timeline(r.PathValue("id"))
-		if !ok {
-			adminError(w, http.StatusNotFound, "SIM.0404", "no instance "+r.PathValue("id")+" was ever created")
-			return
-		}
-		writeJSON(w, http.StatusOK, tl)
-	})
-	m.HandleFunc("GET "+adminPrefix+"/faults", func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		faults := append([]Fault{}, s.faults...)
-		s.mu.Unlock()
-		writeJSON(w, http.StatusOK, map[string][]Fault{"faults": faults})
-	})
-	m.HandleFunc("POST "+adminPrefix+"/faults", func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Fault
-			RetryAfter adminDuration `json:"retry_after"`
-			Late       adminDuration `json:"late"`
-			Hold       adminDuration `json:"hold"`
-		}
-		if !adminDecode(w, r, &in) {
-			return
-		}
-		f := in.Fault
-		f.RetryAfter = time.Duration(in.RetryAfter)
-		f.Late, f.Hold = time.Duration(in.Late), time.Duration(in.Hold)
-		if f.Late < 0 || f.Hold < 0 {
-			adminError(w, http.StatusBadRequest, "SIM.0400", "late and hold must not be negative")
-			return
-		}
-		if f.Status != 0 && (f.Status < 200 || f.Status > 599) {
-			adminError(w, http.StatusBadRequest, "SIM.0400", fmt.Sprintf("status %d is not an HTTP status from 200 to 599", f.Status))
-			return
-		}
-		if f.Count < 0 {
-			adminError(w, http.StatusBadRequest, "SIM.0400", "count must not be negative")
-			return
-		}
-		s.InjectFault(f)
-		w.WriteHeader(http.StatusNoContent)
-	})
-	m.HandleFunc("DELETE "+adminPrefix+"/faults", func(w http.ResponseWriter, r *http.Request) {
-		s.ClearFaults()
-		w.WriteHeader(http.StatusNoContent)
-	})
-	m.HandleFunc("PUT "+adminPrefix+"/rate-limit", func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			PerSecond  float64       `json:"per_second"`
-			Burst      int           `json:"burst"`
-			RetryAfter adminDuration `json:"retry_after"`
-			PlainText  bool          `json:"plain_text"`
-		}
-		if !adminDecode(w, r, &in) {
-			return
-		}
-		if in.PerSecond < 0 || in.Burst < 0 {
-			adminError(w, http.StatusBadRequest, "SIM.0400", "per_second and burst must not be negative")
-			return
-		}
-		s.SetRateLimit(RateLimit{PerSecond: in.PerSecond, Burst: in.Burst, RetryAfter: time.Duration(in.RetryAfter), PlainText: in.PlainText})
-		w.WriteHeader(http.StatusNoContent)
-	})
-	m.HandleFunc("PUT "+adminPrefix+"/failure-rate", func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Op     string  `json:"op"`
-			Rate   float64 `json:"rate"`
-			Status int     `json:"status"`
-			Seed   int64   `json:"seed"`
-		}
-		if !adminDecode(w, r, &in) || !adminOp(w, in.Op) {
-			return
-		}
-		if in.Rate < 0 || in.Rate > 1 {
-			adminError(w, http.StatusBadRequest, "SIM.0400", fmt.Sprintf("rate %v is not between 0 and 1", in.Rate))
-			return
-		}
-		s.SetFailureRate(in.Op, in.Rate, in.Status, in.Seed)
-		w.WriteHeader(http.StatusNoContent)
-	})
-	m.HandleFunc("PUT "+adminPrefix+"/latency", func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Op      string        `json:"op"`
-			Latency adminDuration `json:"latency"`
-		}
-		if !adminDecode(w, r, &in) || !adminOp(w, in.Op) {
-			return
-		}
-		s.SetLatency(in.Op, time.Duration(in.Latency))
-		w.WriteHeader(http.StatusNoContent)
-	})
-	m.HandleFunc("POST "+adminPrefix+"/fail-next", func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Kind string `json:"kind"`
-			Code string `json:"code"`
-			Msg  string `json:"msg"`
-		}
-		if !adminDecode(w, r, &in) {
-			return
-		}
-		code := cmpOr(in.Code, "iMetal.0099")
-		msg := cmpOr(in.Msg, "the operation failed (injected by the simulator)")
-		switch in.Kind {
-		case "create":
-			s.FailNextCreate(code, msg)
-		case "delete":
-			s.FailNextDelete(code, msg)
-		case "reinstall":
-			s.FailNextReinstall(code, msg)
-		case "modify-ip":
-			s.FailNextModifyIP(code, msg)
-		default:
-			adminError(w, http.StatusBadRequest, "SIM.0400", fmt.Sprintf("kind %q is not one of create, delete, reinstall, modify-ip", in.Kind))
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	m.HandleFunc("PUT "+adminPrefix+"/deletes", func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Hold *bool `json:"hold"`
-		}
-		if !adminDecode(w, r, &in) {
-			return
-		}
-		if in.Hold == nil {
-			adminError(w, http.StatusBadRequest, "SIM.0400", "hold (true or false) is required")
-			return
-		}
-		s.HoldDeletes(*in.Hold)
-		w.WriteHeader(http.StatusNoContent)
-	})
-	m.HandleFunc("POST "+adminPrefix+"/deletes/release", func(w http.ResponseWriter, r *http.Request) {
-		s.ReleaseDeletes()
-		w.WriteHeader(http.StatusNoContent)
-	})
-	m.HandleFunc("POST "+adminPrefix+"/tokens/{token}/expire", func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			After adminDuration `json:"after"`
-		}
-		if !adminDecodeOptional(w, r, &in) {
-			return
-		}
-		if in.After < 0 {
-			adminError(w, http.StatusBadRequest, "SIM.0400", "after must not be negative")
-			return
-		}
-		s.ExpireToken(r.PathValue("token"), time.Duration(in.After))
-		w.WriteHeader(http.StatusNoContent)
-	})
-	m.HandleFunc("GET "+adminPrefix+"/settings", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.settings())
-	})
-	m.HandleFunc("PUT "+adminPrefix+"/settings", func(w http.ResponseWriter, r *http.Request) {
-		var in adminSettings
-		if !adminDecode(w, r, &in) {
-			return
-		}
-		if in.Legacy != nil {
-			s.SetLegacy(*in.Legacy)
-		}
-		if in.VanishOnTerminate != nil {
-			s.SetVanishOnTerminate(*in.VanishOnTerminate)
-		}
-		writeJSON(w, http.StatusOK, s.settings())
-	})
+	m.HandleFunc("GET "+adminPrefix+"/stats", s.adminStats)
+	m.HandleFunc("POST "+adminPrefix+"/stats/reset", s.adminResetStats)
+	m.HandleFunc("GET "+adminPrefix+"/instances", s.adminInstances)
+	m.HandleFunc("GET "+adminPrefix+"/instances/{id}/history", s.adminHistory)
+	m.HandleFunc("GET "+adminPrefix+"/faults", s.adminFaults)
+	m.HandleFunc("POST "+adminPrefix+"/faults", s.adminInjectFault)
+	m.HandleFunc("DELETE "+adminPrefix+"/faults", s.adminClearFaults)
+	m.HandleFunc("PUT "+adminPrefix+"/rate-limit", s.adminRateLimit)
+	m.HandleFunc("PUT "+adminPrefix+"/failure-rate", s.adminFailureRate)
+	m.HandleFunc("PUT "+adminPrefix+"/latency", s.adminLatency)
+	m.HandleFunc("POST "+adminPrefix+"/fail-next", s.adminFailNext)
+	m.HandleFunc("PUT "+adminPrefix+"/deletes", s.adminHoldDeletes)
+	m.HandleFunc("POST "+adminPrefix+"/deletes/release", s.adminReleaseDeletes)
+	m.HandleFunc("POST "+adminPrefix+"/tokens/{token}/expire", s.adminExpireToken)
+	m.HandleFunc("GET "+adminPrefix+"/settings", s.adminGetSettings)
+	m.HandleFunc("PUT "+adminPrefix+"/settings", s.adminPutSettings)
+	m.HandleFunc("GET "+adminPrefix+"/sink", s.adminSink)
 	m.HandleFunc(adminPrefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		adminError(w, http.StatusNotFound, "SIM.0404", r.Method+" "+r.URL.Path+" is not an admin endpoint; see the simulator guide")
 	})
+}
+
+func (s *Simulator) adminStats(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.Stats())
+}
+
+func (s *Simulator) adminResetStats(w http.ResponseWriter, _ *http.Request) {
+	s.ResetStats()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Simulator) adminInstances(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string][]Timeline{"instances": s.Timelines()})
+}
+
+func (s *Simulator) adminHistory(w http.ResponseWriter, r *http.Request) {
+	tl, ok := s.Timeline(r.PathValue("id"))
+	if !ok {
+		adminError(w, http.StatusNotFound, "SIM.0404", "no instance "+r.PathValue("id")+" was ever created")
+		return
+	}
+	writeJSON(w, http.StatusOK, tl)
+}
+
+func (s *Simulator) adminFaults(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	faults := append([]Fault{}, s.faults...)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string][]Fault{"faults": faults})
+}
+
+func (s *Simulator) adminInjectFault(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Fault
+		RetryAfter adminDuration `json:"retry_after"`
+		Late       adminDuration `json:"late"`
+		Hold       adminDuration `json:"hold"`
+	}
+	if !adminDecode(w, r, &in) {
+		return
+	}
+	f := in.Fault
+	f.RetryAfter = time.Duration(in.RetryAfter)
+	f.Late, f.Hold = time.Duration(in.Late), time.Duration(in.Hold)
+	if msg := checkFault(f); msg != "" {
+		adminError(w, http.StatusBadRequest, "SIM.0400", msg)
+		return
+	}
+	s.InjectFault(f)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// checkFault says what is wrong with a fault sent to the admin API, or "".
+func checkFault(f Fault) string {
+	switch {
+	case f.Status != 0 && (f.Status < 200 || f.Status > 599):
+		return fmt.Sprintf("status %d is not an HTTP status from 200 to 599", f.Status)
+	case f.Count < 0:
+		return "count must not be negative"
+	case f.Late < 0 || f.Hold < 0:
+		return "late and hold must not be negative"
+	case f.LoseItems < 0:
+		return "lose_items must not be negative"
+	case f.BodyBytes < 0 || f.BodyBytes > maxFaultBody:
+		return fmt.Sprintf("body_bytes must be between 0 and %d", maxFaultBody)
+	case f.RedirectTo != "" && f.Status != 0 && (f.Status < 300 || f.Status > 399):
+		return fmt.Sprintf("a redirect needs a 3xx status, not %d", f.Status)
+	case f.RedirectTo != "" && f.RedirectTo != SinkTarget && !strings.HasPrefix(f.RedirectTo, "http://") && !strings.HasPrefix(f.RedirectTo, "https://"):
+		return fmt.Sprintf("redirect_to %q is neither %q nor an http(s) URL", f.RedirectTo, SinkTarget)
+	}
+	return ""
+}
+
+func (s *Simulator) adminClearFaults(w http.ResponseWriter, _ *http.Request) {
+	s.ClearFaults()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Simulator) adminRateLimit(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		PerSecond  float64       `json:"per_second"`
+		Burst      int           `json:"burst"`
+		RetryAfter adminDuration `json:"retry_after"`
+		PlainText  bool          `json:"plain_text"`
+	}
+	if !adminDecode(w, r, &in) {
+		return
+	}
+	if in.PerSecond < 0 || in.Burst < 0 {
+		adminError(w, http.StatusBadRequest, "SIM.0400", "per_second and burst must not be negative")
+		return
+	}
+	s.SetRateLimit(RateLimit{PerSecond: in.PerSecond, Burst: in.Burst, RetryAfter: time.Duration(in.RetryAfter), PlainText: in.PlainText})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Simulator) adminFailureRate(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Op     string  `json:"op"`
+		Rate   float64 `json:"rate"`
+		Status int     `json:"status"`
+		Seed   int64   `json:"seed"`
+	}
+	if !adminDecode(w, r, &in) || !adminOp(w, in.Op) {
+		return
+	}
+	if in.Rate < 0 || in.Rate > 1 {
+		adminError(w, http.StatusBadRequest, "SIM.0400", fmt.Sprintf("rate %v is not between 0 and 1", in.Rate))
+		return
+	}
+	s.SetFailureRate(in.Op, in.Rate, in.Status, in.Seed)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Simulator) adminLatency(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Op      string        `json:"op"`
+		Latency adminDuration `json:"latency"`
+	}
+	if !adminDecode(w, r, &in) || !adminOp(w, in.Op) {
+		return
+	}
+	s.SetLatency(in.Op, time.Duration(in.Latency))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Simulator) adminFailNext(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Kind string `json:"kind"`
+		Code string `json:"code"`
+		Msg  string `json:"msg"`
+	}
+	if !adminDecode(w, r, &in) {
+		return
+	}
+	code := cmpOr(in.Code, "iMetal.0099")
+	msg := cmpOr(in.Msg, "the operation failed (injected by the simulator)")
+	switch in.Kind {
+	case "create":
+		s.FailNextCreate(code, msg)
+	case "delete":
+		s.FailNextDelete(code, msg)
+	case "reinstall":
+		s.FailNextReinstall(code, msg)
+	case "modify-ip":
+		s.FailNextModifyIP(code, msg)
+	default:
+		adminError(w, http.StatusBadRequest, "SIM.0400", fmt.Sprintf("kind %q is not one of create, delete, reinstall, modify-ip", in.Kind))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Simulator) adminHoldDeletes(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Hold *bool `json:"hold"`
+	}
+	if !adminDecode(w, r, &in) {
+		return
+	}
+	if in.Hold == nil {
+		adminError(w, http.StatusBadRequest, "SIM.0400", "hold (true or false) is required")
+		return
+	}
+	s.HoldDeletes(*in.Hold)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Simulator) adminReleaseDeletes(w http.ResponseWriter, _ *http.Request) {
+	s.ReleaseDeletes()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Simulator) adminExpireToken(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		After adminDuration `json:"after"`
+	}
+	if !adminDecodeOptional(w, r, &in) {
+		return
+	}
+	if in.After < 0 {
+		adminError(w, http.StatusBadRequest, "SIM.0400", "after must not be negative")
+		return
+	}
+	s.ExpireToken(r.PathValue("token"), time.Duration(in.After))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Simulator) adminGetSettings(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.settings())
+}
+
+func (s *Simulator) adminPutSettings(w http.ResponseWriter, r *http.Request) {
+	var in adminSettings
+	if !adminDecode(w, r, &in) {
+		return
+	}
+	if in.Legacy != nil {
+		s.SetLegacy(*in.Legacy)
+	}
+	if in.VanishOnTerminate != nil {
+		s.SetVanishOnTerminate(*in.VanishOnTerminate)
+	}
+	writeJSON(w, http.StatusOK, s.settings())
+}
+
+// adminSink starts the RedirectSink if it is not running, and answers its
+// URL and what it received.
+func (s *Simulator) adminSink(w http.ResponseWriter, _ *http.Request) {
+	k, err := s.RedirectSink()
+	if err != nil {
+		adminError(w, http.StatusInternalServerError, "SIM.0500", "starting the redirect sink failed: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"url": k.URL(), "requests": k.Requests()})
 }
 
 func (s *Simulator) settings() adminSettings {

@@ -89,6 +89,32 @@ type Fault struct {
 	// the request was carried out. A body that starts with "<" is sent as
 	// text/html, anything else as application/json.
 	RawBody *string `json:"raw_body,omitempty"`
+
+	// The fields below make the answer one that does not come from the
+	// API (faultanswers.go); Status then defaults to 200 for Body,
+	// LoseItems and BodyBytes, 307 for RedirectTo and 404 for Gateway.
+
+	// Body is sent as it is, as application/json, instead of carrying the
+	// request out: `{}` or `{"instances":null}` with Status 200 is a
+	// document that is not a listing.
+	Body string `json:"body,omitempty"`
+	// LoseItems carries a ListInstances out and drops this many items from
+	// the end of its page, and its next_marker, while count stays: a page
+	// that lost items.
+	LoseItems int `json:"lose_items,omitempty"`
+	// Gateway answers the API gateway's JSON error (error_code APIGW.0101
+	// for a 404) instead of the API's: a 404 without an iMetal code.
+	Gateway bool `json:"gateway,omitempty"`
+	// RedirectTo answers Status (a 3xx) with a Location of this base URL
+	// plus the request's path and query; SinkTarget ("sink") points to the
+	// simulator's RedirectSink, which records what follows the redirect.
+	RedirectTo string `json:"redirect_to,omitempty"`
+	// BodyBytes answers Status with a valid JSON body of this many bytes
+	// (an empty listing padded with a long string), streamed.
+	BodyBytes int64 `json:"body_bytes,omitempty"`
+	// RetryAfterHeader is sent as the Retry-After header as it is, such as
+	// "9999999999" or an HTTP date; it wins over RetryAfter.
+	RetryAfterHeader string `json:"retry_after_header,omitempty"`
 }
 
 // faultState is the part of the simulator that the fault settings change;
@@ -100,6 +126,8 @@ type faultState struct {
 	failRates   map[string]*failureRate
 	latency     map[string]time.Duration
 	tokenExpiry map[string]time.Time
+	// sink is the RedirectSink, once started.
+	sink *Sink
 }
 
 // resetFaults turns off the rate limit, the failure rates, the latencies and
@@ -150,7 +178,7 @@ func (s *Simulator) InjectFault(f Fault) {
 		f.Count = 1
 	}
 	if f.Status == 0 {
-		f.Status = http.StatusServiceUnavailable
+		f.Status = faultDefaultStatus(f)
 	}
 	s.faults = append(s.faults, f)
 }

@@ -288,6 +288,9 @@ func (s *Simulator) AddToken(token, projectID string) {
 // is one. Requests after Close are still answered, but transitions then
 // advance only when a request arrives, and nothing more is saved.
 func (s *Simulator) Close() error {
+	if err := s.closeSink(); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -390,6 +393,15 @@ func (s *Simulator) api(op string, h handlerFunc) http.HandlerFunc {
 				panic(http.ErrAbortHandler) // the connection is lost instead
 			}
 			faultAnswer(*f).write(w)
+			return
+		}
+		if f != nil && f.answersItself() {
+			s.answerFault(w, r, *f, func() (int, any, *apiError) {
+				if readErr != nil {
+					return 0, nil, errInvalid("request body is too large or unreadable")
+				}
+				return s.handle(r, body, h)
+			})
 			return
 		}
 		if f != nil && !f.After {

@@ -129,7 +129,7 @@ provider "clouddc" {
 	}
 	for name, provider := range auths {
 		t.Run(name, func(t *testing.T) {
-			sim := simulator.StartTest(t, akskSimOptions())
+			sim := startSimulator(t, akskSimOptions())
 			sink, err := sim.RedirectSink()
 			if err != nil {
 				t.Fatal(err)
@@ -178,7 +178,7 @@ provider "clouddc" {
 // whole project, and that listing loses items (fewer than count, and no
 // next_marker). No instance may be dropped from state.
 func TestAccUncertain_lossyPageKeepsState(t *testing.T) {
-	sim := simulator.StartTest(t, fastSimOptions())
+	sim := startSimulator(t, fastSimOptions())
 	config := providerConfig(sim) + strings.Replace(instanceConfig("acc-lossy-${count.index}"),
 		`resource "clouddc_instance" "test" {`, `resource "clouddc_instance" "test" {
   count    = 6`, 1)
@@ -202,7 +202,7 @@ func TestAccUncertain_lossyPageKeepsState(t *testing.T) {
 func TestAccUncertain_dataSourcesReadThroughEmptyListings(t *testing.T) {
 	opts := fastSimOptions()
 	opts.CreateDuration = time.Hour
-	sim := simulator.StartTest(t, opts)
+	sim := startSimulator(t, opts)
 	ids := seedInstances(t, sim, "ds-uncertain")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),

@@ -128,10 +128,7 @@ func (s *Simulator) adminHistory(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Simulator) adminFaults(w http.ResponseWriter, _ *http.Request) {
-	s.mu.Lock()
-	faults := append([]Fault{}, s.faults...)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string][]Fault{"faults": faults})
+	writeJSON(w, http.StatusOK, map[string][]Fault{"faults": s.QueuedFaults()})
 }
 
 func (s *Simulator) adminInjectFault(w http.ResponseWriter, r *http.Request) {

@@ -217,6 +217,14 @@ func (s *Simulator) SetLatency(op string, d time.Duration) {
 	s.latency[op] = d
 }
 
+// QueuedFaults returns the faults that are still queued: those that no
+// request has used up yet. A test that ends with one left did not test it.
+func (s *Simulator) QueuedFaults() []Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Fault{}, s.faults...)
+}
+
 // ClearFaults removes every queued fault, the rate limit, the failure
 // rates, the latencies and the queued FailNext failures. Held deletions,
 // token expiries and the settings (legacy, vanish) are left as they are.

@@ -229,8 +229,21 @@ func TestSoak_applyAndDestroyUnderFaults(t *testing.T) {
 	// Creates the gateway gives up on at once while the API carries them
 	// out seconds later (well within the minute the contract allows).
 	sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, Status: 504, Late: 3 * time.Second, Count: 2})
-	sim.InjectFault(simulator.Fault{Op: simulator.OpShowInstanceStatus, Drop: true, Count: 3})
+	sim.InjectFault(simulator.Fault{Op: simulator.OpListInstances, Drop: true, Count: 3})
 	sim.InjectFault(simulator.Fault{Op: simulator.OpDeleteInstance, Drop: true, Count: 2})
+	// Answers that come from something on the path instead of the API:
+	// listings that list nothing, a page that lost items, the gateway's own
+	// 404, and a redirect to a host that must receive nothing. None of them
+	// may make the provider forget, double or orphan an instance.
+	sim.InjectFault(simulator.Fault{Op: simulator.OpListInstances, Body: `{}`, Count: 2})
+	sim.InjectFault(simulator.Fault{Op: simulator.OpListInstances, Body: `{"instances":null}`, Count: 1})
+	sim.InjectFault(simulator.Fault{Op: simulator.OpListInstances, LoseItems: 1, Count: 2})
+	sim.InjectFault(simulator.Fault{Op: simulator.OpListInstances, Gateway: true, Count: 2})
+	sink, err := sim.RedirectSink()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim.InjectFault(simulator.Fault{Op: simulator.OpDeleteInstance, RedirectTo: simulator.SinkTarget, Count: 1})
 
 	// A third of the resources share one name: a create that looks for
 	// what it made must not take a sibling's instance.
@@ -274,6 +287,13 @@ func TestSoak_applyAndDestroyUnderFaults(t *testing.T) {
 	leaks := live(sim)
 	if len(leaks) != 0 {
 		t.Errorf("%d instances leaked after destroy: %+v", len(leaks), leaks)
+	}
+	for _, r := range sink.Requests() {
+		t.Errorf("the redirect's target received %s %s with %d credential headers and a body of %d bytes",
+			r.Method, r.URI, len(r.Credentials()), len(r.Body))
+	}
+	if left := sim.QueuedFaults(); len(left) != 0 {
+		t.Errorf("faults never reached, so the soak did not test them: %+v", left)
 	}
 	if left := ws.stateList(); len(left) != 0 {
 		t.Errorf("the state still holds %v", left)

@@ -115,6 +115,17 @@ ShowInstanceStatus and ListInstances calls.
 		pw.printf("| %d | %s | %s | %.2f |\n", p.Resources, secs(p.Instance), secs(p.TerraformData), p.Ratio())
 		pw.println("")
 	}
+	pw.println("## What certainty costs")
+	pw.println("")
+	pw.println("The provider concludes that an instance is gone only from the API's own 404 or a complete")
+	pw.println("listing, and adopts only an instance that carries its create's token (DESIGN.md, sections 5")
+	pw.println("and 6). On the happy path that costs nothing: the completeness check compares the items of a")
+	pw.println("page with its `count`, which every listing carries, and a create answered with an ID makes no")
+	pw.println("listing. The calls in the tables above include those checks. The costs fall on the unhappy")
+	pw.println("paths only: a page that does not add up is read again, a 404 for a batch of several IDs is")
+	pw.println("asked again one ID at a time, and a create whose outcome is unknown lists the project with")
+	pw.println("back-off for up to a minute (about eight listings) before it is sent again.")
+	pw.println("")
 	pw.println("## Targets")
 	pw.println("")
 	for _, line := range r.Targets() {

@@ -232,6 +232,8 @@ func (p *clouddcProvider) Configure(ctx context.Context, req provider.ConfigureR
 	data := &providerData{client: client}
 	resp.ResourceData = data
 	resp.DataSourceData = data
+	resp.ListResourceData = data
+	resp.ActionData = data
 }
 
 func (p *clouddcProvider) Resources(context.Context) []func() resource.Resource {

@@ -19,6 +19,7 @@ import (
 // password change then reboots web-1 through the action_trigger of the
 // reboot example.
 func TestAccExamples_terraform114(t *testing.T) {
+	skipUnless(t, actionsTerraform)
 	sim := simulator.StartTest(t, actionSimOptions())
 	t.Setenv(EnvEndpoint, sim.URL)
 	t.Setenv(EnvProjectID, sim.ProjectID())

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
@@ -81,6 +79,7 @@ func serverOf(sim *simulator.TestServer, instanceID string) (simulator.Server, e
 // power off, power on, reboot, reinstall; and an action asked for the
 // state the instance is already in does nothing.
 func TestAccInstanceActions_lifecycle(t *testing.T) {
+	skipUnless(t, actionsTerraform)
 	sim := simulator.StartTest(t, actionSimOptions())
 	id := createOutOfBand(t, sim, "acc-actions", "Console-Passw0rd")
 	before, _ := sim.Instance(id)
@@ -157,6 +156,7 @@ func TestAccInstanceActions_lifecycle(t *testing.T) {
 // times out, when the API refuses, when the operation fails, and when the
 // instance is in no state for it; and survives blips.
 func TestAccInstanceActions_failures(t *testing.T) {
+	skipUnless(t, actionsTerraform)
 	opts := actionSimOptions()
 	opts.PowerDuration = 10 * time.Minute
 	sim := simulator.StartTest(t, opts)
@@ -191,6 +191,7 @@ func TestAccInstanceActions_failures(t *testing.T) {
 // API's error, a blip on the way is retried, and a stopped instance cannot
 // be rebooted.
 func TestAccInstanceActions_reinstallFailures(t *testing.T) {
+	skipUnless(t, actionsTerraform)
 	sim := simulator.StartTest(t, actionSimOptions())
 	id := createOutOfBand(t, sim, "acc-actions-reinstall", "Console-Passw0rd")
 	cfg := func(actionType, trigger, extra string) string {
@@ -236,13 +237,7 @@ func wrapped(pattern string) *regexp.Regexp {
 // on its own, and prints the action's progress: each state the instance
 // passes through, with the time elapsed, and the end.
 func TestAccInstanceActions_progress(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1")
-	}
-	check := terraformAtLeast{tfversion.Version1_14_0, "actions"}
-	if skip := skipReason(t, check); skip != "" {
-		t.Skip(skip)
-	}
+	skipUnless(t, actionsTerraform)
 	t.Parallel()
 	opts := actionSimOptions()
 	opts.PowerDuration = 1500 * time.Millisecond

@@ -64,8 +64,9 @@ func TestAccInstanceResource_identity(t *testing.T) {
 // names another project than the provider's is refused before any read,
 // and so is one whose id is not an instance ID.
 func TestAccInstanceResource_importIdentityOtherProject(t *testing.T) {
+	skipUnless(t, identityTerraform)
 	sim := simulator.StartTest(t, fastSimOptions())
-	id := createOutOfBand(t, sim, "acc-identity-other", "Console-Passw0rd")
+	id := createOutOfBand(t, sim, "acc-identity-other", "Other-Console-Passw0rd1")
 	importBlock := func(identity string) string {
 		return fmt.Sprintf("\nimport {\n  to       = %s\n  identity = %s\n}\n", res, identity)
 	}

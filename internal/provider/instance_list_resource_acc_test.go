@@ -53,6 +53,7 @@ func identityOf(sim *simulator.TestServer, id string) map[string]knownvalue.Chec
 // made outside Terraform, with each filter, and leaves out the terminated
 // ones unless asked for them.
 func TestAccInstanceListResource_query(t *testing.T) {
+	skipUnless(t, queryTerraform)
 	sim := simulator.StartTest(t, fastSimOptions())
 	web1 := createOutOfBand(t, sim, "web-1", "Console-Passw0rd")
 	web2 := createOutOfBand(t, sim, "web-2", "Console-Passw0rd")
@@ -138,6 +139,7 @@ func waitTerminated(t *testing.T, sim *simulator.TestServer, id string) {
 // in, the plan imports them all, replaces nothing and only sets the
 // password; after the apply, the plan is empty.
 func TestAccInstanceListResource_generateConfig(t *testing.T) {
+	skipUnless(t, queryTerraform)
 	sim := simulator.StartTest(t, fastSimOptions())
 	web1 := createOutOfBand(t, sim, "web-1", "Console-Passw0rd")
 	web2 := createOutOfBand(t, sim, "web-2", "Console-Passw0rd")

@@ -46,7 +46,7 @@ func (c terraformAtLeast) CheckTerraformVersion(_ context.Context, req tfversion
 }
 
 var openTofu = sync.OnceValue(func() bool {
-	out, err := exec.Command(os.Getenv("TF_ACC_TERRAFORM_PATH"), "version").Output() //nolint:gosec // G204: the CLI under test
+	out, err := exec.CommandContext(context.Background(), os.Getenv("TF_ACC_TERRAFORM_PATH"), "version").Output() //nolint:gosec // G204: the CLI under test
 	return err == nil && strings.HasPrefix(string(out), "OpenTofu")
 })
 
@@ -96,7 +96,7 @@ func cliProvider(t *testing.T) (env []string) {
 // runCLI runs the CLI under test in dir and returns its combined output.
 func runCLI(t *testing.T, dir string, env []string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(os.Getenv("TF_ACC_TERRAFORM_PATH"), args...) //nolint:gosec // G204: the CLI under test
+	cmd := exec.CommandContext(t.Context(), os.Getenv("TF_ACC_TERRAFORM_PATH"), args...) //nolint:gosec // G204: the CLI under test
 	cmd.Dir, cmd.Env = dir, env
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -123,7 +123,7 @@ func skipReason(t *testing.T, c tfversion.TerraformVersionCheck) string {
 	if path == "" {
 		return "TF_ACC_TERRAFORM_PATH is not set"
 	}
-	out, err := exec.Command(path, "version", "-json").Output() //nolint:gosec // G204: the CLI under test
+	out, err := exec.CommandContext(t.Context(), path, "version", "-json").Output() //nolint:gosec // G204: the CLI under test
 	if err != nil {
 		t.Fatalf("%s version -json: %v", path, err)
 	}
@@ -140,4 +140,19 @@ func skipReason(t *testing.T, c tfversion.TerraformVersionCheck) string {
 	var resp tfversion.CheckTerraformVersionResponse
 	c.CheckTerraformVersion(context.Background(), tfversion.CheckTerraformVersionRequest{TerraformVersion: ver}, &resp)
 	return resp.Skip
+}
+
+// skipUnless skips an acceptance test before it does any work when the CLI
+// under test lacks a feature (TerraformVersionChecks only skip once
+// resource.Test runs, after the test's own set-up).
+func skipUnless(t *testing.T, checks []tfversion.TerraformVersionCheck) {
+	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1")
+	}
+	for _, c := range checks {
+		if reason := skipReason(t, c); reason != "" {
+			t.Skip(reason)
+		}
+	}
 }

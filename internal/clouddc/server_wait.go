@@ -56,11 +56,36 @@ func (e *ServerWaitError) Unwrap() error { return e.Err }
 // any other error does. When ctx ends first, the error is a
 // *ServerWaitError that names the power state last seen.
 func (c *Client) WaitForServerPower(ctx context.Context, serverID, want string) (*PhysicalServer, error) {
+	srv, _, err := c.waitForServerPower(ctx, serverID, want, false)
+	return srv, err
+}
+
+// RebootGrace is how long WaitForServerReboot waits to see a server leave
+// the on state before it accepts on as the end of the reboot: ten poll
+// intervals of the client's schedule (ten seconds by default).
+func (c *Client) RebootGrace() time.Duration { return 10 * c.poll.Interval }
+
+// WaitForServerReboot waits for the end of a reboot that the API accepted:
+// the server on again. A server starts and ends a reboot on, and the API
+// may report on for a moment after accepting the request, before the
+// reboot shows; so on counts as the end only once the server was seen in
+// another state, or after RebootGrace without seeing one. seen reports
+// which: false means that the reboot either came and went between two
+// polls or had not shown yet, which the caller should say.
+func (c *Client) WaitForServerReboot(ctx context.Context, serverID string) (srv *PhysicalServer, seen bool, err error) {
+	return c.waitForServerPower(ctx, serverID, PowerOn, true)
+}
+
+func (c *Client) waitForServerPower(ctx context.Context, serverID, want string, mustLeave bool) (*PhysicalServer, bool, error) {
 	pending := []string{PowerPoweringOn, PowerPoweringOff, PowerRebooting, PowerOn, PowerOff}
 	goal := "powered " + want
+	if mustLeave {
+		goal = "rebooted"
+	}
 	start := time.Now()
 	var last *PhysicalServer
 	var lastErr error
+	left := false
 	timer := time.NewTimer(c.poll.Delay)
 	defer timer.Stop()
 	for {
@@ -70,7 +95,7 @@ func (c *Client) WaitForServerPower(ctx context.Context, serverID, want string) 
 			if last != nil {
 				e.LastPowerState = last.PowerState
 			}
-			return last, e
+			return last, left, e
 		case <-timer.C:
 		}
 		srv, err := c.ShowServer(ctx, serverID)
@@ -81,15 +106,18 @@ func (c *Client) WaitForServerPower(ctx context.Context, serverID, want string) 
 			lastErr = err
 			c.logger.WarnContext(ctx, "polling the physical server failed; will poll again", "server_id", serverID, "error", err.Error())
 		case err != nil:
-			return last, err
+			return last, left, err
 		default:
 			last, lastErr = srv, nil
 			observe(ctx, Observation{ID: serverID, Goal: goal, State: srv.PowerState, Elapsed: time.Since(start)})
-			if srv.PowerState == want {
-				return srv, nil
+			if srv.PowerState != want {
+				left = true
+			}
+			if srv.PowerState == want && (!mustLeave || left || time.Since(start) >= c.RebootGrace()) {
+				return srv, left, nil
 			}
 			if !slices.Contains(pending, srv.PowerState) {
-				return srv, &ServerWaitError{ServerID: serverID, Goal: want, LastPowerState: srv.PowerState}
+				return srv, left, &ServerWaitError{ServerID: serverID, Goal: want, LastPowerState: srv.PowerState}
 			}
 		}
 		timer.Reset(c.poll.steady(time.Since(start)))

@@ -136,3 +136,50 @@ func TestWatcher_observer(t *testing.T) {
 		t.Errorf("observed %v; want [running stopping stopped]", seen)
 	}
 }
+
+func TestWaitForServerReboot(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		answers  []string
+		wantSeen bool
+		wantObs  string
+	}{
+		// The API still reports on just after accepting the reboot: that
+		// on is not the end.
+		{name: "on before the reboot shows", answers: []string{"on", "on", "rebooting", "on"}, wantSeen: true, wantObs: "[on on rebooting on]"},
+		{name: "rebooting at once", answers: []string{"rebooting", "on"}, wantSeen: true, wantObs: "[rebooting on]"},
+		// Never seen to leave on: accepted after the grace period, and
+		// reported as unseen.
+		{name: "never seen", answers: []string{"on"}, wantSeen: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := newTestClient(t, powerStates(t, tt.answers...).URL)
+			var mu sync.Mutex
+			var seen []string
+			ctx := WithObserver(testContext(t), func(o Observation) {
+				mu.Lock()
+				defer mu.Unlock()
+				seen = append(seen, o.State)
+			})
+			start := time.Now()
+			srv, gotSeen, err := c.WaitForServerReboot(ctx, waitServerID)
+			if err != nil || srv.PowerState != PowerOn {
+				t.Fatalf("WaitForServerReboot = %+v, %v", srv, err)
+			}
+			if gotSeen != tt.wantSeen {
+				t.Errorf("seen = %v; want %v", gotSeen, tt.wantSeen)
+			}
+			if !tt.wantSeen && time.Since(start) < c.RebootGrace() {
+				t.Errorf("accepted on after %s, before the grace period of %s", time.Since(start), c.RebootGrace())
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if tt.wantObs != "" && fmt.Sprint(seen) != tt.wantObs {
+				t.Errorf("observed %v; want %s", seen, tt.wantObs)
+			}
+		})
+	}
+}

@@ -14,10 +14,13 @@ import (
 )
 
 // actionSimOptions are fastSimOptions with power changes and reinstalls
-// that take a moment, so that the actions have something to wait for.
+// that take a moment, so that the actions have something to wait for, and
+// with power changes that show only after a lag, as a real service may:
+// a reboot reads on, rebooting, on.
 func actionSimOptions() simulator.Options {
 	o := fastSimOptions()
 	o.PowerDuration = 300 * time.Millisecond
+	o.PowerStateLag = 100 * time.Millisecond
 	o.ReinstallDuration = 300 * time.Millisecond
 	return o
 }
@@ -264,5 +267,34 @@ action "clouddc_instance_power_off" "this" {
 	}
 	if in, _ := sim.Instance(id); in.State != "stopped" {
 		t.Errorf("instance is %s after the action, want stopped", in.State)
+	}
+}
+
+// TestAccInstanceActions_rebootNotSeen: a reboot that never shows (it came
+// and went between two polls) ends the action with a warning that says so,
+// rather than a silent success or a hang.
+func TestAccInstanceActions_rebootNotSeen(t *testing.T) {
+	skipUnless(t, actionsTerraform)
+	t.Parallel()
+	opts := fastSimOptions()
+	opts.PowerDuration = 0 // over before the first poll
+	sim := simulator.StartTest(t, opts)
+	id := createOutOfBand(t, sim, "acc-actions-unseen", "Console-Passw0rd")
+	dir := t.TempDir()
+	env := cliProvider(t)
+	writeFiles(t, dir, map[string]string{"main.tf": providerConfig(sim) + fmt.Sprintf(`
+action "clouddc_instance_reboot" "this" {
+  config {
+    instance_id = %q
+  }
+}
+`, id)})
+	runCLI(t, dir, env, "init", "-input=false", "-no-color")
+	out := runCLI(t, dir, env, "apply", "-auto-approve", "-no-color", "-invoke=action.clouddc_instance_reboot.this")
+	if !wrapped(`Warning when invoking action.*Reboot Not Seen: The API accepted the reboot of physical server a0000000-\S+, but reported it on at every poll`).MatchString(out) {
+		t.Errorf("the output lacks the warning:\n%s", out)
+	}
+	if n := sim.RequestCount(simulator.OpChangePowerState); n != 1 {
+		t.Errorf("%d power requests, want 1", n)
 	}
 }

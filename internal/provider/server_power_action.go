@@ -65,7 +65,10 @@ var (
 		from: []clouddc.State{clouddc.StateRunning}, done: clouddc.StateRunning,
 		desc: "Reboots the physical server under a running instance and waits until the server is back `on` and the " +
 			"instance `running`. A password changed with `ChangeInstancePassword` (a change of the `clouddc_instance`'s " +
-			"`password` or `password_wo_version`) takes effect at this reboot.",
+			"`password` or `password_wo_version`) takes effect at this reboot.\n\n" +
+			"A server starts and ends a reboot `on`, and the API may still report `on` for a moment after accepting the " +
+			"request, so `on` only counts as the end once the server was seen rebooting. When it is never seen rebooting " +
+			"within ten polls (ten seconds), the action ends with a warning that says so.",
 	}
 )
 
@@ -166,9 +169,18 @@ func (a *serverPowerAction) Invoke(ctx context.Context, req action.InvokeRequest
 		return
 	}
 	if k.apiAction == clouddc.ActionReboot {
-		if _, err := a.client.WaitForServerPower(ctx, inst.ServerID, clouddc.PowerOn); err != nil {
+		_, seen, err := a.client.WaitForServerReboot(ctx, inst.ServerID)
+		if err != nil {
 			addActionWaitError(&resp.Diagnostics, "Physical Server Did Not Come Back On", err)
 			return
+		}
+		if !seen {
+			// A server starts and ends a reboot on: without seeing it
+			// reboot, on proves nothing either way. Say so.
+			resp.Diagnostics.AddWarning("Reboot Not Seen",
+				fmt.Sprintf("The API accepted the reboot of physical server %s, but reported it on at every poll for %s: the reboot "+
+					"either came and went between two polls or has not started yet. If it matters (for a new password to take "+
+					"effect, say), check the server in the CloudDC console.", inst.ServerID, a.client.RebootGrace()))
 		}
 	}
 	if _, err := a.client.WaitForPowerState(ctx, id, k.done); err != nil {

@@ -86,6 +86,7 @@ func TestAccInstanceActions_lifecycle(t *testing.T) {
 	sim := simulator.StartTest(t, actionSimOptions())
 	id := createOutOfBand(t, sim, "acc-actions", "Console-Passw0rd")
 	before, _ := sim.Instance(id)
+	var firstReinstall string
 	powerRequests := func(want int) resource.TestCheckFunc {
 		return func(*terraform.State) error {
 			if n := sim.RequestCount(simulator.OpChangePowerState); n != want {
@@ -149,7 +150,26 @@ func TestAccInstanceActions_lifecycle(t *testing.T) {
 						}
 						return nil
 					},
+					func(*terraform.State) error {
+						in, _ := sim.Instance(id)
+						firstReinstall = in.LaunchedAt
+						return nil
+					},
 				),
+			},
+			{
+				// A second reinstall starts from reinstall-succeed: the
+				// action waits for this one, not the first.
+				Config: cfg("clouddc_instance_reinstall", "reinstall again", fmt.Sprintf("    password = %q", testPassword)),
+				Check: checkInstance(sim, id, func(in simulator.Instance) error {
+					if in.OperationState != "reinstall-succeed" || in.LaunchedAt == firstReinstall {
+						return fmt.Errorf("instance is %s (%s, launched_at %s) after the second reinstall", in.State, in.OperationState, in.LaunchedAt)
+					}
+					if n := sim.RequestCount(simulator.OpReinstallOS); n != 2 {
+						return fmt.Errorf("%d reinstall requests, want 2", n)
+					}
+					return nil
+				}),
 			},
 		},
 	})

@@ -49,7 +49,9 @@ func (a *instanceReinstallAction) Schema(ctx context.Context, _ action.SchemaReq
 			"image, change the `clouddc_instance`'s `image_id` instead.\n\n" +
 			"**Needs Terraform 1.14 or later** (actions). The action reports the instance's state and the time elapsed as it waits. " +
 			"A reinstall whose answer is lost (a 5xx or a dropped connection) is not sent again, since a second request could " +
-			"start a second reinstall: the error says so, and the instance's `operation_state` tells whether it started.",
+			"start a second reinstall: the error says so, and the instance's `operation_state` tells whether it started. After an " +
+			"earlier reinstall, the instance already reports `reinstall-succeed`; the action then waits for the API to show the " +
+			"new reinstall (another `operation_state`, or a new `launched_at`) before it takes `reinstall-succeed` for its end.",
 		Attributes: map[string]schema.Attribute{
 			"instance_id": instanceIDActionAttribute(),
 			"password": schema.StringAttribute{
@@ -115,7 +117,9 @@ func (a *instanceReinstallAction) Invoke(ctx context.Context, req action.InvokeR
 		addClientError(&resp.Diagnostics, "Unable to Reinstall the Instance", err)
 		return
 	}
-	st, err := a.client.WaitForReinstall(ctx, id)
+	// inst is the instance before the request: after an earlier reinstall,
+	// its reinstall-succeed must not be taken for this one's end.
+	st, err := a.client.WaitForReinstallSince(ctx, inst)
 	if err != nil {
 		addActionWaitError(&resp.Diagnostics, "Reinstalling the Instance Failed", err)
 		return

@@ -250,3 +250,37 @@ func (c importsOnlySettingPassword) CheckPlan(_ context.Context, req plancheck.C
 		resp.Error = fmt.Errorf("the plan imports %d resources, want %d", imported, c.want)
 	}
 }
+
+// TestAccInstanceListResource_everyPage: an API that pages by two,
+// whatever limit asks for, still has every instance listed.
+func TestAccInstanceListResource_everyPage(t *testing.T) {
+	skipUnless(t, queryTerraform)
+	opts := fastSimOptions()
+	opts.PageSizeCap = 2
+	sim := simulator.StartTest(t, opts)
+	var ids []string
+	for i := range 5 {
+		ids = append(ids, createOutOfBand(t, sim, fmt.Sprintf("paged-%d", i), "Console-Passw0rd"))
+	}
+	checks := []querycheck.QueryResultCheck{
+		querycheck.ExpectLength("clouddc_instance.all", 5),
+		querycheck.ExpectLength("clouddc_instance.odd", 2),
+		querycheck.ExpectIdentity("clouddc_instance.odd", identityOf(sim, ids[1])),
+		querycheck.ExpectIdentity("clouddc_instance.odd", identityOf(sim, ids[3])),
+	}
+	for _, id := range ids {
+		checks = append(checks, querycheck.ExpectIdentity("clouddc_instance.all", identityOf(sim, id)))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		TerraformVersionChecks:   queryTerraform,
+		Steps: []resource.TestStep{
+			{Config: providerConfig(sim)},
+			{
+				Query:             true,
+				Config:            listBlock("all", "") + listBlock("odd", `    name_regex = "^paged-[13]$"`),
+				QueryResultChecks: checks,
+			},
+		},
+	})
+}

@@ -39,7 +39,7 @@ func (srv *serverRec) wire(project string, now time.Time) serverWire {
 
 func (s *Simulator) listServers(r *http.Request, _ []byte) (int, any, *apiError) {
 	q := r.URL.Query()
-	limit, apiErr := pageLimit(q.Get("limit"))
+	limit, apiErr := s.pageLimit(q.Get("limit"))
 	if apiErr != nil {
 		return 0, nil, apiErr
 	}

@@ -81,6 +81,11 @@ type Options struct {
 	ReinstallDuration time.Duration
 	ModifyIPDuration  time.Duration
 	PowerDuration     time.Duration
+	// PageSizeCap, when positive, is the most items one page of
+	// ListInstances or ListPhysicalServers holds, whatever limit asks for,
+	// as a gateway that ignores limit would answer; the pages still link
+	// with next_marker.
+	PageSizeCap int
 	// PowerStateLag is how long a physical server keeps reporting its
 	// power state from before an accepted power action, as a real service
 	// may while the change makes its way to the server: a reboot then shows

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/action"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 )
@@ -66,5 +67,32 @@ func TestProgressReporter(t *testing.T) {
 		if !re.MatchString(got[i]) {
 			t.Errorf("message %d = %q; want %s", i, got[i], re)
 		}
+	}
+}
+
+// TestActions_unconfigured: an action or a list resource whose provider
+// has no client (its configuration is not known yet) says so instead of
+// crashing.
+func TestActions_unconfigured(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, a := range []action.Action{NewInstancePowerOnAction(), NewInstancePowerOffAction(), NewInstanceRebootAction(), NewInstanceReinstallAction()} {
+		var resp action.InvokeResponse
+		a.Invoke(ctx, action.InvokeRequest{}, &resp)
+		if !resp.Diagnostics.HasError() || resp.Diagnostics.Errors()[0].Summary() != "Provider Not Configured" {
+			t.Errorf("%T: diagnostics = %v; want Provider Not Configured", a, resp.Diagnostics)
+		}
+	}
+	var stream list.ListResultsStream
+	NewInstanceListResource().List(ctx, list.ListRequest{}, &stream)
+	n := 0
+	for r := range stream.Results {
+		n++
+		if !r.Diagnostics.HasError() || r.Diagnostics.Errors()[0].Summary() != "Provider Not Configured" {
+			t.Errorf("list result diagnostics = %v; want Provider Not Configured", r.Diagnostics)
+		}
+	}
+	if n != 1 {
+		t.Errorf("the list streamed %d results; want 1 with the error", n)
 	}
 }

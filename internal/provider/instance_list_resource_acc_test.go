@@ -86,7 +86,8 @@ func TestAccInstanceListResource_query(t *testing.T) {
 					listBlock("stopped", `    state = "stopped"`) +
 					listBlock("by_id", fmt.Sprintf(`    ids = [%q, %q]`, web1, db)) +
 					listBlock("by_server", fmt.Sprintf(`    server_ids = [%q]`, dbInst.ServerID)) +
-					listBlock("terminated", `    state = "terminated"`),
+					listBlock("terminated", `    state = "terminated"`) +
+					"\nlist \"clouddc_instance\" \"first\" {\n  provider = clouddc\n  limit    = 1\n}\n",
 				QueryResultChecks: []querycheck.QueryResultCheck{
 					querycheck.ExpectLength("clouddc_instance.all", 3),
 					querycheck.ExpectIdentity("clouddc_instance.all", identityOf(sim, web1)),
@@ -106,6 +107,8 @@ func TestAccInstanceListResource_query(t *testing.T) {
 
 					querycheck.ExpectLength("clouddc_instance.by_server", 1),
 					querycheck.ExpectIdentity("clouddc_instance.by_server", identityOf(sim, db)),
+
+					querycheck.ExpectLength("clouddc_instance.first", 1),
 
 					querycheck.ExpectLength("clouddc_instance.terminated", 1),
 					querycheck.ExpectIdentity("clouddc_instance.terminated", identityOf(sim, gone)),

@@ -10,6 +10,7 @@ action "clouddc_instance_reboot" "web" {
 # stored) and is updated after the instance; its update invokes the
 # action. It is created quietly: creating it does not reboot.
 resource "terraform_data" "web_password" {
+  # With password_wo, follow clouddc_instance.web.password_wo_version.
   input = sha256(clouddc_instance.web.password)
 
   lifecycle {

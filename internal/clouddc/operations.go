@@ -2,6 +2,7 @@ package clouddc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -188,19 +189,45 @@ func (c *Client) ChangeServerPowerState(ctx context.Context, action string, serv
 }
 
 // ListAllInstances reads every page of ListInstances for the given filters
-// (Limit and Marker are managed here).
+// (Limit and Marker are managed here). A gateway may answer a page that is
+// well-formed but cut short, without its next_marker; the listing is then
+// shorter than the count the API reported, and it is read again, up to
+// listAttempts times, before failing with *IncompleteListError: a listing
+// that misses instances must not pass for the whole.
 func (c *Client) ListAllInstances(ctx context.Context, in ListInstancesInput) ([]Instance, error) {
+	var err error
+	for range listAttempts {
+		var all []Instance
+		if all, err = c.listAllOnce(ctx, in); err == nil {
+			return all, nil
+		}
+		var short *IncompleteListError
+		if !errors.As(err, &short) {
+			return nil, err
+		}
+		c.logger.WarnContext(ctx, "the instance listing was incomplete; reading it again", "count", short.Count, "listed", short.Listed)
+	}
+	return nil, err
+}
+
+func (c *Client) listAllOnce(ctx context.Context, in ListInstancesInput) ([]Instance, error) {
 	in.Limit, in.Marker = MaxPageSize, ""
 	var all []Instance
+	count := 0
 	for {
 		page, err := c.ListInstances(ctx, in)
 		if err != nil {
 			return nil, err
 		}
+		count = max(count, page.Count)
 		all = append(all, page.Instances...)
 		if page.PageInfo.NextMarker == "" || len(page.Instances) == 0 {
-			return all, nil
+			break
 		}
 		in.Marker = page.PageInfo.NextMarker
 	}
+	if len(all) < count {
+		return nil, &IncompleteListError{Count: count, Listed: len(all)}
+	}
+	return all, nil
 }

@@ -287,3 +287,39 @@ func TestAccInstanceListResource_everyPage(t *testing.T) {
 		},
 	})
 }
+
+// TestAccInstanceListResource_cutShort: a listing page cut short by a
+// gateway (no next_marker, fewer instances than count) is read again
+// rather than passed off as the whole; when it stays short, terraform query
+// fails and says why, instead of leaving instances out.
+func TestAccInstanceListResource_cutShort(t *testing.T) {
+	skipUnless(t, queryTerraform)
+	sim := simulator.StartTest(t, fastSimOptions())
+	var ids []string
+	for i := range 3 {
+		ids = append(ids, createOutOfBand(t, sim, fmt.Sprintf("short-%d", i), "Console-Passw0rd"))
+	}
+	checks := []querycheck.QueryResultCheck{querycheck.ExpectLength("clouddc_instance.all", 3)}
+	for _, id := range ids {
+		checks = append(checks, querycheck.ExpectIdentity("clouddc_instance.all", identityOf(sim, id)))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		TerraformVersionChecks:   queryTerraform,
+		Steps: []resource.TestStep{
+			{Config: providerConfig(sim)},
+			{
+				PreConfig:         func() { sim.CutListPagesShort(1) },
+				Query:             true,
+				Config:            listBlock("all", ""),
+				QueryResultChecks: checks,
+			},
+			{
+				PreConfig:   func() { sim.CutListPagesShort(100) },
+				Query:       true,
+				Config:      listBlock("all", ""),
+				ExpectError: wrapped(`Unable to List Instances.*reported 3 instances, but its pages held 2`),
+			},
+		},
+	})
+}

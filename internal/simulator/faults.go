@@ -83,6 +83,9 @@ type faultState struct {
 	failRates   map[string]*failureRate
 	latency     map[string]time.Duration
 	tokenExpiry map[string]time.Time
+	// shortLists is how many ListInstances pages still to cut short (see
+	// CutListPagesShort).
+	shortLists int
 }
 
 // resetFaults turns off the rate limit, the failure rates, the latencies and
@@ -93,6 +96,7 @@ func (f *faultState) resetFaults() {
 	f.buckets = map[string]*bucket{}
 	f.failRates = map[string]*failureRate{}
 	f.latency = map[string]time.Duration{}
+	f.shortLists = 0
 	if f.tokenExpiry == nil {
 		f.tokenExpiry = map[string]time.Time{}
 	}

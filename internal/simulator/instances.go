@@ -544,7 +544,7 @@ func (s *Simulator) listInstances(r *http.Request, _ []byte) (int, any, *apiErro
 		out.Instances[i] = r.snapshot()
 		out.Instances[i].State = s.shownStateLocked(r)
 	}
-	return http.StatusOK, out, nil
+	return http.StatusOK, s.cutShortLocked(out), nil
 }
 
 // findLocked returns the instance id of project, or nil.

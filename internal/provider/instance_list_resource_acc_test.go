@@ -174,6 +174,11 @@ func TestAccInstanceListResource_generateConfig(t *testing.T) {
 			return nil
 		},
 		Steps: []resource.TestStep{{
+			// As generated, without a password: refused before any change.
+			Config:      providerConfig(sim) + generated,
+			PlanOnly:    true,
+			ExpectError: wrapped(`Missing Attribute Configuration.*Exactly one of these attributes must be configured: \[password,password_wo\]`),
+		}, {
 			Config: providerConfig(sim) + withPassword,
 			ConfigPlanChecks: resource.ConfigPlanChecks{
 				PreApply: []plancheck.PlanCheck{importsOnlySettingPassword{want: 2}},

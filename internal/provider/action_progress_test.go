@@ -39,7 +39,7 @@ func TestProgressReporter(t *testing.T) {
 		}
 	}
 
-	_, p := startProgressEvery(context.Background(), send, "instance i-1", time.Millisecond, 300*time.Millisecond)
+	_, p := startProgressEvery(context.Background(), send, "instance i-1", time.Millisecond, time.Second)
 	observe := p.observe
 	p.sayNow("powering off physical server s-1")
 	observe(clouddc.Observation{State: "running", OperationState: "install-succeed"})

@@ -85,8 +85,6 @@ func TestAccInstanceActions_lifecycle(t *testing.T) {
 	skipUnless(t, actionsTerraform)
 	sim := simulator.StartTest(t, actionSimOptions())
 	id := createOutOfBand(t, sim, "acc-actions", "Console-Passw0rd")
-	before, _ := sim.Instance(id)
-	var firstReinstall string
 	powerRequests := func(want int) resource.TestCheckFunc {
 		return func(*terraform.State) error {
 			if n := sim.RequestCount(simulator.OpChangePowerState); n != want {
@@ -139,8 +137,8 @@ func TestAccInstanceActions_lifecycle(t *testing.T) {
 						if in.State != "running" || in.OperationState != "reinstall-succeed" {
 							return fmt.Errorf("instance is %s (%s) after the reinstall action", in.State, in.OperationState)
 						}
-						if in.LaunchedAt == before.LaunchedAt {
-							return fmt.Errorf("launched_at is still %s: the OS was not reinstalled", in.LaunchedAt)
+						if n := reinstallsStarted(sim, id); n != 1 {
+							return fmt.Errorf("%d reinstalls started, want 1", n)
 						}
 						return nil
 					}),
@@ -150,11 +148,6 @@ func TestAccInstanceActions_lifecycle(t *testing.T) {
 						}
 						return nil
 					},
-					func(*terraform.State) error {
-						in, _ := sim.Instance(id)
-						firstReinstall = in.LaunchedAt
-						return nil
-					},
 				),
 			},
 			{
@@ -162,11 +155,13 @@ func TestAccInstanceActions_lifecycle(t *testing.T) {
 				// action waits for this one, not the first.
 				Config: cfg("clouddc_instance_reinstall", "reinstall again", fmt.Sprintf("    password = %q", testPassword)),
 				Check: checkInstance(sim, id, func(in simulator.Instance) error {
-					if in.OperationState != "reinstall-succeed" || in.LaunchedAt == firstReinstall {
-						return fmt.Errorf("instance is %s (%s, launched_at %s) after the second reinstall", in.State, in.OperationState, in.LaunchedAt)
+					// Ended, not just started: the action waited for it.
+					if in.OperationState != "reinstall-succeed" {
+						return fmt.Errorf("instance is %s (%s) after the second reinstall", in.State, in.OperationState)
 					}
-					if n := sim.RequestCount(simulator.OpReinstallOS); n != 2 {
-						return fmt.Errorf("%d reinstall requests, want 2", n)
+					started := reinstallsStarted(sim, id)
+					if n := sim.RequestCount(simulator.OpReinstallOS); n != 2 || started != 2 {
+						return fmt.Errorf("%d reinstall requests and %d reinstalls started; want 2 and 2", n, started)
 					}
 					return nil
 				}),
@@ -317,4 +312,16 @@ action "clouddc_instance_reboot" "this" {
 	if n := sim.RequestCount(simulator.OpChangePowerState); n != 1 {
 		t.Errorf("%d power requests, want 1", n)
 	}
+}
+
+// reinstallsStarted counts the reinstalls of an instance in the
+// simulator's history.
+func reinstallsStarted(sim *simulator.TestServer, id string) int {
+	n := 0
+	for _, h := range sim.History(id) {
+		if h.OperationState == "reinstall-processing" {
+			n++
+		}
+	}
+	return n
 }

@@ -147,7 +147,7 @@ func (a *serverPowerAction) Invoke(ctx context.Context, req action.InvokeRequest
 	ctx = tflog.SetField(ctx, "instance_id", id)
 	k := a.kind
 
-	inst := readActionInstance(ctx, a.client, id, k.title, &resp.Diagnostics)
+	inst := readActionInstance(ctx, a.client, id, strings.ToLower(k.title), &resp.Diagnostics)
 	if inst == nil {
 		return
 	}

@@ -55,7 +55,7 @@ func TestProgressReporter(t *testing.T) {
 
 	want := []*regexp.Regexp{
 		regexp.MustCompile(`^instance i-1: powering off physical server s-1 \(0s elapsed\)$`),
-		regexp.MustCompile(`^instance i-1: running \(0s elapsed\)$`), // install-succeed is not this wait's news
+		regexp.MustCompile(`^instance i-1: running \(0s elapsed\)$`),         // install-succeed is not this wait's news
 		regexp.MustCompile(`^instance i-1: still running \(\d+s elapsed\)$`), // after the heartbeat
 		regexp.MustCompile(`^instance i-1: stopped, reinstall-processing \(\d+s elapsed\)$`),
 		regexp.MustCompile(`^instance i-1: powered off; the instance is stopped \(\d+s elapsed\)$`),

@@ -197,8 +197,12 @@ func (c *Client) listAll(ctx context.Context, in ListInstancesInput) ([]Instance
 	start := time.Now()
 	for attempt := 0; ; attempt++ {
 		all, _, err := c.listOnce(ctx, in, nil)
+		// A page that was itself incomplete was already retried by do();
+		// listing again here would multiply the retries. Only pages that
+		// each looked whole but do not add up are listed again.
 		var incomplete *IncompleteListingError
-		if !errors.As(err, &incomplete) {
+		var spent *RetriesExhaustedError
+		if !errors.As(err, &incomplete) || errors.As(err, &spent) {
 			return all, err
 		}
 		if attempt >= c.retry.MaxRetries {

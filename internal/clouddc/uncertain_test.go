@@ -180,6 +180,26 @@ func TestListAllInstances_listsAgainWhenThePagesDoNotAddUp(t *testing.T) {
 	}
 }
 
+// A page that is incomplete on its own is retried by the request's own
+// retries; the listing must not retry those retries again, or a gateway
+// that keeps cutting pages short would cost max_retries squared requests.
+func TestListAllInstances_doesNotMultiplyRetries(t *testing.T) {
+	t.Parallel()
+	srv, n := scriptedServer(t, reply{status: 200, body: `{"instances":[{"id":"a"}],"page_info":{"next_marker":""},"count":2}`})
+	policy := fastRetry
+	policy.MaxRetries = 3
+	c := newTestClient(t, srv.URL, WithRetryPolicy(policy))
+	_, err := c.ListAllInstances(context.Background(), ListInstancesInput{})
+	var incomplete *IncompleteListingError
+	var spent *RetriesExhaustedError
+	if !errors.As(err, &incomplete) || !errors.As(err, &spent) || spent.Retries != 3 {
+		t.Fatalf("error = %v; want an *IncompleteListingError after 3 retries", err)
+	}
+	if got := n.Load(); got != 4 {
+		t.Errorf("%d requests; want 4 (one, then 3 retries)", got)
+	}
+}
+
 // TestReadInstance_lossyPageIsNotGone is scenario 5: the whole-project
 // listing behind a refresh has a page that lost an instance. The reads
 // must not report it not found; they fall back to reading by ID.

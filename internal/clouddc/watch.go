@@ -311,6 +311,7 @@ func (w *watcher) observeLocked(s *sub, st *InstanceStatus, now time.Time) {
 		w.c.logger.DebugContext(s.ctx, "instance state", "instance_id", s.id, "state", string(st.State),
 			"operation_state", st.OperationState, "elapsed_ms", now.Sub(s.start).Milliseconds())
 	}
+	observe(s.ctx, Observation{ID: s.id, Goal: s.spec.goal, State: string(st.State), OperationState: st.OperationState, Elapsed: now.Sub(s.start)})
 	spec := s.spec
 	switch {
 	case slices.Contains(spec.target, st.State) && (spec.done == nil || spec.done(st)):

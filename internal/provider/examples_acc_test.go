@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,6 +27,12 @@ type exampleCase struct {
 	// minVersion is the oldest CLI the example is for; on an older one the
 	// example must fail at once with the CLI's version error.
 	minVersion string
+	// terraformOnly: OpenTofu lacks what the example needs (actions,
+	// import by identity), so there too it must fail at once, not halfway.
+	terraformOnly bool
+	// then runs after the apply and its check, with a runner that adds
+	// environment variables: what the example's comment says to do next.
+	then func(t *testing.T, sim *simulator.TestServer, run func(env []string, args ...string) string)
 	// seed prepares the simulator and returns the instance IDs it made.
 	seed func(t *testing.T, sim *simulator.TestServer) []string
 	// check runs after the apply, with the outputs and the seeded IDs.
@@ -34,6 +41,10 @@ type exampleCase struct {
 	// they outlive its destroy.
 	keepsSeeded bool
 }
+
+// unsupportedByCLI is what a CLI says, at init or validate, of an example
+// that needs a newer CLI or Terraform rather than OpenTofu.
+var unsupportedByCLI = regexp.MustCompile(`Unsupported (Terraform|OpenTofu) Core version|Unsupported block type|Unsupported argument|Invalid import id argument`)
 
 // examplePassword is what TF_VAR_root_password holds for the examples.
 const examplePassword = "Example-Passw0rd"
@@ -80,6 +91,64 @@ var exampleCases = map[string]exampleCase{
 			}
 		},
 		// The import adopts the instance: destroy deletes it.
+	},
+	"resources/clouddc_instance/import-by-identity.tf": {
+		minVersion:    "1.12.0",
+		seed:          seedImported,
+		check: func(t *testing.T, sim *simulator.TestServer, _ map[string]json.RawMessage, seeded []string) {
+			live := wantLive(t, sim, "web-1")
+			if live["web-1"].ID != seeded[0] {
+				t.Errorf("the apply replaced the instance imported by identity %s with %s", seeded[0], live["web-1"].ID)
+			}
+			if n := sim.RequestCount(simulator.OpChangePassword); n != 1 {
+				t.Errorf("the first apply after the import sent ChangeInstancePassword %d times, want 1", n)
+			}
+		},
+	},
+	"actions/clouddc_instance_power_off/action.tf": {
+		minVersion:    "1.14.0",
+		terraformOnly: true,
+		then: func(t *testing.T, sim *simulator.TestServer, run func(env []string, args ...string) string) {
+			run(nil, "apply", "-auto-approve", "-input=false", "-no-color", "-invoke=action.clouddc_instance_power_off.web")
+			live := liveInstances(sim)
+			if len(live) != 1 || live[0].Name != "web-1" || live[0].State != "stopped" {
+				t.Errorf("after the power_off action: %+v; want web-1, stopped", live)
+			}
+		},
+	},
+	"actions/clouddc_instance_power_on/action.tf": {
+		minVersion:    "1.14.0",
+		terraformOnly: true,
+		then: func(t *testing.T, sim *simulator.TestServer, run func(env []string, args ...string) string) {
+			run(nil, "apply", "-auto-approve", "-input=false", "-no-color", "-invoke=action.clouddc_instance_power_on.web")
+			wantLive(t, sim, "web-1") // running: it was on, and stays on
+		},
+	},
+	"actions/clouddc_instance_reboot/action.tf": {
+		minVersion:    "1.14.0",
+		terraformOnly: true,
+		then: func(t *testing.T, sim *simulator.TestServer, run func(env []string, args ...string) string) {
+			if n := sim.RequestCount(simulator.OpChangePowerState); n != 0 {
+				t.Errorf("creating the instance rebooted it %d times; the trigger is for password changes only", n)
+			}
+			// What the example is for: a new password reboots the server.
+			run([]string{"TF_VAR_root_password=" + examplePassword + "-2"}, "apply", "-auto-approve", "-input=false", "-no-color")
+			if n := sim.RequestCount(simulator.OpChangePowerState); n != 1 {
+				t.Errorf("the password change rebooted the server %d times, want 1", n)
+			}
+			wantLive(t, sim, "web-1")
+		},
+	},
+	"actions/clouddc_instance_reinstall/action.tf": {
+		minVersion:    "1.14.0",
+		terraformOnly: true,
+		then: func(t *testing.T, sim *simulator.TestServer, run func(env []string, args ...string) string) {
+			run(nil, "apply", "-auto-approve", "-input=false", "-no-color", "-invoke=action.clouddc_instance_reinstall.web")
+			if n := sim.RequestCount(simulator.OpReinstallOS); n != 1 {
+				t.Errorf("the reinstall action sent ReinstallOs %d times, want 1", n)
+			}
+			wantLive(t, sim, "web-1")
+		},
 	},
 	"data-sources/clouddc_instance/data-source.tf": {
 		seed:        seedWeb1,
@@ -131,6 +200,7 @@ func TestAccExamples(t *testing.T) {
 		}
 	}
 	cliVersion := cliVersion(t, cli)
+	openTofu := os.Getenv("TF_ACC_PROVIDER_HOST") == "registry.opentofu.org"
 
 	root := filepath.Join("..", "..")
 	files := exampleFiles(t, filepath.Join(root, "examples"))
@@ -158,7 +228,7 @@ func TestAccExamples(t *testing.T) {
 		tc := exampleCases[f]
 		t.Run(f, func(t *testing.T) {
 			t.Parallel()
-			sim := startSimulator(t, fastSimOptions())
+			sim := startSimulator(t, actionSimOptions())
 			var seeded []string
 			if tc.seed != nil {
 				seeded = tc.seed(t, sim)
@@ -178,16 +248,25 @@ func TestAccExamples(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(work, filepath.Base(f)), []byte(config), 0o600); err != nil { //nolint:gosec // G703: under t.TempDir()
 				t.Fatal(err)
 			}
-			run := exampleRunner(t, cli, work, rc, sim)
+			runWith := exampleRunner(t, cli, work, rc, sim)
+			run := func(args ...string) string { return runWith(nil, args...) }
 
 			run("fmt", "-check", "-diff")
-			if tc.minVersion != "" && olderThan(t, cliVersion, tc.minVersion) {
+			if tc.minVersion != "" && olderThan(t, cliVersion, tc.minVersion) || tc.terraformOnly && openTofu {
 				// terraform init, the first command in an empty folder,
-				// checks required_version before anything else.
-				out, err := runCLI(t.Context(), cli, work, rc, sim, "init", "-backend=false", "-input=false", "-no-color")
-				if err == nil || !strings.Contains(out, "Unsupported Terraform Core version") {
-					t.Fatalf("on %s, which is older than the %s the example needs, init should fail with the CLI's version error; it said (%v):\n%s",
-						cliVersion, tc.minVersion, err, out)
+				// checks required_version before anything else; OpenTofu
+				// refuses the blocks it does not know at init or validate.
+				out, err := runCLI(t.Context(), cli, work, rc, sim, nil, "init", "-backend=false", "-input=false", "-no-color")
+				if err == nil || !unsupportedByCLI.MatchString(out) {
+					// init may also fail on its own (OpenTofu asks its
+					// registry, which dev_overrides make needless);
+					// validate says what the CLI makes of the example.
+					out, err = runCLI(t.Context(), cli, work, rc, sim, nil, "validate", "-no-color")
+				}
+				if err == nil || !unsupportedByCLI.MatchString(out) {
+					t.Fatalf("on %s %s, which lacks what the example needs (%s or later%s), init or validate should fail at once "+
+						"with the CLI's own error; it said (%v):\n%s", filepath.Base(cli), cliVersion, tc.minVersion,
+						map[bool]string{true: ", Terraform only"}[tc.terraformOnly], err, out)
 				}
 				return
 			}
@@ -208,6 +287,9 @@ func TestAccExamples(t *testing.T) {
 					values[k] = v.Value
 				}
 				tc.check(t, sim, values, seeded)
+			}
+			if tc.then != nil {
+				tc.then(t, sim, runWith)
 			}
 			if show := run("show", "-json", "-no-color"); strings.Contains(show, examplePassword) && f == "resources/clouddc_instance/resource_password_wo.tf" {
 				t.Error("the write-only password is in the state")
@@ -254,10 +336,10 @@ func exampleFiles(t *testing.T, dir string) []string {
 
 // exampleRunner returns a function that runs the CLI in work and fails the
 // test when it fails.
-func exampleRunner(t *testing.T, cli, work, rc string, sim *simulator.TestServer) func(args ...string) string {
-	return func(args ...string) string {
+func exampleRunner(t *testing.T, cli, work, rc string, sim *simulator.TestServer) func(env []string, args ...string) string {
+	return func(env []string, args ...string) string {
 		t.Helper()
-		out, err := runCLI(t.Context(), cli, work, rc, sim, args...)
+		out, err := runCLI(t.Context(), cli, work, rc, sim, env, args...)
 		if err != nil {
 			t.Fatalf("%s %s: %v\n%s", filepath.Base(cli), strings.Join(args, " "), err, out)
 		}
@@ -266,14 +348,15 @@ func exampleRunner(t *testing.T, cli, work, rc string, sim *simulator.TestServer
 }
 
 // runCLI runs the CLI in work with the settings a user of the simulator
-// would export, and nothing else from this repository.
-func runCLI(ctx context.Context, cli, work, rc string, sim *simulator.TestServer, args ...string) (string, error) {
+// would export, then env, and nothing else from this repository.
+func runCLI(ctx context.Context, cli, work, rc string, sim *simulator.TestServer, env []string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, cli, args...) //nolint:gosec // G204: the CLI make test chose, on our own examples
 	cmd.Dir = work
 	cmd.Env = append(os.Environ(),
 		"TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_LOG=",
 		"CLOUDDC_ENDPOINT="+sim.URL, "CLOUDDC_PROJECT_ID="+sim.ProjectID(), "CLOUDDC_TOKEN="+sim.Token(),
 		"TF_VAR_root_password="+examplePassword)
+	cmd.Env = append(cmd.Env, env...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()

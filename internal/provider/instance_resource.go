@@ -295,6 +295,7 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	// Terraform keeps, marked tainted (see createWaitDetail).
 	plan.ID = types.StringValue(id)
 	nullUnknowns(&plan)
+	resp.Diagnostics.Append(setInstanceIdentity(ctx, resp.Identity, id, r.projectID())...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -357,6 +358,11 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 	id := state.ID.ValueString()
+	// The identity is set first: Terraform wants it on every path, even
+	// those that remove the resource.
+	if resp.Diagnostics.Append(r.identify(ctx, req.Identity, resp.Identity, id)...); resp.Diagnostics.HasError() {
+		return
+	}
 	// ReadInstance shares its API call with the other reads of a refresh.
 	inst, err := r.client.ReadInstance(ctx, id)
 	switch {
@@ -393,6 +399,10 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	id := state.ID.ValueString()
+	// Every update answers with the identity, also the one that calls no
+	// API: a state refreshed with -refresh=false may predate identity.
+	resp.Diagnostics.Append(setInstanceIdentity(ctx, resp.Identity, id, r.projectID())...)
 	if onlyDeletionProtectionChanged(plan, state) {
 		// Nothing the API holds changes: no API call.
 		state.DeletionProtection, state.Timeouts = plan.DeletionProtection, plan.Timeouts
@@ -406,7 +416,6 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	id := state.ID.ValueString()
 	ctx = tflog.SetField(ctx, "instance_id", id)
 
 	// cur is what is true so far: the prior state, plus each step done.
@@ -592,13 +601,4 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 		}
 		addClientError(&resp.Diagnostics, summary, err)
 	}
-}
-
-func (r *instanceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !isUUID(req.ID) {
-		resp.Diagnostics.AddError("Invalid Import ID",
-			fmt.Sprintf("%q is not an instance ID. Import takes the instance's ID, a lower-case UUID such as 2f6a3c52-7a7e-4b8a-9d4e-0c1f2a3b4c5d.", req.ID))
-		return
-	}
-	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -108,70 +107,20 @@ func (d *instancesDataSource) Read(ctx context.Context, req datasource.ReadReque
 		}
 		nameRE = re
 	}
-	all, err := d.list(ctx, cfg)
+	found, err := findInstances(ctx, d.client, instanceFilter{
+		State: cfg.State.ValueString(), IDs: cfg.IDs, ServerIDs: cfg.ServerIDs, NameRegex: nameRE,
+	})
 	if err != nil {
 		addClientError(&resp.Diagnostics, "Unable to List Instances", err)
 		return
 	}
 	cfg.Instances = []instanceDataModel{}
 	cfg.FoundIDs = []string{}
-	for i := range all {
-		in := &all[i]
-		// The API filters by state and by one kind of ID; whatever it
-		// could not filter is filtered here.
-		if s := cfg.State.ValueString(); s != "" && string(in.State) != s {
-			continue
-		}
-		if len(cfg.ServerIDs) > 0 && !slices.Contains(cfg.ServerIDs, in.ServerID) {
-			continue
-		}
-		if nameRE != nil && !nameRE.MatchString(in.Name) {
-			continue
-		}
-		cfg.Instances = append(cfg.Instances, newInstanceData(in))
-		cfg.FoundIDs = append(cfg.FoundIDs, in.ID)
+	for i := range found {
+		cfg.Instances = append(cfg.Instances, newInstanceData(&found[i]))
+		cfg.FoundIDs = append(cfg.FoundIDs, found[i].ID)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &cfg)...)
-}
-
-// list asks the API for the instances, letting it filter what it can: by
-// state, and by instance IDs or else server IDs, in chunks of the most IDs
-// one request may carry.
-func (d *instancesDataSource) list(ctx context.Context, cfg instancesDataModel) ([]clouddc.Instance, error) {
-	base := clouddc.ListInstancesInput{State: clouddc.State(cfg.State.ValueString())}
-	ids, field := cfg.IDs, func(in *clouddc.ListInstancesInput, c []string) { in.InstanceIDs = c }
-	if len(ids) == 0 {
-		ids, field = cfg.ServerIDs, func(in *clouddc.ListInstancesInput, c []string) { in.ServerIDs = c }
-	}
-	if len(ids) == 0 {
-		return d.client.ListAllInstances(ctx, base)
-	}
-	var all []clouddc.Instance
-	seen := map[string]bool{}
-	for chunk := range slices.Chunk(ids, clouddc.MaxFilterIDs) {
-		in := base
-		field(&in, chunk)
-		page, err := d.client.ListAllInstances(ctx, in)
-		if err != nil {
-			return nil, err
-		}
-		for _, i := range page {
-			if !seen[i.ID] {
-				seen[i.ID] = true
-				all = append(all, i)
-			}
-		}
-	}
-	slices.SortStableFunc(all, func(a, b clouddc.Instance) int {
-		switch {
-		case a.CreatedAt < b.CreatedAt:
-			return -1
-		case a.CreatedAt > b.CreatedAt:
-			return 1
-		}
-		return 0
-	})
-	return all, nil
 }
 
 // regexValidator checks that a string compiles as a Go regular expression.

@@ -246,6 +246,8 @@ func (p *clouddcProvider) Configure(ctx context.Context, req provider.ConfigureR
 	data := &providerData{client: client}
 	resp.ResourceData = data
 	resp.DataSourceData = data
+	resp.ListResourceData = data
+	resp.ActionData = data
 }
 
 // cacheKey identifies settings for the caches of Configure. It is a hash,

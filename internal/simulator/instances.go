@@ -472,7 +472,7 @@ func page[T any](matched []T, start, limit int, idOf func(T) string) ([]T, pageI
 
 func (s *Simulator) listInstances(r *http.Request, _ []byte) (int, any, *apiError) {
 	q := r.URL.Query()
-	limit, apiErr := pageLimit(q.Get("limit"))
+	limit, apiErr := s.pageLimit(q.Get("limit"))
 	if apiErr != nil {
 		return 0, nil, apiErr
 	}

@@ -230,6 +230,10 @@ type serverRec struct {
 	Next *powerTransition `json:"next,omitempty"`
 
 	timer *time.Timer
+	// shownPower is what the API reports as the power state until
+	// shownUntil (Options.PowerStateLag).
+	shownPower string
+	shownUntil time.Time
 }
 
 // powerTransition is the pending end of a power action of a server.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"time"
 )
 
 // The physical servers: ListPhysicalServers, ShowPhysicalServer and
@@ -23,18 +24,22 @@ type serverWire struct {
 	Tags        []Tag  `json:"tags"`
 }
 
-func (srv *serverRec) wire(project string) serverWire {
+func (srv *serverRec) wire(project string, now time.Time) serverWire {
 	manage := "ready"
 	if !srv.Ready() {
 		manage = "in-use"
 	}
+	power := srv.PowerState
+	if now.Before(srv.shownUntil) {
+		power = srv.shownPower // the change has not shown yet
+	}
 	return serverWire{ID: srv.ID, Name: srv.Name, ProjectID: project, ManageState: manage,
-		PowerState: srv.PowerState, OnboardTime: formatTime(srv.OnboardTime), Tags: []Tag{}}
+		PowerState: power, OnboardTime: formatTime(srv.OnboardTime), Tags: []Tag{}}
 }
 
 func (s *Simulator) listServers(r *http.Request, _ []byte) (int, any, *apiError) {
 	q := r.URL.Query()
-	limit, apiErr := pageLimit(q.Get("limit"))
+	limit, apiErr := s.pageLimit(q.Get("limit"))
 	if apiErr != nil {
 		return 0, nil, apiErr
 	}
@@ -68,7 +73,7 @@ func (s *Simulator) listServers(r *http.Request, _ []byte) (int, any, *apiError)
 	}{Servers: make([]serverWire, len(items)), PageInfo: pi, Count: len(matched)}
 	project := r.PathValue("project_id")
 	for i, srv := range items {
-		out.Servers[i] = srv.wire(project)
+		out.Servers[i] = srv.wire(project, s.now())
 	}
 	return http.StatusOK, out, nil
 }
@@ -79,7 +84,7 @@ func (s *Simulator) showServer(r *http.Request, _ []byte) (int, any, *apiError) 
 	if srv == nil {
 		return 0, nil, errServerNotFound(id)
 	}
-	return http.StatusOK, srv.wire(r.PathValue("project_id")), nil
+	return http.StatusOK, srv.wire(r.PathValue("project_id"), s.now()), nil
 }
 
 // changePowerState is ChangePhysicalServerPowerState. Powering a server
@@ -154,6 +159,9 @@ func (s *Simulator) changePowerState(req *http.Request, body []byte) (int, any, 
 	}
 	now := s.now()
 	for _, srv := range todo {
+		if s.opts.PowerStateLag > 0 {
+			srv.shownPower, srv.shownUntil = srv.PowerState, now.Add(s.opts.PowerStateLag)
+		}
 		switch action {
 		case ActionPowerOff:
 			srv.PowerState = PowerPoweringOff

@@ -85,6 +85,16 @@ type Options struct {
 	ReinstallDuration time.Duration
 	ModifyIPDuration  time.Duration
 	PowerDuration     time.Duration
+	// PageSizeCap, when positive, is the most items one page of
+	// ListInstances or ListPhysicalServers holds, whatever limit asks for,
+	// as a gateway that ignores limit would answer; the pages still link
+	// with next_marker.
+	PageSizeCap int
+	// PowerStateLag is how long a physical server keeps reporting its
+	// power state from before an accepted power action, as a real service
+	// may while the change makes its way to the server: a reboot then shows
+	// on, rebooting, on. Zero means the change shows at once.
+	PowerStateLag time.Duration
 	// Retention is how long a terminated instance stays visible before it
 	// answers 404. Zero means it vanishes at once.
 	Retention time.Duration

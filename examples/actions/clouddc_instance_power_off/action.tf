@@ -1,0 +1,39 @@
+# Terraform 1.14 and later (actions); not OpenTofu.
+terraform {
+  required_version = ">= 1.14.0"
+  required_providers {
+    clouddc = {
+      source = "clouddc-tf/clouddc"
+    }
+  }
+}
+
+variable "root_password" {
+  type      = string
+  sensitive = true
+}
+
+resource "clouddc_instance" "web" {
+  name     = "web-1"
+  image_id = "b0000000-0000-4000-8000-000000000001"
+  vpc_id   = "c0000000-0000-4000-8000-000000000001"
+  password = var.root_password
+
+  network_interfaces = [
+    { subnet_id = "d0000000-0000-4000-8000-000000000001" },
+  ]
+}
+
+# Power off the server under web-1, on demand:
+#   terraform apply -invoke=action.clouddc_instance_power_off.web
+# Leave power_state unset on clouddc_instance.web, or the next plan powers
+# it back on.
+action "clouddc_instance_power_off" "web" {
+  config {
+    instance_id = clouddc_instance.web.id
+
+    timeouts {
+      invoke = "15m"
+    }
+  }
+}

@@ -1,0 +1,88 @@
+package provider
+
+import (
+	"context"
+	"regexp"
+	"slices"
+
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
+)
+
+// instanceFilter is what the clouddc_instances data source and the
+// clouddc_instance list resource filter by. Filters combine: an instance
+// matches when it matches all of them.
+type instanceFilter struct {
+	State     string
+	IDs       []string
+	ServerIDs []string
+	NameRegex *regexp.Regexp
+}
+
+// findInstances lists the instances that match f, oldest first, reading
+// every page. The API filters by state and by one kind of ID, in chunks
+// of the most IDs one request may carry; whatever it could not filter is
+// filtered here.
+func findInstances(ctx context.Context, c *clouddc.Client, f instanceFilter) ([]clouddc.Instance, error) {
+	all, err := listForFilter(ctx, c, f)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, in := range all {
+		if f.matches(&in) {
+			out = append(out, in)
+		}
+	}
+	return out, nil
+}
+
+func (f instanceFilter) matches(in *clouddc.Instance) bool {
+	switch {
+	case f.State != "" && string(in.State) != f.State:
+		return false
+	case len(f.IDs) > 0 && !slices.Contains(f.IDs, in.ID):
+		return false
+	case len(f.ServerIDs) > 0 && !slices.Contains(f.ServerIDs, in.ServerID):
+		return false
+	case f.NameRegex != nil && !f.NameRegex.MatchString(in.Name):
+		return false
+	}
+	return true
+}
+
+func listForFilter(ctx context.Context, c *clouddc.Client, f instanceFilter) ([]clouddc.Instance, error) {
+	base := clouddc.ListInstancesInput{State: clouddc.State(f.State)}
+	ids, field := f.IDs, func(in *clouddc.ListInstancesInput, c []string) { in.InstanceIDs = c }
+	if len(ids) == 0 {
+		ids, field = f.ServerIDs, func(in *clouddc.ListInstancesInput, c []string) { in.ServerIDs = c }
+	}
+	if len(ids) == 0 {
+		return c.ListAllInstances(ctx, base)
+	}
+	var all []clouddc.Instance
+	seen := map[string]bool{}
+	for chunk := range slices.Chunk(ids, clouddc.MaxFilterIDs) {
+		in := base
+		field(&in, chunk)
+		page, err := c.ListAllInstances(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range page {
+			if !seen[i.ID] {
+				seen[i.ID] = true
+				all = append(all, i)
+			}
+		}
+	}
+	slices.SortStableFunc(all, func(a, b clouddc.Instance) int {
+		switch {
+		case a.CreatedAt < b.CreatedAt:
+			return -1
+		case a.CreatedAt > b.CreatedAt:
+			return 1
+		}
+		return 0
+	})
+	return all, nil
+}

@@ -1,0 +1,128 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/action/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/action"
+	"github.com/hashicorp/terraform-plugin-framework/action/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
+)
+
+var (
+	_ action.Action              = (*instanceReinstallAction)(nil)
+	_ action.ActionWithConfigure = (*instanceReinstallAction)(nil)
+)
+
+// NewInstanceReinstallAction returns the clouddc_instance_reinstall action.
+func NewInstanceReinstallAction() action.Action { return &instanceReinstallAction{} }
+
+// instanceReinstallAction reinstalls an instance's operating system from
+// the image it already has: a fresh system disk on demand, without a change
+// to the configuration. Changing the image is the resource's job (a change
+// of image_id); an action that changed it would leave the resource planning
+// to reinstall the old image back.
+type instanceReinstallAction struct {
+	client *clouddc.Client
+}
+
+type instanceReinstallModel struct {
+	InstanceID types.String   `tfsdk:"instance_id"`
+	Password   types.String   `tfsdk:"password"`
+	Timeouts   timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (a *instanceReinstallAction) Metadata(_ context.Context, req action.MetadataRequest, resp *action.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_instance_reinstall"
+}
+
+func (a *instanceReinstallAction) Schema(ctx context.Context, _ action.SchemaRequest, resp *action.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Reinstalls the operating system of an instance from the image it has (ReinstallOs) and waits until " +
+			"the reinstall has succeeded and the instance is `running` or `stopped`. The instance keeps its ID, its server and " +
+			"its data disks; its system disk is rebuilt, so **anything stored on the system disk is lost**. To install another " +
+			"image, change the `clouddc_instance`'s `image_id` instead.\n\n" +
+			"**Needs Terraform 1.14 or later** (actions). The action reports the instance's state and the time elapsed as it waits. " +
+			"A reinstall whose answer is lost (a 5xx or a dropped connection) is not sent again, since a second request could " +
+			"start a second reinstall: the error says so, and the instance's `operation_state` tells whether it started. After an " +
+			"earlier reinstall, the instance already reports `reinstall-succeed`; the action then waits for the API to show the " +
+			"new reinstall (another `operation_state`, or a new `launched_at`) before it takes `reinstall-succeed` for its end.",
+		Attributes: map[string]schema.Attribute{
+			"instance_id": instanceIDActionAttribute(),
+			"password": schema.StringAttribute{
+				MarkdownDescription: "Administrator password of the reinstalled system, with the rules of the `clouddc_instance`'s " +
+					"`password`. Give the instance's current password (such as `var.admin_password`): the provider cannot read " +
+					"passwords back, so a different one here makes the resource's password silently wrong until it is changed again. " +
+					"Action arguments cannot be marked sensitive by the provider: pass it from a `sensitive` variable (or another " +
+					"sensitive value), which keeps it hidden in the plan and the output.",
+				// Action attributes can be neither sensitive nor (with
+				// framework v1.19) write-only; see the description.
+				Required:   true,
+				Validators: []validator.String{validPassword()},
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.BlockWithOpts(ctx, timeouts.Opts{
+				InvokeDescription: "How long to wait for the reinstall to finish (a duration such as `45m`). Default: `20m`.",
+			}),
+		},
+	}
+}
+
+func (a *instanceReinstallAction) Configure(_ context.Context, req action.ConfigureRequest, resp *action.ConfigureResponse) {
+	if c := configureClient(req.ProviderData, &resp.Diagnostics); c != nil {
+		a.client = c
+	}
+}
+
+func (a *instanceReinstallAction) Invoke(ctx context.Context, req action.InvokeRequest, resp *action.InvokeResponse) {
+	if !clientConfigured(a.client, &resp.Diagnostics) {
+		return
+	}
+	var cfg instanceReinstallModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := cfg.Timeouts.Invoke(ctx, defaultActionTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	id := cfg.InstanceID.ValueString()
+	ctx = tflog.SetField(ctx, "instance_id", id)
+
+	inst := readActionInstance(ctx, a.client, id, "reinstall", &resp.Diagnostics)
+	if inst == nil {
+		return
+	}
+	if inst.State != clouddc.StateRunning && inst.State != clouddc.StateStopped {
+		resp.Diagnostics.AddError("Cannot Reinstall the Instance", stateRefusal(inst, powerKind{suffix: "reinstall",
+			from: []clouddc.State{clouddc.StateRunning, clouddc.StateStopped}}))
+		return
+	}
+
+	ctx, progress := startProgress(ctx, resp.SendProgress, "instance "+id)
+	defer progress.stop()
+	progress.sayNow(fmt.Sprintf("reinstalling image %s (%s)", inst.Image.ID, inst.Image.Name))
+	tflog.Info(ctx, "reinstalling the instance's operating system", map[string]any{"image_id": inst.Image.ID})
+	if err := a.client.ReinstallOS(ctx, id, "", cfg.Password.ValueString()); err != nil {
+		addClientError(&resp.Diagnostics, "Unable to Reinstall the Instance", err)
+		return
+	}
+	// inst is the instance before the request: after an earlier reinstall,
+	// its reinstall-succeed must not be taken for this one's end.
+	st, err := a.client.WaitForReinstallSince(ctx, inst)
+	if err != nil {
+		addActionWaitError(&resp.Diagnostics, "Reinstalling the Instance Failed", err)
+		return
+	}
+	progress.say(fmt.Sprintf("reinstall done; the instance is %s", st.State))
+}

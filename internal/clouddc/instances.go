@@ -254,7 +254,9 @@ func (c *Client) listOnce(ctx context.Context, in ListInstancesInput, stop func(
 // maxPages bounds a listing whose markers never end (a loop in the API).
 const maxPages = 10000
 
-// GetInstance reads one instance. The API has no endpoint for a single
+// GetInstance reads one instance with a call of its own, for a caller that
+// must see the API's answer now (after a change it made); a refresh uses
+// GetInstanceCoalesced instead. The API has no endpoint for a single
 // instance, so this is ListInstances filtered by the ID. An instance that is
 // not listed gives an error matching ErrNotFound.
 func (c *Client) GetInstance(ctx context.Context, id string) (*Instance, error) {

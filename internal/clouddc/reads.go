@@ -65,10 +65,11 @@ func newReader(c *Client) *reader {
 	return &reader{c: c, maxSnapshot: snapshotMaxInstances, pending: map[string][]chan readResult{}}
 }
 
-// ReadInstance reads one instance like GetInstance, but shares the API call
-// with the other reads made at the same moment (see reader). A missing
-// instance gives an error matching ErrNotFound.
-func (c *Client) ReadInstance(ctx context.Context, id string) (*Instance, error) {
+// GetInstanceCoalesced reads one instance like GetInstance, but shares the
+// API call with the other reads made at the same moment, or answers from a
+// fresh whole-project listing (see reader): the read of a refresh. A
+// missing instance gives an error matching ErrNotFound.
+func (c *Client) GetInstanceCoalesced(ctx context.Context, id string) (*Instance, error) {
 	return c.reads.read(ctx, id)
 }
 

@@ -24,7 +24,7 @@ func readAll(c *Client, ids []string, workers int) (map[string]*Instance, map[st
 	for range workers {
 		wg.Go(func() {
 			for id := range work {
-				in, err := c.ReadInstance(context.Background(), id)
+				in, err := c.GetInstanceCoalesced(context.Background(), id)
 				mu.Lock()
 				got[id], errs[id] = in, err
 				mu.Unlock()
@@ -39,7 +39,7 @@ func readAll(c *Client, ids []string, workers int) (map[string]*Instance, map[st
 	return got, errs
 }
 
-func TestReadInstance_shareOneCall(t *testing.T) {
+func TestGetInstanceCoalesced_shareOneCall(t *testing.T) {
 	t.Parallel()
 	sim := simulator.StartTest(t, simulator.Options{Servers: 10})
 	c := newWatchClient(t, sim.URL, sim.Simulator)
@@ -60,7 +60,7 @@ func TestReadInstance_shareOneCall(t *testing.T) {
 	}
 }
 
-func TestReadInstance_refreshOfAThousand(t *testing.T) {
+func TestGetInstanceCoalesced_refreshOfAThousand(t *testing.T) {
 	t.Parallel()
 	sim := simulator.StartTest(t, simulator.Options{Servers: 1100,
 		Subnets: []simulator.SubnetSpec{{ID: simulator.DefaultSubnetID, VPCID: simulator.DefaultVPCID, CIDR: mustPrefix("10.0.0.0/20")}}})
@@ -84,7 +84,7 @@ func TestReadInstance_refreshOfAThousand(t *testing.T) {
 	}
 }
 
-func TestReadInstance_largeProjectsAreReadByID(t *testing.T) {
+func TestGetInstanceCoalesced_largeProjectsAreReadByID(t *testing.T) {
 	t.Parallel()
 	sim := simulator.StartTest(t, simulator.Options{Servers: 30})
 	c := newWatchClient(t, sim.URL, sim.Simulator)
@@ -101,7 +101,7 @@ func TestReadInstance_largeProjectsAreReadByID(t *testing.T) {
 	}
 }
 
-func TestReadInstance_anErrorFailsOnlyItsOwnReads(t *testing.T) {
+func TestGetInstanceCoalesced_anErrorFailsOnlyItsOwnReads(t *testing.T) {
 	t.Parallel()
 	sim, err := simulator.New(simulator.Options{Servers: 10})
 	if err != nil {
@@ -136,7 +136,7 @@ func TestReadInstance_anErrorFailsOnlyItsOwnReads(t *testing.T) {
 	}
 }
 
-func TestReadInstance_snapshotExpires(t *testing.T) {
+func TestGetInstanceCoalesced_snapshotExpires(t *testing.T) {
 	t.Parallel()
 	sim := simulator.StartTest(t, simulator.Options{Servers: 10})
 	c := newWatchClient(t, sim.URL, sim.Simulator)
@@ -154,13 +154,13 @@ func TestReadInstance_snapshotExpires(t *testing.T) {
 	c.reads.mu.Lock()
 	c.reads.snap.taken = time.Now().Add(-snapshotTTL)
 	c.reads.mu.Unlock()
-	in, err := c.ReadInstance(context.Background(), ids[0])
+	in, err := c.GetInstanceCoalesced(context.Background(), ids[0])
 	if err != nil || in.Description != "changed" {
 		t.Errorf("read after the listing expired: %+v, %v; want the change", in, err)
 	}
 }
 
-func TestReadInstance_cancelled(t *testing.T) {
+func TestGetInstanceCoalesced_cancelled(t *testing.T) {
 	t.Parallel()
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		time.Sleep(300 * time.Millisecond)
@@ -171,7 +171,7 @@ func TestReadInstance_cancelled(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	if _, err := c.ReadInstance(ctx, testID); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := c.GetInstanceCoalesced(ctx, testID); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v", err)
 	}
 	if time.Since(start) > time.Second {

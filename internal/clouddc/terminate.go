@@ -15,9 +15,10 @@ import (
 // again, and a failed deletion (state error) is retried. A status check
 // first would cost a call per instance and still race with the others.
 //
-// deleting reports whether a deletion was under way when it returned: an
-// error then comes from the wait, and the deletion may still finish.
-func (c *Client) TerminateInstance(ctx context.Context, id string) (deleting bool, err error) {
+// deleteAccepted reports whether the API accepted the DELETE, so that a
+// deletion was under way when it returned: an error then comes from the
+// wait, and the deletion may still finish.
+func (c *Client) TerminateInstance(ctx context.Context, id string) (deleteAccepted bool, err error) {
 	if err := c.DeleteInstance(ctx, id); err != nil {
 		if errors.Is(err, ErrNotFound) {
 			c.logger.InfoContext(ctx, "instance already gone", "instance_id", id)

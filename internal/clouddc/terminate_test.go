@@ -28,8 +28,8 @@ func TestTerminateInstance(t *testing.T) {
 	}
 
 	// Running: one DELETE, then terminated.
-	if deleting, err := c.TerminateInstance(ctx, ids[0]); err != nil || !deleting || deletes() != 1 {
-		t.Fatalf("running instance: deleting=%v err=%v after %d DELETEs", deleting, err, deletes())
+	if accepted, err := c.TerminateInstance(ctx, ids[0]); err != nil || !accepted || deletes() != 1 {
+		t.Fatalf("running instance: accepted=%v err=%v after %d DELETEs", accepted, err, deletes())
 	}
 	if in, _ := sim.Instance(ids[0]); in.State != "terminated" {
 		t.Errorf("state %s after TerminateInstance", in.State)
@@ -41,8 +41,8 @@ func TestTerminateInstance(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(50 * time.Millisecond)
-	if deleting, err := c.TerminateInstance(ctx, ids[1]); err != nil || !deleting {
-		t.Fatalf("shutting-down instance: deleting=%v err=%v", deleting, err)
+	if accepted, err := c.TerminateInstance(ctx, ids[1]); err != nil || !accepted {
+		t.Fatalf("shutting-down instance: accepted=%v err=%v", accepted, err)
 	}
 	if n, at := shutdowns(ids[1]); n != 1 || at.Sub(started) > 140*time.Millisecond {
 		t.Errorf("%d shutdowns, terminated %v after the first DELETE; want one, after about 100ms", n, at.Sub(started))
@@ -51,15 +51,15 @@ func TestTerminateInstance(t *testing.T) {
 	if err := sim.RemoveInstance(ids[2]); err != nil {
 		t.Fatal(err)
 	}
-	if deleting, err := c.TerminateInstance(ctx, ids[2]); err != nil || deleting {
-		t.Fatalf("gone instance: deleting=%v err=%v", deleting, err)
+	if accepted, err := c.TerminateInstance(ctx, ids[2]); err != nil || accepted {
+		t.Fatalf("gone instance: accepted=%v err=%v", accepted, err)
 	}
 	// A failed deletion is an error of the wait.
 	sim.FailNextDelete("iMetal.0099", "wipe failed")
-	deleting, err := c.TerminateInstance(ctx, ids[3])
+	accepted, err := c.TerminateInstance(ctx, ids[3])
 	var failed *InstanceFailedError
-	if !deleting || !errors.As(err, &failed) || failed.Detail.Type != ErrorTypeDelete {
-		t.Fatalf("failed deletion: deleting=%v err=%v", deleting, err)
+	if !accepted || !errors.As(err, &failed) || failed.Detail.Type != ErrorTypeDelete {
+		t.Fatalf("failed deletion: accepted=%v err=%v", accepted, err)
 	}
 	if _, err := c.TerminateInstance(context.Background(), ids[3]); err != nil {
 		t.Fatalf("retrying the failed deletion: %v", err)

@@ -200,10 +200,10 @@ func TestListAllInstances_doesNotMultiplyRetries(t *testing.T) {
 	}
 }
 
-// TestReadInstance_lossyPageIsNotGone is scenario 5: the whole-project
+// TestGetInstanceCoalesced_lossyPageIsNotGone is scenario 5: the whole-project
 // listing behind a refresh has a page that lost an instance. The reads
 // must not report it not found; they fall back to reading by ID.
-func TestReadInstance_lossyPageIsNotGone(t *testing.T) {
+func TestGetInstanceCoalesced_lossyPageIsNotGone(t *testing.T) {
 	t.Parallel()
 	var ids []string
 	for i := range 30 {
@@ -220,7 +220,7 @@ func TestReadInstance_lossyPageIsNotGone(t *testing.T) {
 	}
 }
 
-func TestReadInstance_emptyDocumentIsNotGone(t *testing.T) {
+func TestGetInstanceCoalesced_emptyDocumentIsNotGone(t *testing.T) {
 	t.Parallel()
 	for name, body := range notListings {
 		t.Run(name, func(t *testing.T) {

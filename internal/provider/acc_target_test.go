@@ -172,24 +172,10 @@ func (a *accTarget) providerConfig(extra ...string) string {
 // VPC and subnet, and on its first server when the target names servers;
 // extra lines go into the resource body.
 func (a *accTarget) instanceConfig(name string, extra ...string) string {
-	body := ""
 	if len(a.serverIDs) > 0 {
-		body += fmt.Sprintf("  server_id = %q\n", a.serverIDs[0])
+		extra = append([]string{fmt.Sprintf("server_id = %q", a.serverIDs[0])}, extra...)
 	}
-	for _, e := range extra {
-		body += "  " + e + "\n"
-	}
-	return fmt.Sprintf(`
-resource "clouddc_instance" "test" {
-  name     = %q
-  image_id = %q
-  vpc_id   = %q
-  password = %q
-  network_interfaces = [
-    { subnet_id = %q },
-  ]
-%s}
-`, name, a.imageID, a.vpcID, testPassword, a.subnetID, body)
+	return instanceHCL{name: name, image: a.imageID, vpc: a.vpcID, subnet: a.subnetID, extra: strings.Join(extra, "\n  ")}.String()
 }
 
 // factories serves the provider in-process, polling as the target needs:

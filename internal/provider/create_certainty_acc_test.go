@@ -15,8 +15,7 @@ import (
 
 // fleetConfig is count instances of clouddc_instance.test, all named name.
 func fleetConfig(name string, count int) string {
-	return strings.Replace(instanceConfig(name), `resource "clouddc_instance" "test" {`,
-		fmt.Sprintf("resource \"clouddc_instance\" \"test\" {\n  count = %d", count), 1)
+	return instanceHCL{name: name, count: count}.String()
 }
 
 // checkOnePerResource asserts that the state holds want distinct instance

@@ -93,8 +93,8 @@ var exampleCases = map[string]exampleCase{
 		// The import adopts the instance: destroy deletes it.
 	},
 	"resources/clouddc_instance/import-by-identity.tf": {
-		minVersion:    "1.12.0",
-		seed:          seedImported,
+		minVersion: "1.12.0",
+		seed:       seedImported,
 		check: func(t *testing.T, sim *simulator.TestServer, _ map[string]json.RawMessage, seeded []string) {
 			live := wantLive(t, sim, "web-1")
 			if live["web-1"].ID != seeded[0] {

@@ -27,18 +27,7 @@ var writeOnlyTerraform = []tfversion.TerraformVersionCheck{tfversion.SkipBelow(t
 
 // woInstance is the test instance with a write-only password.
 func woInstance(name, image, password string, version int) string {
-	return fmt.Sprintf(`
-resource "clouddc_instance" "test" {
-  name                = %q
-  image_id            = %q
-  vpc_id              = %q
-  password_wo         = %q
-  password_wo_version = %d
-  network_interfaces = [
-    { subnet_id = %q },
-  ]
-}
-`, name, image, simulator.DefaultVPCID, password, version, simulator.DefaultSubnetID)
+	return instanceHCL{name: name, image: image, passwordWO: password, woVersion: version}.String()
 }
 
 // checkNotInState fails when any attribute of any resource in the state

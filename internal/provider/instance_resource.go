@@ -363,8 +363,8 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 	if resp.Diagnostics.Append(r.identify(ctx, req.Identity, resp.Identity, id)...); resp.Diagnostics.HasError() {
 		return
 	}
-	// ReadInstance shares its API call with the other reads of a refresh.
-	inst, err := r.client.ReadInstance(ctx, id)
+	// GetInstanceCoalesced shares its API call with the other reads of a refresh.
+	inst, err := r.client.GetInstanceCoalesced(ctx, id)
 	switch {
 	case errors.Is(err, clouddc.ErrNotFound):
 		resp.Diagnostics.AddWarning("Instance No Longer Exists",
@@ -593,10 +593,10 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	// interrupted destroy, or someone else's) is waited for, not restarted:
 	// the API leaves it as it is when asked again. If the wait fails, the
 	// instance stays in state, so the next destroy tries again.
-	deleted, err := r.client.TerminateInstance(ctx, id)
+	deleteAccepted, err := r.client.TerminateInstance(ctx, id)
 	if err != nil {
 		summary := "Instance Was Not Deleted"
-		if !deleted {
+		if !deleteAccepted {
 			summary = "Unable to Delete Instance"
 		}
 		addClientError(&resp.Diagnostics, summary, err)

@@ -31,31 +31,6 @@ func updateSimOptions() simulator.Options {
 	return o
 }
 
-// instanceHCL is a clouddc_instance with every argument spelled out.
-type instanceHCL struct {
-	name, image, vpc, password, nics, extra string
-}
-
-func (h instanceHCL) String() string {
-	def := func(v, d string) string {
-		if v == "" {
-			return d
-		}
-		return v
-	}
-	return fmt.Sprintf(`
-resource "clouddc_instance" "test" {
-  name     = %q
-  image_id = %q
-  vpc_id   = %q
-  password = %q
-  network_interfaces = %s
-  %s
-}
-`, def(h.name, "acc-update"), def(h.image, simulator.DefaultImageID), def(h.vpc, simulator.DefaultVPCID),
-		def(h.password, testPassword), def(h.nics, fmt.Sprintf(`[{ subnet_id = %q }]`, simulator.DefaultSubnetID)), h.extra)
-}
-
 func expectAction(a plancheck.ResourceActionType) resource.ConfigPlanChecks {
 	return resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, a)}}
 }

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,24 +114,53 @@ provider "clouddc" {
 
 const testPassword = "Acc-Passw0rd"
 
-// instanceConfig is a clouddc_instance named test; extra lines go into the
-// resource body.
-func instanceConfig(name string, extra ...string) string {
-	body := ""
-	for _, e := range extra {
-		body += "  " + e + "\n"
+// instanceHCL is clouddc_instance.test, the one resource block the
+// acceptance tests build: every argument has a default that applies
+// against the simulator, and extra lines go into the body.
+type instanceHCL struct {
+	name, image, vpc, subnet, password string
+	// nics replaces the network_interfaces list (one NIC on subnet).
+	nics string
+	// passwordWO, with woVersion, sets password_wo instead of password.
+	passwordWO string
+	woVersion  int
+	// count, when set, makes it that many resources.
+	count int
+	// extra goes into the body as it is (several lines may follow "\n  ").
+	extra string
+}
+
+func (h instanceHCL) String() string {
+	def := func(v, d string) string {
+		if v == "" {
+			return d
+		}
+		return v
 	}
-	return fmt.Sprintf(`
-resource "clouddc_instance" "test" {
-  name     = %q
-  image_id = %q
-  vpc_id   = %q
-  password = %q
-  network_interfaces = [
-    { subnet_id = %q },
-  ]
-%s}
-`, name, simulator.DefaultImageID, simulator.DefaultVPCID, testPassword, simulator.DefaultSubnetID, body)
+	var b strings.Builder
+	b.WriteString("\nresource \"clouddc_instance\" \"test\" {\n")
+	if h.count > 0 {
+		fmt.Fprintf(&b, "  count    = %d\n", h.count)
+	}
+	fmt.Fprintf(&b, "  name     = %q\n  image_id = %q\n  vpc_id   = %q\n",
+		def(h.name, "acc-update"), def(h.image, simulator.DefaultImageID), def(h.vpc, simulator.DefaultVPCID))
+	if h.passwordWO != "" {
+		fmt.Fprintf(&b, "  password_wo         = %q\n  password_wo_version = %d\n", h.passwordWO, h.woVersion)
+	} else {
+		fmt.Fprintf(&b, "  password = %q\n", def(h.password, testPassword))
+	}
+	fmt.Fprintf(&b, "  network_interfaces = %s\n", def(h.nics, fmt.Sprintf("[{ subnet_id = %q }]", def(h.subnet, simulator.DefaultSubnetID))))
+	if h.extra != "" {
+		b.WriteString("  " + h.extra + "\n")
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// instanceConfig is clouddc_instance.test named name; extra lines go into
+// the resource body.
+func instanceConfig(name string, extra ...string) string {
+	return instanceHCL{name: name, extra: strings.Join(extra, "\n  ")}.String()
 }
 
 // instanceLister is a simulator, served by StartTest or by hand.

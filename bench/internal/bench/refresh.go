@@ -58,7 +58,7 @@ func (c Config) RunRefresh(ctx context.Context, n int, scheduler string) (Refres
 	}
 	read := client.GetInstance
 	if scheduler == Provider {
-		read = client.ReadInstance
+		read = client.GetInstanceCoalesced
 	}
 	sim.ResetStats()
 	work := make(chan string)

@@ -445,55 +445,32 @@ func (c *Client) lookForCreate(ctx context.Context, in CreateInstanceInput, toke
 	}
 }
 
-// errIncompleteListing: a listing that is not a real, complete listing
-// ({}, {"instances": null}, or fewer items than its count says). Absence
-// from it proves nothing.
-type errIncompleteListing struct{ reason string }
-
-func (e errIncompleteListing) Error() string {
-	return "clouddc: ListInstances answered with an incomplete listing (" + e.reason + "); absence from it proves nothing"
-}
-
-// listByToken lists every instance that could be the create's (all pages;
-// only the requested server's when one was), and returns the live ones
-// that carry the token, split by whether they match what was sent.
+// listByToken lists every instance that could be the create's (all pages,
+// checked complete by listOnce; only the requested server's when one was),
+// and returns the live ones that carry the token, split by whether they
+// match what was sent. An incomplete listing is an error: absence from it
+// proves nothing.
 func (c *Client) listByToken(ctx context.Context, in CreateInstanceInput, token string) (found, mismatched []Instance, err error) {
-	list := ListInstancesInput{Limit: MaxPageSize}
+	list := ListInstancesInput{}
 	if in.Placement != nil && in.Placement.ServerID != "" {
 		list.ServerIDs = []string{in.Placement.ServerID}
 	}
-	seen := 0
-	for {
-		page, err := c.ListInstances(ctx, list)
-		if err != nil {
-			return nil, nil, err
-		}
-		if page.Instances == nil {
-			return nil, nil, errIncompleteListing{"no instances array"}
-		}
-		seen += len(page.Instances)
-		for _, inst := range page.Instances {
-			if inst.Metadata[CreateTokenKey] != token || inst.State == StateTerminated || inst.State == StateShuttingDown ||
-				c.creates.isClaimed(inst.ID) {
-				continue
-			}
-			if matchesCreate(in, inst) {
-				found = append(found, inst)
-			} else {
-				mismatched = append(mismatched, inst)
-			}
-		}
-		if page.PageInfo.NextMarker == "" {
-			if seen != page.Count {
-				return nil, nil, errIncompleteListing{fmt.Sprintf("%d instances listed, count says %d", seen, page.Count)}
-			}
-			return found, mismatched, nil
-		}
-		if len(page.Instances) == 0 {
-			return nil, nil, errIncompleteListing{"an empty page with a next_marker"}
-		}
-		list.Marker = page.PageInfo.NextMarker
+	all, _, err := c.listOnce(ctx, list, nil)
+	if err != nil {
+		return nil, nil, err
 	}
+	for _, inst := range all {
+		if inst.Metadata[CreateTokenKey] != token || inst.State == StateTerminated || inst.State == StateShuttingDown ||
+			c.creates.isClaimed(inst.ID) {
+			continue
+		}
+		if matchesCreate(in, inst) {
+			found = append(found, inst)
+		} else {
+			mismatched = append(mismatched, inst)
+		}
+	}
+	return found, mismatched, nil
 }
 
 // matchesCreate reports whether an instance is what in asked for: every
@@ -543,24 +520,18 @@ func (c *Client) deleteDuplicates(ctx context.Context, token, keep string) []str
 // duplicatesOf lists the live instances other than keep that carry the
 // token (the whole project: a duplicate may be on any server).
 func (c *Client) duplicatesOf(ctx context.Context, token, keep string) ([]string, error) {
-	list := ListInstancesInput{Limit: MaxPageSize}
-	var out []string
-	for {
-		page, err := c.ListInstances(ctx, list)
-		if err != nil {
-			return out, err
-		}
-		for _, inst := range page.Instances {
-			if inst.ID != keep && inst.Metadata[CreateTokenKey] == token &&
-				inst.State != StateTerminated && inst.State != StateShuttingDown {
-				out = append(out, inst.ID)
-			}
-		}
-		if page.PageInfo.NextMarker == "" || len(page.Instances) == 0 {
-			return out, nil
-		}
-		list.Marker = page.PageInfo.NextMarker
+	all, err := c.listAll(ctx, ListInstancesInput{})
+	if err != nil {
+		return nil, err
 	}
+	var out []string
+	for _, inst := range all {
+		if inst.ID != keep && inst.Metadata[CreateTokenKey] == token &&
+			inst.State != StateTerminated && inst.State != StateShuttingDown {
+			out = append(out, inst.ID)
+		}
+	}
+	return out, nil
 }
 
 // RemoveCreateDuplicates looks again, after a create that was resent, for

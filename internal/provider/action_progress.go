@@ -8,8 +8,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/action/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 )
@@ -176,4 +178,18 @@ func clientConfigured(c *clouddc.Client, diags *diag.Diagnostics) bool {
 		return false
 	}
 	return true
+}
+
+// invocationContext is the context an action runs in: bounded by its
+// timeouts block (defaultActionTimeout when unset) and logging the
+// instance's ID. It is nil, with the problem in diags, when the timeout
+// cannot be read.
+func invocationContext(ctx context.Context, t timeouts.Value, id string, diags *diag.Diagnostics) (context.Context, context.CancelFunc) {
+	timeout, d := t.Invoke(ctx, defaultActionTimeout)
+	diags.Append(d...)
+	if diags.HasError() {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	return tflog.SetField(ctx, "instance_id", id), cancel
 }

@@ -120,8 +120,15 @@ var exampleCases = map[string]exampleCase{
 		minVersion:    "1.14.0",
 		terraformOnly: true,
 		then: func(t *testing.T, sim *simulator.TestServer, run func(env []string, args ...string) string) {
+			// Off first, as the example's comment has it ("back on"), so
+			// that only the action can make it running again.
+			live := liveInstances(sim)
+			if len(live) != 1 {
+				t.Fatalf("live instances before the action: %+v", live)
+			}
+			powerOffOutOfBand(t, sim, live[0].ID)
 			run(nil, "apply", "-auto-approve", "-input=false", "-no-color", "-invoke=action.clouddc_instance_power_on.web")
-			wantLive(t, sim, "web-1") // running: it was on, and stays on
+			wantLive(t, sim, "web-1") // running again
 		},
 	},
 	"actions/clouddc_instance_reboot/action.tf": {

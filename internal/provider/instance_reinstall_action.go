@@ -89,15 +89,12 @@ func (a *instanceReinstallAction) Invoke(ctx context.Context, req action.InvokeR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := cfg.Timeouts.Invoke(ctx, defaultActionTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	id := cfg.InstanceID.ValueString()
+	ctx, cancel := invocationContext(ctx, cfg.Timeouts, id, &resp.Diagnostics)
+	if ctx == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	id := cfg.InstanceID.ValueString()
-	ctx = tflog.SetField(ctx, "instance_id", id)
 
 	inst := readActionInstance(ctx, a.client, id, "reinstall", &resp.Diagnostics)
 	if inst == nil {

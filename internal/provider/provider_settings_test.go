@@ -24,12 +24,7 @@ func TestResolveSettings_huaweiCloudFallbacks(t *testing.T) {
 		}
 		return out
 	}
-	tests := []struct {
-		name string
-		cfg  providerModel
-		env  map[string]string
-		want settings
-	}{
+	tests := []settingsCase{
 		{
 			name: "a huaweicloud shell: the project is looked up in the region's IAM",
 			env:  hwShell,
@@ -93,18 +88,7 @@ func TestResolveSettings_huaweiCloudFallbacks(t *testing.T) {
 				conn: connSettings{skipCredentialsValidation: true}},
 		},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got, diags := resolveSettings(tc.cfg, func(k string) string { return tc.env[k] })
-			if diags.HasError() {
-				t.Fatalf("unexpected diagnostics: %v", diags)
-			}
-			if got != tc.want {
-				t.Errorf("got  %+v\nwant %+v", got, tc.want)
-			}
-		})
-	}
+	runSettingsCases(t, tests)
 }
 
 // TestResolveSettings_huaweiCloudFallbackErrors: each mistake is one
@@ -123,14 +107,7 @@ func TestResolveSettings_huaweiCloudFallbackErrors(t *testing.T) {
 		}
 		return out
 	}
-	tests := []struct {
-		name    string
-		cfg     providerModel
-		env     map[string]string
-		attr    string
-		summary string
-		detail  []string
-	}{
+	tests := []settingsErrorCase{
 		{"an unknown region gives no endpoint", providerModel{}, with(EnvHWRegion, "cn-east-9", EnvHWProjectID, "p"),
 			"region", "Unknown CloudDC region", []string{`"cn-east-9"`, EnvHWRegion, "af-north-1, af-south-1", "eu-west-101", "set endpoint"}},
 		{"an unknown region gives no IAM endpoint", providerModel{Endpoint: types.StringValue("https://clouddc.example.com")},
@@ -149,6 +126,60 @@ func TestResolveSettings_huaweiCloudFallbackErrors(t *testing.T) {
 		{"unknown skip_credentials_validation", providerModel{SkipCredentialsValidation: types.BoolUnknown()}, with(EnvHWRegion, "cn-east-3", EnvHWProjectID, "p"),
 			"skip_credentials_validation", "Unknown CloudDC provider setting", []string{"known only after apply", EnvSkipCredentialsValidation}},
 	}
+	runSettingsErrorCases(t, tests)
+}
+
+// TestRegionDomains: every known region has a well-formed name and one of
+// the two domains, so that no table entry makes a host name nobody meant.
+func TestRegionDomains(t *testing.T) {
+	t.Parallel()
+	for region, domain := range regionDomains {
+		if !regionRE.MatchString(region) || (domain != domainCom && domain != domainEU) {
+			t.Errorf("region %q -> %q", region, domain)
+		}
+	}
+}
+
+// settingsCase is a configuration and environment that resolveSettings
+// must accept, and the settings it must resolve to.
+type settingsCase struct {
+	name string
+	cfg  providerModel
+	env  map[string]string
+	want settings
+}
+
+func runSettingsCases(t *testing.T, tests []settingsCase) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, diags := resolveSettings(tc.cfg, func(k string) string { return tc.env[k] })
+			if diags.HasError() {
+				t.Fatalf("unexpected diagnostics: %v", diags)
+			}
+			if got != tc.want {
+				t.Errorf("got  %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// settingsErrorCase is a configuration and environment that resolveSettings
+// must refuse with exactly one attribute error on attr, with this summary
+// and a detail that mentions each of detail.
+type settingsErrorCase struct {
+	name    string
+	cfg     providerModel
+	env     map[string]string
+	attr    string
+	summary string
+	detail  []string
+}
+
+// runSettingsErrorCases also fails when one of secrets appears in an error.
+func runSettingsErrorCases(t *testing.T, tests []settingsErrorCase, secrets ...string) {
+	t.Helper()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -165,20 +196,18 @@ func TestResolveSettings_huaweiCloudFallbackErrors(t *testing.T) {
 					t.Errorf("detail %q does not mention %q", d.Detail(), s)
 				}
 			}
-			if wp, ok := d.(diag.DiagnosticWithPath); !ok || wp.Path().String() != tc.attr {
-				t.Errorf("error %v is not on %s", d, tc.attr)
+			wp, ok := d.(diag.DiagnosticWithPath)
+			if !ok {
+				t.Fatalf("the error is not an attribute error: %v", d)
+			}
+			if wp.Path().String() != tc.attr {
+				t.Errorf("error is on %s, want %s", wp.Path(), tc.attr)
+			}
+			for _, secret := range secrets {
+				if strings.Contains(d.Summary()+d.Detail(), secret) {
+					t.Errorf("a secret appears in the error: %q", d.Detail())
+				}
 			}
 		})
-	}
-}
-
-// TestRegionDomains: every known region has a well-formed name and one of
-// the two domains, so that no table entry makes a host name nobody meant.
-func TestRegionDomains(t *testing.T) {
-	t.Parallel()
-	for region, domain := range regionDomains {
-		if !regionRE.MatchString(region) || (domain != domainCom && domain != domainEU) {
-			t.Errorf("region %q -> %q", region, domain)
-		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
@@ -36,12 +35,7 @@ func TestResolveSettings_precedence(t *testing.T) {
 		}
 		return out
 	}
-	tests := []struct {
-		name string
-		cfg  providerModel
-		env  map[string]string
-		want settings
-	}{
+	tests := []settingsCase{
 		{
 			name: "configuration only",
 			cfg:  providerModel{Endpoint: str(cfgEndpoint), ProjectID: str("cfg-project"), Token: str("cfg-token")},
@@ -153,18 +147,7 @@ func TestResolveSettings_precedence(t *testing.T) {
 			want: settings{endpoint: envEndpoint, region: "cn-south-1", projectID: "env-project", accessKey: "ENVAK", secretKey: "env-sk"},
 		},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got, diags := resolveSettings(tc.cfg, func(k string) string { return tc.env[k] })
-			if diags.HasError() {
-				t.Fatalf("unexpected diagnostics: %v", diags)
-			}
-			if got != tc.want {
-				t.Errorf("got  %+v\nwant %+v", got, tc.want)
-			}
-		})
-	}
+	runSettingsCases(t, tests)
 }
 
 func TestResolveSettings_errors(t *testing.T) {
@@ -183,14 +166,7 @@ func TestResolveSettings_errors(t *testing.T) {
 		change(&base)
 		return base
 	}
-	tests := []struct {
-		name    string
-		cfg     providerModel
-		env     map[string]string
-		attr    string
-		summary string
-		detail  []string
-	}{
+	tests := []settingsErrorCase{
 		{"missing credentials", okKeys, nil,
 			"token", "Missing CloudDC credentials", []string{`"token"`, EnvToken, EnvHWAuthToken, `"access_key"`, `"secret_key"`, EnvAccessKey, EnvHWSecretKey}},
 		{"missing endpoint and region", with(ok, func(m *providerModel) { m.Endpoint = types.StringNull() }), nil,
@@ -230,36 +206,7 @@ func TestResolveSettings_errors(t *testing.T) {
 		{"security token alone", okKeys, map[string]string{EnvSecurityToken: st},
 			"security_token", "Security Token Without an Access Key Pair", []string{EnvSecurityToken, "access_key and secret_key"}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			_, diags := resolveSettings(tc.cfg, func(k string) string { return tc.env[k] })
-			if diags.ErrorsCount() != 1 {
-				t.Fatalf("want exactly one error, got %v", diags)
-			}
-			d := diags.Errors()[0]
-			if d.Summary() != tc.summary {
-				t.Errorf("summary %q, want %q", d.Summary(), tc.summary)
-			}
-			for _, s := range tc.detail {
-				if !strings.Contains(d.Detail(), s) {
-					t.Errorf("detail %q does not mention %q", d.Detail(), s)
-				}
-			}
-			wp, ok := d.(diag.DiagnosticWithPath)
-			if !ok {
-				t.Fatalf("the error is not an attribute error: %v", d)
-			}
-			if wp.Path().String() != tc.attr {
-				t.Errorf("error is on %s, want %s", wp.Path(), tc.attr)
-			}
-			for _, secret := range []string{tok, sk, st} {
-				if strings.Contains(d.Summary()+d.Detail(), secret) {
-					t.Errorf("a secret appears in the error: %q", d.Detail())
-				}
-			}
-		})
-	}
+	runSettingsErrorCases(t, tests, tok, sk, st)
 }
 
 func TestRegionRE(t *testing.T) {

@@ -136,15 +136,12 @@ func (a *serverPowerAction) Invoke(ctx context.Context, req action.InvokeRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := cfg.Timeouts.Invoke(ctx, defaultActionTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	id := cfg.InstanceID.ValueString()
+	ctx, cancel := invocationContext(ctx, cfg.Timeouts, id, &resp.Diagnostics)
+	if ctx == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	id := cfg.InstanceID.ValueString()
-	ctx = tflog.SetField(ctx, "instance_id", id)
 	k := a.kind
 
 	inst := readActionInstance(ctx, a.client, id, strings.ToLower(k.title), &resp.Diagnostics)

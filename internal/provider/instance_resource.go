@@ -281,6 +281,7 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 		if errors.As(err, &unsure) && unsure.InstanceID != "" {
 			plan.ID = types.StringValue(unsure.InstanceID)
 			nullUnknowns(&plan)
+			resp.Diagnostics.Append(setInstanceIdentity(ctx, resp.Identity, unsure.InstanceID, r.projectID())...)
 			resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 		}
 		return

@@ -53,6 +53,10 @@ type Client struct {
 	watch     *watcher
 	reads     *reader
 	creates   createState
+	// filters remembers that the API ignored a ListInstances filter.
+	filters filterTrust
+	// projects shares whole-project listings between create lookups.
+	projects *projectLister
 	// now is the clock that dates AK/SK signatures; tests replace it.
 	now func() time.Time
 }
@@ -188,6 +192,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	c.http = &hc
 	c.watch = newWatcher(c)
 	c.reads = newReader(c)
+	c.projects = &projectLister{c: c}
 	switch {
 	case c.endpoint == nil:
 		return nil, errors.New("clouddc: an endpoint is required")
@@ -282,7 +287,7 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		c.logger.WarnContext(ctx, "CloudDC request failed; retrying", "method", cl.method, "path", cl.path,
 			"attempt", attempt+1, "max_retries", c.retry.MaxRetries, "delay_ms", delay.Milliseconds(), "error", err.Error())
 		if ctxErr := sleep(ctx, delay); ctxErr != nil {
-			return fmt.Errorf("%w (stopped retrying: %w)", err, ctxErr)
+			return &RetriesStoppedError{Retries: attempt, Elapsed: time.Since(first), Err: err, Cause: ctxErr}
 		}
 	}
 }

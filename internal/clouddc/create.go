@@ -1,7 +1,6 @@
 package clouddc
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,7 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"slices"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -27,15 +26,22 @@ import (
 //     else.
 //   - When the outcome of a create is unknown, the client looks for the
 //     token over CreateLookup.Window (a minute) before it sends anything
-//     again, and resends only when complete listings over the whole
-//     window show no instance carrying it. It adopts only an instance that
-//     carries the token and matches every field that was sent.
+//     again, and resends only when a complete listing taken after the
+//     window shows no instance carrying it. The lookups of every pending
+//     create of a client share one whole-project listing at a time
+//     (create_lookup.go). It adopts an instance only by its token.
+//   - A create pinned to a server is resent at once instead: the server is
+//     the idempotency key. A first attempt that landed makes the resend
+//     fail with iMetal.0101 (the server is not ready), and the lookup then
+//     finds the first attempt's instance by its token.
 //   - An instance ID is claimed once per Client: two creates of one
 //     process never return the same instance.
 //   - When it still cannot tell (the listings keep failing, the context
 //     ended after the request was written, a 2xx answer without a usable
 //     ID whose instance never shows), it returns a *CreateUncertainError
-//     that names the token and what it found, instead of guessing.
+//     that names the token, what it found, and until when an instance may
+//     still appear (Deadline), instead of guessing. ResolveCreate settles
+//     such a create later, in another run.
 
 // CreateTokenKey is the metadata key that carries a create's token. It is
 // reserved: a CreateInstanceInput must not set it, and it takes one of the
@@ -63,20 +69,28 @@ type CreateLookup struct {
 	// (Ctrl-C, a create timeout) once the request may have been written:
 	// it runs on a fresh context for at most this long (default 10 s).
 	Interrupted time.Duration
+	// MinGap is the shortest time between two whole-project listings made
+	// for lookups (default FirstDelay): however many creates are pending,
+	// the client lists at most this often for all of them.
+	MinGap time.Duration
 }
 
 // DefaultCreateLookup is the lookup CreateInstanceSafely uses unless
 // WithCreateLookup changes it.
 func DefaultCreateLookup() CreateLookup {
-	return CreateLookup{Window: time.Minute, FirstDelay: 500 * time.Millisecond, MaxDelay: 10 * time.Second, Interrupted: 10 * time.Second}
+	return CreateLookup{Window: time.Minute, FirstDelay: 500 * time.Millisecond, MaxDelay: 10 * time.Second, Interrupted: 10 * time.Second,
+		MinGap: 500 * time.Millisecond}
 }
 
 // WithCreateLookup replaces DefaultCreateLookup. Tests use it to look for
 // seconds instead of a minute.
 func WithCreateLookup(l CreateLookup) Option {
 	return func(c *Client) error {
-		if l.Window <= 0 || l.FirstDelay <= 0 || l.MaxDelay < l.FirstDelay || l.Interrupted <= 0 {
-			return errors.New("the create lookup needs a positive window, first delay and interrupted bound, and max delay >= first delay")
+		if l.Window <= 0 || l.FirstDelay <= 0 || l.MaxDelay < l.FirstDelay || l.Interrupted <= 0 || l.MinGap < 0 {
+			return errors.New("the create lookup needs a positive window, first delay and interrupted bound, max delay >= first delay, and a gap >= 0")
+		}
+		if l.MinGap == 0 {
+			l.MinGap = l.FirstDelay
 		}
 		c.creates.lookup = &l
 		return nil
@@ -156,6 +170,14 @@ type CreateUncertainError struct {
 	Candidates []string
 	// Reason says, in a sentence, why the outcome is uncertain.
 	Reason string
+	// Deadline is when the create's outcome can be settled: an instance it
+	// made may still appear until then (the API may carry a create out up
+	// to CreateLookup.Window after its client stopped waiting). Zero when
+	// the create certainly made an instance (InstanceID is set).
+	Deadline time.Time
+	// Duplicates are other instances carrying the token whose deletion
+	// was started (see CreateResult.Duplicates).
+	Duplicates []string
 	// Err is the create's own error; Lookup the last lookup's, if any.
 	Err    error
 	Lookup error
@@ -229,30 +251,24 @@ const (
 	created                           // a 2xx whose ID is unusable: it was made
 )
 
-func classifyCreate(ctx context.Context, err error) createOutcome {
+// classifyCreate reads the error of one create request. The retry layer
+// (do) has already decided whether the request may have reached the API:
+// only an *OutcomeUnknownError says it may have and that nothing came back
+// to tell. Anything else (the API's own refusal, a 429, a connection that
+// failed or a context that ended before the request was written) made
+// nothing. A 2xx answer whose body cannot be read, is too large, or names
+// no usable instance ID made an instance.
+func classifyCreate(err error) createOutcome {
 	var decodeErr *DecodeError
-	if errors.As(err, &decodeErr) || errors.Is(err, errNoInstanceID) {
+	var tooLarge *ResponseTooLargeError
+	if errors.As(err, &decodeErr) || errors.Is(err, errNoInstanceID) ||
+		(errors.As(err, &tooLarge) && tooLarge.StatusCode >= 200 && tooLarge.StatusCode <= 299) {
 		return created
 	}
 	var unknown *OutcomeUnknownError
 	if errors.As(err, &unknown) {
 		return maybeCreated
 	}
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		// The API's own refusal (4xx, a 429 included) made nothing; a 5xx
-		// whose retry was cut short by the context may have.
-		if apiErr.StatusCode >= 500 {
-			return maybeCreated
-		}
-		return notCreated
-	}
-	if ctx.Err() != nil {
-		// The context ended while the request may have been on the wire.
-		return maybeCreated
-	}
-	// A transport failure before the request was written, once retries
-	// are spent (the retry layer resends those), or an encoding error.
 	return notCreated
 }
 
@@ -276,10 +292,21 @@ func (c *Client) CreateInstanceSafely(ctx context.Context, in CreateInstanceInpu
 	maps.Copy(md, in.Metadata)
 	md[CreateTokenKey] = token
 	in.Metadata = md
+	return c.createWithToken(ctx, in, token)
+}
 
+// createWithToken is CreateInstanceSafely once in carries its token.
+func (c *Client) createWithToken(ctx context.Context, in CreateInstanceInput, token string) (CreateResult, error) {
 	settings := c.creates.settings()
+	pinned := in.Placement != nil && in.Placement.ServerID != ""
 	res := CreateResult{Token: token}
-	uncertainBefore := false // an earlier attempt's outcome was unknown
+	// unknownSince is when the last attempt whose outcome is unknown
+	// stopped waiting for its answer (zero while there is none): an
+	// instance it made may appear until a window after that.
+	var unknownSince time.Time
+	// provenAbsent: a lookup over a whole window since unknownSince showed
+	// that no attempt so far made anything.
+	provenAbsent := false
 	for {
 		res.Attempts++
 		id, err := c.postCreate(ctx, in)
@@ -288,59 +315,97 @@ func (c *Client) CreateInstanceSafely(ctx context.Context, in CreateInstanceInpu
 				return res, fmt.Errorf("clouddc: CreateInstance answered with instance %s, which another create of this provider already returned", id)
 			}
 			res.ID = id
-			if uncertainBefore {
+			if !unknownSince.IsZero() {
 				res.Duplicates = c.deleteDuplicates(ctx, token, id)
 			}
 			return res, nil
 		}
-		outcome := classifyCreate(ctx, err)
+		outcome := classifyCreate(err)
 		if outcome == notCreated {
-			if uncertainBefore {
-				// An earlier attempt that landed beyond the window would
-				// be orphaned by this failure: one last look for it.
-				if found, _, lookErr := c.listByToken(ctx, in, token); lookErr == nil && len(found) > 0 {
-					return c.adopt(ctx, res, found, token)
-				}
+			if unknownSince.IsZero() {
+				return res, err
 			}
-			return res, err
+			// This attempt was refused, but an earlier one may have made
+			// the instance: a pinned server that is "not ready" because
+			// the first attempt took it, or an attempt that landed after
+			// the window after all.
+			return c.settleRefusal(ctx, res, in, err, unknownSince, provenAbsent, settings)
 		}
-		uncertainBefore = true
+		unknownSince, provenAbsent = time.Now(), false
 		if ctx.Err() != nil {
-			return c.lookAfterInterrupt(ctx, res, in, token, err, settings.Interrupted)
+			return c.lookAfterInterrupt(ctx, res, in, err, unknownSince, settings)
+		}
+		if pinned && outcome == maybeCreated && res.Attempts <= c.retry.MaxRetries {
+			c.logger.WarnContext(ctx, "the outcome of CreateInstance is unknown; sending it again at once, since the server it asks for can take only one instance",
+				"name", in.Name, "server_id", in.Placement.ServerID, "attempt", res.Attempts, "error", err.Error())
+			res.Resent = true
+			continue
 		}
 		c.logger.WarnContext(ctx, "the outcome of CreateInstance is unknown; looking for the instance it may have made before sending anything again",
 			"name", in.Name, "attempt", res.Attempts, "window", settings.Window.String(), "error", err.Error())
-		look := c.lookForCreate(ctx, in, token, settings)
+		look := c.lookForCreate(ctx, in, token, unknownSince, settings)
 		switch {
-		case len(look.found) > 0:
-			return c.adopt(ctx, res, look.found, token)
-		case len(look.mismatched) > 0:
-			return res, uncertain(in, token, look.mismatched, err, nil,
-				"an instance carrying its create token was found, but it does not match what was sent, so it was not adopted")
+		case len(look.holders) > 0:
+			return c.adopt(ctx, res, in, look.holders, err)
 		case ctx.Err() != nil:
-			return c.lookAfterInterrupt(ctx, res, in, token, err, settings.Interrupted)
+			return c.lookAfterInterrupt(ctx, res, in, err, unknownSince, settings)
 		case !look.absent && outcome == created:
-			return res, uncertain(in, token, nil, err, look.err, fmt.Sprintf(
+			return res, uncertain(in, token, nil, err, look.err, unknownSince.Add(settings.Window), fmt.Sprintf(
 				"the API accepted it (HTTP 2xx) without a usable instance ID, and no complete listing of the instances could be read within %s",
 				settings.Window))
 		case !look.absent:
-			return res, uncertain(in, token, nil, err, look.err, fmt.Sprintf(
+			return res, uncertain(in, token, nil, err, look.err, unknownSince.Add(settings.Window), fmt.Sprintf(
 				"its outcome is unknown and no complete listing of the instances could be read within %s, so it was not sent again", settings.Window))
 		case outcome == created:
-			return res, uncertain(in, token, nil, err, nil, fmt.Sprintf(
+			return res, uncertain(in, token, nil, err, nil, unknownSince.Add(settings.Window), fmt.Sprintf(
 				"the API accepted it (HTTP 2xx) without a usable instance ID, and no instance carrying its create token was listed within %s", settings.Window))
 		case res.Attempts > c.retry.MaxRetries:
 			return res, &CreateNotMadeError{Err: err, Window: settings.Window, MaxRetries: c.retry.MaxRetries}
 		}
+		provenAbsent = true
 		c.logger.InfoContext(ctx, "no instance was made by the create with an unknown outcome; sending it again", "name", in.Name,
 			"attempt", res.Attempts)
 		res.Resent = true
 	}
 }
 
+// settleRefusal decides a create whose last attempt the API refused after
+// an earlier attempt's outcome was unknown. A window's lookup since then
+// either finds the earlier attempt's instance (adopted) or shows that
+// nothing was made (the refusal is then the answer). When an earlier
+// lookup already proved absence, one more listing suffices.
+func (c *Client) settleRefusal(ctx context.Context, res CreateResult, in CreateInstanceInput, refusal error, unknownSince time.Time,
+	provenAbsent bool, s CreateLookup,
+) (CreateResult, error) {
+	if provenAbsent {
+		holders, err := c.tokenHolders(ctx, in.Metadata[CreateTokenKey], time.Now())
+		if err == nil && len(holders) > 0 {
+			return c.adopt(ctx, res, in, holders, refusal)
+		}
+		return res, refusal
+	}
+	c.logger.WarnContext(ctx, "a create was refused after an earlier attempt's outcome was unknown; looking for the earlier attempt's instance",
+		"name", in.Name, "error", refusal.Error())
+	look := c.lookForCreate(ctx, in, in.Metadata[CreateTokenKey], unknownSince, s)
+	switch {
+	case len(look.holders) > 0:
+		return c.adopt(ctx, res, in, look.holders, refusal)
+	case look.absent:
+		return res, refusal
+	case ctx.Err() != nil:
+		return c.lookAfterInterrupt(ctx, res, in, refusal, unknownSince, s)
+	}
+	return res, uncertain(in, in.Metadata[CreateTokenKey], nil, refusal, look.err, unknownSince.Add(s.Window), fmt.Sprintf(
+		"an earlier attempt's outcome was unknown, the last attempt was refused, and no complete listing of the instances could be read within %s", s.Window))
+}
+
+// createAnswerID matches an instance ID as the API gives it: a lower-case
+// UUID (DESIGN.md, 8.1).
+var createAnswerID = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
 // postCreate sends one CreateInstance (the retry layer resends it only
 // when it certainly had no effect). A 2xx answer without a usable ID is
-// errNoInstanceID or a *DecodeError.
+// errNoInstanceID, a *DecodeError or a *ResponseTooLargeError.
 func (c *Client) postCreate(ctx context.Context, in CreateInstanceInput) (string, error) {
 	var out struct {
 		InstanceID string `json:"instance_id"`
@@ -348,212 +413,21 @@ func (c *Client) postCreate(ctx context.Context, in CreateInstanceInput) (string
 	if err := c.do(ctx, call{method: http.MethodPost, path: c.projectPath("instances"), in: in, out: &out}); err != nil {
 		return "", err
 	}
-	if checkInstanceID(out.InstanceID) != nil {
+	if !createAnswerID.MatchString(out.InstanceID) {
 		return "", errNoInstanceID
 	}
 	return out.InstanceID, nil
 }
 
-// adopt claims the first of the instances found (the oldest) and deletes
-// the others: all carry the token, so all were made by this create.
-func (c *Client) adopt(ctx context.Context, res CreateResult, found []Instance, token string) (CreateResult, error) {
-	slices.SortFunc(found, func(a, b Instance) int { return cmp.Or(cmp.Compare(a.CreatedAt, b.CreatedAt), cmp.Compare(a.ID, b.ID)) })
-	keep := found[0]
-	if !c.creates.claim(keep.ID) {
-		return res, fmt.Errorf("clouddc: instance %s carries this create's token but another create of this provider already returned it", keep.ID)
-	}
-	c.logger.InfoContext(ctx, "adopted the instance that the create with an unknown outcome had made (it carries the create token)",
-		"instance_id", keep.ID, "name", keep.Name, "state", string(keep.State))
-	res.ID, res.Adopted = keep.ID, true
-	if len(found) > 1 {
-		res.Duplicates = c.deleteDuplicates(ctx, token, keep.ID)
-	}
-	return res, nil
-}
-
-// lookAfterInterrupt looks, on a fresh context bounded by limit, for the
-// instance of a create whose caller gave up after the request may have
-// been written, so that its ID can still be recorded.
-func (c *Client) lookAfterInterrupt(ctx context.Context, res CreateResult, in CreateInstanceInput, token string, createErr error, limit time.Duration) (CreateResult, error) {
-	fresh, cancel := context.WithTimeout(context.WithoutCancel(ctx), limit)
-	defer cancel()
-	c.logger.WarnContext(ctx, "the create was interrupted after its request may have been sent; looking briefly for the instance it may have made",
-		"name", in.Name, "limit", limit.String())
-	var lookErr error
-	for delay := 200 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
-		found, mismatched, err := c.listByToken(fresh, in, token)
-		switch {
-		case err == nil && len(found) > 0:
-			// The caller's context is over: the caller records the ID and
-			// fails its own wait, so the instance is kept, not orphaned.
-			return c.adopt(fresh, res, found, token)
-		case err == nil && len(mismatched) > 0:
-			return res, uncertain(in, token, mismatched, createErr, nil,
-				"it was interrupted, and the instance carrying its create token does not match what was sent")
-		case err != nil:
-			lookErr = err
-		}
-		if sleep(fresh, delay) != nil {
-			return res, uncertain(in, token, nil, createErr, lookErr, fmt.Sprintf(
-				"it was interrupted after its request may have been sent, and no instance carrying its create token was listed within %s; one may still appear", limit))
-		}
-	}
-}
-
-// lookResult is what lookForCreate saw.
-type lookResult struct {
-	found      []Instance // live, carry the token, match what was sent
-	mismatched []Instance // live, carry the token, differ from what was sent
-	absent     bool       // complete listings until the window's end showed none
-	err        error      // the last listing's error
-}
-
-// lookForCreate lists the instances, with back-off, until one carries the
-// token or the window has passed. It stops early when ctx ends.
-func (c *Client) lookForCreate(ctx context.Context, in CreateInstanceInput, token string, s CreateLookup) lookResult {
-	deadline := time.Now().Add(s.Window)
-	// Listings that fail are tried again a while past the window, so that
-	// one blip at its end does not make the create uncertain.
-	giveUp := deadline.Add(s.Window / 2)
-	var res lookResult
-	delay := s.FirstDelay
-	for {
-		if left := time.Until(deadline); left > 0 && delay > left {
-			delay = left // take the last listing at the window's end
-		}
-		if sleep(ctx, delay) != nil {
-			return res
-		}
-		listedAt := time.Now()
-		found, mismatched, err := c.listByToken(ctx, in, token)
-		switch {
-		case err == nil && len(found)+len(mismatched) > 0:
-			res.found, res.mismatched, res.err = found, mismatched, nil
-			return res
-		case err == nil && !listedAt.Before(deadline):
-			res.absent, res.err = true, nil
-			return res
-		case err != nil:
-			res.err = err
-			c.logger.WarnContext(ctx, "looking for the instance of a create with an unknown outcome failed; trying again",
-				"name", in.Name, "error", err.Error())
-			if listedAt.After(giveUp) {
-				return res
-			}
-		}
-		delay = min(2*delay, s.MaxDelay)
-	}
-}
-
-// listByToken lists every instance that could be the create's (all pages,
-// checked complete by listOnce; only the requested server's when one was),
-// and returns the live ones that carry the token, split by whether they
-// match what was sent. An incomplete listing is an error: absence from it
-// proves nothing.
-func (c *Client) listByToken(ctx context.Context, in CreateInstanceInput, token string) (found, mismatched []Instance, err error) {
-	list := ListInstancesInput{}
-	if in.Placement != nil && in.Placement.ServerID != "" {
-		list.ServerIDs = []string{in.Placement.ServerID}
-	}
-	all, _, err := c.listOnce(ctx, list, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, inst := range all {
-		if inst.Metadata[CreateTokenKey] != token || inst.State == StateTerminated || inst.State == StateShuttingDown ||
-			c.creates.isClaimed(inst.ID) {
-			continue
-		}
-		if matchesCreate(in, inst) {
-			found = append(found, inst)
-		} else {
-			mismatched = append(mismatched, inst)
-		}
-	}
-	return found, mismatched, nil
-}
-
-// matchesCreate reports whether an instance is what in asked for: every
-// field that was sent, with the addresses that were fixed and the server
-// that was requested.
-func matchesCreate(in CreateInstanceInput, inst Instance) bool {
-	if inst.Name != in.Name || inst.Image.ID != in.ImageID || inst.VPCID != in.VPCID || inst.Description != in.Description {
-		return false
-	}
-	if in.Placement != nil && in.Placement.ServerID != "" && inst.ServerID != in.Placement.ServerID {
-		return false
-	}
-	if len(inst.NetworkInterfaces) != len(in.NetworkInterfaces) {
-		return false
-	}
-	for i, want := range in.NetworkInterfaces {
-		got := inst.NetworkInterfaces[i]
-		if got.SubnetID != want.SubnetID || (want.IPv4Address != "" && got.IPv4Address != want.IPv4Address) {
-			return false
-		}
-	}
-	return maps.Equal(inst.Metadata, in.Metadata)
-}
-
-// deleteDuplicates starts the deletion of every live instance other than
-// keep that carries the token: an earlier attempt of this create that
-// landed after all. It returns the IDs whose deletion was started.
-func (c *Client) deleteDuplicates(ctx context.Context, token, keep string) []string {
-	ids, err := c.duplicatesOf(ctx, token, keep)
-	if err != nil {
-		c.logger.WarnContext(ctx, "could not check for duplicates of a resent create", "instance_id", keep, "error", err.Error())
-	}
-	var deleted []string
-	for _, id := range ids {
-		if err := c.DeleteInstance(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
-			c.logger.ErrorContext(ctx, "an earlier attempt of this create made a duplicate instance, and deleting it failed: delete it by hand",
-				"duplicate_id", id, "instance_id", keep, "error", err.Error())
-			continue
-		}
-		c.logger.WarnContext(ctx, "an earlier attempt of this create made a duplicate instance; its deletion was started (not waited for)",
-			"duplicate_id", id, "instance_id", keep)
-		deleted = append(deleted, id)
-	}
-	return deleted
-}
-
-// duplicatesOf lists the live instances other than keep that carry the
-// token (the whole project: a duplicate may be on any server).
-func (c *Client) duplicatesOf(ctx context.Context, token, keep string) ([]string, error) {
-	all, err := c.listAll(ctx, ListInstancesInput{})
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, inst := range all {
-		if inst.ID != keep && inst.Metadata[CreateTokenKey] == token &&
-			inst.State != StateTerminated && inst.State != StateShuttingDown {
-			out = append(out, inst.ID)
-		}
-	}
-	return out, nil
-}
-
-// RemoveCreateDuplicates looks again, after a create that was resent, for
-// instances that carry its token besides the one it returned (an earlier
-// attempt that landed later than the API promises) and starts their
-// deletion. It returns the IDs whose deletion was started. A create that
-// was not resent cannot have duplicates, and costs no call.
-func (c *Client) RemoveCreateDuplicates(ctx context.Context, res CreateResult) []string {
-	if !res.Resent || res.ID == "" || res.Token == "" {
-		return nil
-	}
-	return c.deleteDuplicates(ctx, res.Token, res.ID)
-}
-
 // uncertain builds a *CreateUncertainError.
-func uncertain(in CreateInstanceInput, token string, candidates []Instance, createErr, lookErr error, reason string) *CreateUncertainError {
-	e := &CreateUncertainError{Name: in.Name, Token: token, Reason: reason, Err: createErr, Lookup: lookErr}
+func uncertain(in CreateInstanceInput, token string, candidates []Instance, createErr, lookErr error, deadline time.Time, reason string) *CreateUncertainError {
+	e := &CreateUncertainError{Name: in.Name, Token: token, Reason: reason, Err: createErr, Lookup: lookErr, Deadline: deadline}
 	for _, inst := range candidates {
 		e.Candidates = append(e.Candidates, inst.ID)
 	}
-	if len(e.Candidates) == 1 {
+	if len(e.Candidates) > 0 {
 		e.InstanceID = e.Candidates[0]
+		e.Deadline = time.Time{}
 	}
 	return e
 }

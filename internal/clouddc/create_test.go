@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -70,6 +71,10 @@ func newFront(t *testing.T, fault createFault, opts ...Option) *front {
 		f.tokens = append(f.tokens, body.Metadata[CreateTokenKey])
 		f.mu.Unlock()
 		forward, status, drop := fault(n)
+		if !forward && status == hang {
+			<-r.Context().Done() // held, and never carried out
+			return
+		}
 		if forward {
 			rec := httptest.NewRecorder()
 			f.sim.ServeHTTP(rec, r)
@@ -82,6 +87,13 @@ func newFront(t *testing.T, fault createFault, opts ...Option) *front {
 			}
 			if status == hang {
 				<-r.Context().Done() // the answer never comes
+				return
+			}
+			if status == huge {
+				// A 2xx that announces a body larger than any answer.
+				w.Header().Set("Content-Length", fmt.Sprint(MaxResponseBody+1))
+				w.WriteHeader(http.StatusOK)
+				_, _ = w.Write([]byte(`{"instance_id":`))
 				return
 			}
 			if status == 0 && !drop {
@@ -116,8 +128,12 @@ func newFront(t *testing.T, fault createFault, opts ...Option) *front {
 }
 
 // hang, as a createFault's status: the create is carried out and its
-// answer never comes.
-const hang = -1
+// answer never comes. huge: it is carried out and answered 200 with a
+// Content-Length over MaxResponseBody.
+const (
+	hang = -1
+	huge = -2
+)
 
 // live returns the simulator's instances that are neither terminated nor
 // shutting down.
@@ -332,7 +348,8 @@ func TestCreateInstanceSafely_lateBeyondTheWindowIsDeleted(t *testing.T) {
 // never sent again; the instance is found by its token.
 func TestCreateInstanceSafely_undecodableSuccess(t *testing.T) {
 	t.Parallel()
-	for _, body := range []string{"", "<html><body>Request accepted</body></html>", `{"instance_id":""}`, `{"instance_id":`} {
+	for _, body := range []string{"", "<html><body>Request accepted</body></html>", `{"instance_id":""}`, `{"instance_id":`,
+		`{"instance_id":"not-a-uuid"}`, `{"instance_id":"../instances"}`} {
 		t.Run(body, func(t *testing.T) {
 			t.Parallel()
 			f := newFront(t, always(true, 0, false), WithMaxRetries(0))

@@ -150,6 +150,9 @@ type IncompleteListingError struct {
 	RequestID    string
 	// Reason says what was wrong with the answer.
 	Reason string
+	// filterIgnored: the answer listed instances that the filters did not
+	// ask for (listComplete then lists unfiltered).
+	filterIgnored bool
 }
 
 func (e *IncompleteListingError) Error() string {

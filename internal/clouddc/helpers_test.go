@@ -202,6 +202,8 @@ type scriptServer struct {
 	steps []step
 	n     int
 	times []time.Time
+	// confirms counts the ShowInstanceStatus calls that confirm an absence.
+	confirms int
 }
 
 func newScriptServer(t *testing.T, steps ...step) *scriptServer {
@@ -212,6 +214,22 @@ func newScriptServer(t *testing.T, steps ...step) *scriptServer {
 	s := &scriptServer{t: t, steps: steps}
 	wantPath := "/v1/" + testProject + "/instances"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == wantPath+"/"+testID+"/status" {
+			// A confirmation that an instance the listing did not show is
+			// gone: answered from the step last served, unless counted.
+			s.mu.Lock()
+			st := s.steps[max(min(s.n, len(s.steps))-1, 0)]
+			s.confirms++
+			s.mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			if st.status == http.StatusNotFound || strings.Contains(st.body, `"instances":[]`) {
+				w.WriteHeader(http.StatusNotFound)
+				_, _ = io.WriteString(w, `{"error_code":"iMetal.0200","error_msg":"Instances not found: [`+testID+`]"}`)
+				return
+			}
+			_, _ = io.WriteString(w, `{"state":"running","operation_state":"install-succeed"}`)
+			return
+		}
 		if r.Method != http.MethodGet || r.URL.Path != wantPath || !strings.Contains(r.URL.Query().Get("instance_id"), testID) {
 			t.Errorf("unexpected request %s %s?%s; want GET %s?instance_id=%s", r.Method, r.URL.Path, r.URL.RawQuery, wantPath, testID)
 			w.WriteHeader(http.StatusTeapot)

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // MaxFilterIDs is the most IDs one ListInstances filter accepts.
@@ -188,96 +187,6 @@ func (w *listInstancesWire) check(paged bool, path, requestID string) error {
 		return bad(fmt.Sprintf("the page holds %d instances, count says %d, and there is no next_marker", len(*w.Instances), *w.Count))
 	}
 	return nil
-}
-
-// listAll is listOnce, listing again (on the retry policy's schedule) when
-// the pages do not add up: the project may have changed between two pages,
-// or a page lost items on its way.
-func (c *Client) listAll(ctx context.Context, in ListInstancesInput) ([]Instance, error) {
-	start := time.Now()
-	for attempt := 0; ; attempt++ {
-		all, _, err := c.listOnce(ctx, in, nil)
-		// A page that was itself incomplete was already retried by do();
-		// listing again here would multiply the retries. Only pages that
-		// each looked whole but do not add up are listed again.
-		var incomplete *IncompleteListingError
-		var spent *RetriesExhaustedError
-		if !errors.As(err, &incomplete) || errors.As(err, &spent) {
-			return all, err
-		}
-		if attempt >= c.retry.MaxRetries {
-			return nil, &RetriesExhaustedError{Retries: attempt, Elapsed: time.Since(start), Err: err}
-		}
-		c.logger.WarnContext(ctx, "a listing was not complete; listing again", "attempt", attempt+1, "error", err.Error())
-		if ctxErr := sleep(ctx, c.retry.delay(attempt, err)); ctxErr != nil {
-			return nil, fmt.Errorf("%w (stopped retrying: %w)", err, ctxErr)
-		}
-	}
-}
-
-// listOnce reads every page of a listing and checks that together they
-// hold as many instances as count says. stop, when set, may end the
-// listing early (it sees each page's count); listOnce then reports stopped.
-func (c *Client) listOnce(ctx context.Context, in ListInstancesInput, stop func(count int) bool) (_ []Instance, stopped bool, _ error) {
-	in.Limit, in.Marker = MaxPageSize, ""
-	var all []Instance
-	seen := map[string]bool{}
-	for pages := 0; ; pages++ {
-		page, err := c.ListInstances(ctx, in)
-		if err != nil {
-			return nil, false, err
-		}
-		if stop != nil && stop(page.Count) {
-			return nil, true, nil
-		}
-		for _, i := range page.Instances {
-			if !seen[i.ID] {
-				seen[i.ID] = true
-				all = append(all, i)
-			}
-		}
-		next := page.PageInfo.NextMarker
-		if next != "" && len(page.Instances) > 0 && next != in.Marker && pages < maxPages {
-			in.Marker = next
-			continue
-		}
-		if len(all) != page.Count || next != "" {
-			// A page lost items, a marker led nowhere, or the project
-			// changed between pages: the listing is not complete.
-			return nil, false, &IncompleteListingError{Method: http.MethodGet, Path: c.projectPath("instances"),
-				Reason: fmt.Sprintf("%d pages listed %d distinct instances, count says %d", pages+1, len(all), page.Count)}
-		}
-		return all, false, nil
-	}
-}
-
-// maxPages bounds a listing whose markers never end (a loop in the API).
-const maxPages = 10000
-
-// GetInstance reads one instance with a call of its own, for a caller that
-// must see the API's answer now (after a change it made); a refresh uses
-// GetInstanceCoalesced instead. The API has no endpoint for a single
-// instance, so this is ListInstances filtered by the ID. An instance that is
-// not listed gives an error matching ErrNotFound.
-func (c *Client) GetInstance(ctx context.Context, id string) (*Instance, error) {
-	out, err := c.ListInstances(ctx, ListInstancesInput{InstanceIDs: []string{id}})
-	if err != nil {
-		return nil, err
-	}
-	// Match on the ID rather than trusting the filter: an API that ignored
-	// the filter must not make us report another instance as this one.
-	for i := range out.Instances {
-		if out.Instances[i].ID == id {
-			return &out.Instances[i], nil
-		}
-	}
-	return nil, &APIError{
-		StatusCode: http.StatusNotFound,
-		Code:       CodeInstanceNotFound,
-		Message:    fmt.Sprintf("instance %s is not listed", id),
-		Method:     http.MethodGet,
-		Path:       c.projectPath("instances"),
-	}
 }
 
 // ShowInstanceStatus reads the state of one instance.

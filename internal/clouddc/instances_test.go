@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -216,9 +218,19 @@ func TestClient_notFound(t *testing.T) {
 
 	t.Run("API that ignores the filter", func(t *testing.T) {
 		t.Parallel()
-		// Another instance in the answer must not be reported as this one.
-		srv, _ := newRecordingServer(t, answer(http.StatusOK,
-			`{"instances":[{"id":"`+testID+`","name":"someone-else","state":"running"}],"count":1}`))
+		// The API lists the whole project whatever the filter (N9): the
+		// instance it lists must not be reported as the one asked for, and
+		// the client must not conclude anything from that answer; it lists
+		// the project unfiltered, and only the API's 404 for the ID says
+		// the instance is gone.
+		srv, rec := newRecordingServer(t, func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/status") {
+				w.WriteHeader(http.StatusNotFound)
+				_, _ = io.WriteString(w, `{"error_code":"iMetal.0200","error_msg":"Instances not found: [`+unknown+`]"}`)
+				return
+			}
+			_, _ = io.WriteString(w, `{"instances":[{"id":"`+testID+`","name":"someone-else","state":"running"}],"count":1}`)
+		})
 		c := newTestClient(t, srv.URL)
 		inst, err := c.GetInstance(context.Background(), unknown)
 		if inst != nil {
@@ -227,6 +239,14 @@ func TestClient_notFound(t *testing.T) {
 		wantAPIError(t, err, http.StatusNotFound, CodeInstanceNotFound)
 		if !errors.Is(err, ErrNotFound) {
 			t.Errorf("error = %v; want ErrNotFound", err)
+		}
+		var queries []string
+		for _, r := range rec.all() {
+			queries = append(queries, r.Path+"?"+url.Values(r.Query).Encode())
+		}
+		if len(queries) != 3 || !strings.Contains(queries[0], "instance_id="+unknown) || strings.Contains(queries[1], "instance_id") ||
+			!strings.HasSuffix(queries[2], unknown+"/status?") {
+			t.Errorf("requests = %q; want the filtered listing, the unfiltered one, then ShowInstanceStatus", queries)
 		}
 	})
 }

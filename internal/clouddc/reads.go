@@ -3,7 +3,6 @@ package clouddc
 import (
 	"context"
 	"errors"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -17,11 +16,11 @@ import (
 // answers the reads of the next moments from that listing: a refresh of a
 // thousand instances then costs one or two calls instead of a thousand.
 //
-// Only a complete listing says that an instance is gone: ListInstances
-// refuses a document without "instances" or "count" and a single page that
-// disagrees with its count, and the whole-project listing must add up to
-// count over all its pages (else the reads fall back to filtered calls).
-// An error fails only the reads that were waiting for that call.
+// Whether an instance is gone is decided by the one rule of absence.go: a
+// complete listing that does not show it, confirmed by the API's own
+// answer about that ID. A whole-project listing that is not complete makes
+// the reads fall back to filtered calls. An error fails only the reads
+// that were waiting for that call.
 
 const (
 	// readWindow is how long a read waits for others to share its call.
@@ -88,7 +87,7 @@ func (r *reader) read(ctx context.Context, id string) (*Instance, error) {
 	}
 	if s := r.snap; s != nil && time.Since(s.taken) < snapshotTTL {
 		r.mu.Unlock()
-		return s.lookup(r.c, id)
+		return s.lookup(ctx, r.c, id)
 	}
 	r.pending[id] = append(r.pending[id], ch)
 	if !r.armed {
@@ -104,16 +103,13 @@ func (r *reader) read(ctx context.Context, id string) (*Instance, error) {
 	}
 }
 
-func (s *snapshot) lookup(c *Client, id string) (*Instance, error) {
+// lookup answers a read from the snapshot. An instance the snapshot does
+// not show is confirmed gone with the API before the read says so.
+func (s *snapshot) lookup(ctx context.Context, c *Client, id string) (*Instance, error) {
 	if in, ok := s.byID[id]; ok {
 		return &in, nil
 	}
-	return nil, notListed(c, id)
-}
-
-func notListed(c *Client, id string) error {
-	return &APIError{StatusCode: http.StatusNotFound, Code: CodeInstanceNotFound,
-		Message: "instance " + id + " is not listed", Method: http.MethodGet, Path: c.projectPath("instances")}
+	return nil, c.notListed(ctx, id)
 }
 
 // flush answers the reads that gathered in the window.
@@ -147,7 +143,7 @@ func (r *reader) flush(ctx context.Context) {
 		r.mu.Unlock()
 		if s != nil {
 			for _, id := range ids {
-				inst, err := s.lookup(r.c, id)
+				inst, err := s.lookup(ctx, r.c, id)
 				deliverRead(batch[id], inst, err)
 			}
 			return
@@ -169,41 +165,21 @@ func (r *reader) flush(ctx context.Context) {
 		// The project is too large to list whole, or its listing was not
 		// complete: read by ID.
 	}
-	for chunk := range slices.Chunk(ids, MaxFilterIDs) {
-		r.readChunk(ctx, chunk, batch)
-	}
+	r.readIDs(ctx, ids, batch)
 }
 
-// readChunk answers the reads of up to MaxFilterIDs IDs with one filtered
-// listing. ListInstances accepts only a complete listing, so an ID missing
-// from it is gone.
-func (r *reader) readChunk(ctx context.Context, chunk []string, batch map[string][]chan readResult) {
-	out, err := r.c.ListInstances(ctx, ListInstancesInput{InstanceIDs: chunk, Limit: max(len(chunk), 10)})
-	if isInstanceNotFound(err) {
-		if len(chunk) > 1 {
-			// The API's "not found" for several IDs does not say which it
-			// means: read each alone.
-			for _, id := range chunk {
-				r.readChunk(ctx, []string{id}, batch)
-			}
-			return
-		}
-		err, out = nil, &ListInstancesOutput{}
-	}
-	found := map[string]*Instance{}
-	if err == nil {
-		for i := range out.Instances {
-			found[out.Instances[i].ID] = &out.Instances[i]
-		}
-	}
-	for _, id := range chunk {
+// readIDs answers the reads of ids with listings filtered by their IDs.
+func (r *reader) readIDs(ctx context.Context, ids []string, batch map[string][]chan readResult) {
+	found, err := r.c.lookUp(ctx, ids)
+	for _, id := range ids {
+		inst, ok := found[id]
 		switch {
 		case err != nil:
 			deliverRead(batch[id], nil, err)
-		case found[id] != nil:
-			deliverRead(batch[id], found[id], nil)
+		case ok:
+			deliverRead(batch[id], &inst, nil)
 		default:
-			deliverRead(batch[id], nil, notListed(r.c, id))
+			deliverRead(batch[id], nil, r.c.notListed(ctx, id))
 		}
 	}
 }
@@ -213,7 +189,7 @@ func (r *reader) readChunk(ctx context.Context, chunk []string, batch map[string
 // *IncompleteListingError when the pages do not add up to the API's count.
 func (r *reader) listProject(ctx context.Context) (*snapshot, error) {
 	s := &snapshot{taken: time.Now(), byID: map[string]Instance{}}
-	all, tooLarge, err := r.c.listOnce(ctx, ListInstancesInput{}, func(count int) bool { return count > r.maxSnapshot })
+	all, tooLarge, err := r.c.listComplete(ctx, ListInstancesInput{}, func(count int) bool { return count > r.maxSnapshot })
 	if err != nil || tooLarge {
 		return nil, err
 	}

@@ -153,7 +153,12 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 // classify decides whether a failed attempt is retried, and whether the
 // outcome of a non-idempotent request is unknown.
 func (c *Client) classify(ctx context.Context, err error, sent, idempotent bool) (retry, unknown bool) {
-	if ctx.Err() != nil || !IsTransient(err) {
+	if ctx.Err() != nil {
+		// The caller gave up: no retry. A request that was written may
+		// have been carried out all the same.
+		return false, sent && !idempotent
+	}
+	if !IsTransient(err) {
 		return false, false
 	}
 	var apiErr *APIError
@@ -256,13 +261,41 @@ func (e *RetriesExhaustedError) Error() string {
 
 func (e *RetriesExhaustedError) Unwrap() error { return e.Err }
 
+// RetriesStoppedError is a failure that was being retried when the
+// caller's context ended (Ctrl-C, a timeout): Err is the last attempt's
+// error, Cause the context's.
+type RetriesStoppedError struct {
+	// Retries is how many times the request had been resent.
+	Retries int
+	Elapsed time.Duration
+	Err     error
+	Cause   error
+}
+
+func (e *RetriesStoppedError) Error() string {
+	return fmt.Sprintf("%v (retried %d times over %s, then stopped: %v)", e.Err, e.Retries, e.Elapsed.Round(time.Millisecond), e.Cause)
+}
+
+// Unwrap exposes both the last attempt's error and the context's.
+func (e *RetriesStoppedError) Unwrap() []error { return []error{e.Err, e.Cause} }
+
 // IsTransient reports whether an error is worth retrying: a rate limit, a
 // server-side failure, a network failure, or a listing that is not
 // complete. Context errors, the API's other 4xx answers, redirects, answers
 // that are too large, and what cannot succeed on a second try (a host name
 // that does not resolve, a TLS failure, an undecodable answer) are not.
 func IsTransient(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) && urlErr.Timeout() {
+		// The HTTP client's own timeout (a hung endpoint or a slow
+		// answer): another try may be answered. A caller whose context
+		// ended is told apart by its context, and not retried.
+		return true
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
 	var apiErr *APIError
@@ -289,7 +322,6 @@ func IsTransient(err error) bool {
 	}
 	// Transport failures: the connection failed, was reset, or closed in
 	// the middle of an answer.
-	var urlErr *url.Error
 	return errors.As(err, &urlErr) || isNetError(err) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 

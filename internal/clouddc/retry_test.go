@@ -351,3 +351,39 @@ func TestRetryOptions_validation(t *testing.T) {
 		}
 	}
 }
+
+// TestRetry_clientTimeoutIsRetried: the HTTP client's own timeout (an
+// endpoint that holds a request) is a blip while the caller's context
+// lives: an idempotent request is sent again, and a create whose request
+// was written has an unknown outcome, never "nothing was made".
+func TestRetry_clientTimeoutIsRetried(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			select { // the first request hangs past the client's timeout
+			case <-r.Context().Done():
+			case <-time.After(2 * time.Second):
+			}
+			return
+		}
+		if r.Method == http.MethodPost {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(2 * time.Second):
+			}
+			return
+		}
+		_, _ = w.Write([]byte(`{"state":"running","operation_state":"install-succeed"}`))
+	}))
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, srv.URL, WithHTTPClient(&http.Client{Timeout: 100 * time.Millisecond}), WithRetryPolicy(fastRetry))
+	st, err := c.ShowInstanceStatus(testContext(t), testID)
+	if err != nil || st.State != StateRunning || n.Load() != 2 {
+		t.Fatalf("ShowInstanceStatus = %+v, %v after %d requests; want running after a retry", st, err, n.Load())
+	}
+	_, err = c.postCreate(testContext(t), CreateInstanceInput{Name: "x"})
+	if classifyCreate(err) != maybeCreated {
+		t.Errorf("a create that timed out after it was written: %v; want an unknown outcome", err)
+	}
+}

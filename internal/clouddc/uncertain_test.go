@@ -320,7 +320,17 @@ func TestWatcher_notFoundForSeveralIDsAsksEachAlone(t *testing.T) {
 	gone, alive := "00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"
 	var mu sync.Mutex
 	var filters []string
+	var confirms []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/status") {
+			// The confirmation of the absence, by ShowInstanceStatus.
+			mu.Lock()
+			confirms = append(confirms, r.URL.Path)
+			mu.Unlock()
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = fmt.Fprintf(w, `{"error_code":"iMetal.0200","error_msg":"Instances not found: [%s]"}`, gone)
+			return
+		}
 		f := r.URL.Query().Get("instance_id")
 		mu.Lock()
 		filters = append(filters, f)
@@ -348,6 +358,9 @@ func TestWatcher_notFoundForSeveralIDsAsksEachAlone(t *testing.T) {
 	defer mu.Unlock()
 	if len(filters) != 3 || !strings.Contains(filters[0], ",") || strings.Contains(filters[1], ",") || strings.Contains(filters[2], ",") {
 		t.Errorf("filters = %q; want one for both IDs, then one for each", filters)
+	}
+	if len(confirms) != 1 || !strings.Contains(confirms[0], gone) {
+		t.Errorf("ShowInstanceStatus calls = %q; want one, confirming that %s is gone", confirms, gone)
 	}
 }
 

@@ -145,6 +145,20 @@ type waitSpec struct {
 	// the wait (an operation_state check, for operations that do not change
 	// the state).
 	done func(*InstanceStatus) bool
+	// prior, when set, is the instance as it was read before the request
+	// this wait is for. While the API still shows it exactly so, the
+	// operation has not shown yet, and its status is not judged at all: a
+	// previous reinstall's reinstall-succeed (or a previous failure) must
+	// not end the wait for this one.
+	prior *Instance
+}
+
+// showsSame reports whether inst shows nothing new since prior: the same
+// state, operation_state and timestamps. A reinstall changes launched_at,
+// and any operation changes operation_state or updated_at once it shows.
+func (prior *Instance) showsSame(inst *Instance) bool {
+	return inst.State == prior.State && inst.OperationState == prior.OperationState &&
+		inst.UpdatedAt == prior.UpdatedAt && inst.LaunchedAt == prior.LaunchedAt
 }
 
 // WaitForInstanceRunning polls until a new instance runs. It fails with
@@ -179,10 +193,15 @@ func (c *Client) WaitForInstanceTerminated(ctx context.Context, id string) (*Ins
 	})
 }
 
-// WaitForReinstall polls until a reinstall ends: operation_state
-// reinstall-succeed with the instance running or stopped.
-func (c *Client) WaitForReinstall(ctx context.Context, id string) (*InstanceStatus, error) {
+// WaitForReinstall polls until the reinstall that the API accepted after
+// prior was read ends: operation_state reinstall-succeed with the instance
+// running or stopped. prior is the instance as read before the request
+// (GetInstance): until the API shows something new, the status is the
+// previous operation's, which may itself be a reinstall-succeed, and is
+// not taken for this one's end. A nil prior skips that check.
+func (c *Client) WaitForReinstall(ctx context.Context, id string, prior *Instance) (*InstanceStatus, error) {
 	return c.wait(ctx, id, waitSpec{
+		prior:   prior,
 		goal:    "finish reinstalling its OS",
 		pending: []State{StateReinstalling, StatePending},
 		target:  []State{StateRunning, StateStopped},
@@ -193,10 +212,12 @@ func (c *Client) WaitForReinstall(ctx context.Context, id string) (*InstanceStat
 	})
 }
 
-// WaitForModifyIP polls until an IP change ends: operation_state
-// modify-ip-succeed with the instance running or stopped.
-func (c *Client) WaitForModifyIP(ctx context.Context, id string) (*InstanceStatus, error) {
+// WaitForModifyIP polls until the IP change that the API accepted after
+// prior was read ends: operation_state modify-ip-succeed with the instance
+// running or stopped. prior works as for WaitForReinstall.
+func (c *Client) WaitForModifyIP(ctx context.Context, id string, prior *Instance) (*InstanceStatus, error) {
 	return c.wait(ctx, id, waitSpec{
+		prior:   prior,
 		goal:    "finish changing its IP addresses",
 		pending: []State{StateModifyingIP},
 		target:  []State{StateRunning, StateStopped},

@@ -185,33 +185,53 @@ func (w *watcher) sweep(logCtx context.Context) {
 	w.mu.Unlock()
 
 	for batch := range slices.Chunk(ids, MaxFilterIDs) {
-		out, err := w.c.ListInstances(ctx, ListInstancesInput{InstanceIDs: batch, Limit: max(len(batch), 10)})
+		found, err := w.c.lookUp(ctx, batch)
 		if ctx.Err() != nil {
 			return // every wait went away
 		}
-		if isInstanceNotFound(err) && len(batch) > 1 {
-			// The API's "not found" for a filter of several IDs does not
-			// say which of them it means: ask for each alone. Only this
-			// rare answer costs the extra calls.
-			for _, id := range batch {
-				one, err := w.c.ListInstances(ctx, ListInstancesInput{InstanceIDs: []string{id}, Limit: 10})
-				if ctx.Err() != nil {
-					return
-				}
-				w.deliver([]string{id}, one, err)
+		var gone map[string]Gone
+		var goneErr map[string]error
+		if err == nil {
+			gone, goneErr = w.confirmAbsent(ctx, batch, found)
+			if ctx.Err() != nil {
+				return
 			}
-			continue
 		}
-		w.deliver(batch, out, err)
+		w.deliver(batch, found, gone, goneErr, err)
 	}
 }
 
-// isInstanceNotFound reports the API's own answer that an instance does
-// not exist: HTTP 404 with error_code iMetal.0200. A 404 without it (from
-// a gateway or a proxy) says nothing about any instance.
-func isInstanceNotFound(err error) bool {
-	var apiErr *APIError
-	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.Code == CodeInstanceNotFound
+// confirmAbsent asks the API about each instance of batch that a complete
+// listing did not show (absence.go's rule), except those whose waits all
+// still give a new instance time to be listed.
+func (w *watcher) confirmAbsent(ctx context.Context, batch []string, found map[string]Instance) (map[string]Gone, map[string]error) {
+	gone, errs := map[string]Gone{}, map[string]error{}
+	for _, id := range batch {
+		if _, ok := found[id]; ok || !w.mustConfirm(id) {
+			continue
+		}
+		g, err := w.c.confirmGone(ctx, id)
+		if err != nil {
+			errs[id] = err
+			continue
+		}
+		gone[id] = g
+	}
+	return gone, errs
+}
+
+// mustConfirm reports whether some wait for id would act on its absence
+// now: a deletion, or a wait past its grace for a new instance.
+func (w *watcher) mustConfirm(id string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := time.Now()
+	for s := range w.subs {
+		if s.id == id && (s.spec.notFoundIsTarget || s.last != nil || now.Sub(s.start) >= s.spec.notListedYet) {
+			return true
+		}
+	}
+	return false
 }
 
 // pollEndsWait reports whether a failed poll ends a wait. Only what another
@@ -245,16 +265,11 @@ func uniqueIDs(subs []*sub, ids []string, seen map[string]bool) []string {
 	return ids
 }
 
-// deliver hands the statuses of one sweep call to the waits of its IDs.
-// An error reaches only those waits.
-func (w *watcher) deliver(batch []string, out *ListInstancesOutput, err error) {
-	found := map[string]*InstanceStatus{}
-	if err == nil {
-		for i := range out.Instances {
-			in := &out.Instances[i]
-			found[in.ID] = &InstanceStatus{State: in.State, OperationState: in.OperationState, Error: in.Error}
-		}
-	}
+// deliver hands the result of one sweep listing to the waits of its IDs:
+// the instances listed, what the API said of those it did not list (gone,
+// or an error asking it), or the listing's error, which reaches only
+// those waits.
+func (w *watcher) deliver(batch []string, found map[string]Instance, gone map[string]Gone, goneErr map[string]error, err error) {
 	inBatch := make(map[string]bool, len(batch))
 	for _, id := range batch {
 		inBatch[id] = true
@@ -266,47 +281,69 @@ func (w *watcher) deliver(batch []string, out *ListInstancesOutput, err error) {
 		if !inBatch[s.id] {
 			continue
 		}
-		if err != nil && !isInstanceNotFound(err) {
-			if !pollEndsWait(err) {
+		if inst, ok := found[s.id]; ok && err == nil {
+			s.lastErr = nil
+			w.observeLocked(s, &inst, now)
+			continue
+		}
+		pollErr := err
+		if pollErr == nil {
+			pollErr = goneErr[s.id]
+		}
+		if pollErr != nil {
+			if !pollEndsWait(pollErr) {
 				// A blip does not end a wait: try again on the schedule.
-				s.lastErr = err
+				s.lastErr = pollErr
 				s.next = now.Add(w.c.poll.steady(now.Sub(s.start)))
-				w.c.logger.WarnContext(s.ctx, "polling the instance failed; will poll again", "instance_id", s.id, "error", err.Error())
+				w.c.logger.WarnContext(s.ctx, "polling the instance failed; will poll again", "instance_id", s.id, "error", pollErr.Error())
 				continue
 			}
-			w.endLocked(s, s.last, err)
+			w.endLocked(s, s.last, pollErr)
 			continue
 		}
-		s.lastErr = nil
-		// ListInstances accepts only a complete listing (see
-		// listInstancesWire.check), and a 404 iMetal.0200 reaches here only
-		// for a batch of one ID: either way the instance is certainly gone.
-		st, ok := found[s.id]
-		if !ok {
-			if s.spec.notFoundIsTarget {
-				w.c.logger.DebugContext(s.ctx, "instance no longer found; treating it as terminated", "instance_id", s.id)
-				w.learnLocked(s, now)
-				w.endLocked(s, &InstanceStatus{State: StateTerminated}, nil)
-				continue
+		g, confirmed := gone[s.id]
+		switch {
+		case !confirmed && s.last == nil && now.Sub(s.start) < s.spec.notListedYet:
+			// A complete listing does not show the new instance yet; the
+			// API may list it a moment after it answered the create.
+			s.lastErr = &APIError{StatusCode: http.StatusNotFound, Code: CodeInstanceNotFound,
+				Message: "instance " + s.id + " is not listed yet", Method: http.MethodGet, Path: w.c.projectPath("instances")}
+			s.next = now.Add(w.c.poll.steady(now.Sub(s.start)))
+			w.c.logger.DebugContext(s.ctx, "the new instance is not listed yet; will poll again", "instance_id", s.id)
+		case !confirmed:
+			// Confirmed by a sweep that started before this wait passed
+			// its grace: look again.
+			s.next = now.Add(w.c.poll.steady(now.Sub(s.start)))
+		case s.spec.notFoundIsTarget:
+			w.c.logger.DebugContext(s.ctx, "instance gone (the API confirms it); its deletion is over", "instance_id", s.id)
+			w.learnLocked(s, now)
+			w.endLocked(s, &InstanceStatus{State: StateTerminated}, nil)
+		default:
+			msg := "instance " + s.id + " no longer exists (it is not listed, and the API answers 404 iMetal.0200 for it)"
+			if g == GoneTerminated {
+				msg = "instance " + s.id + " is terminated"
 			}
-			notFound := &APIError{StatusCode: http.StatusNotFound, Code: CodeInstanceNotFound,
-				Message: "instance " + s.id + " is no longer listed", Method: http.MethodGet, Path: w.c.projectPath("instances")}
-			if s.last == nil && now.Sub(s.start) < s.spec.notListedYet {
-				notFound.Message = "instance " + s.id + " is not listed yet"
-				s.lastErr = notFound
-				s.next = now.Add(w.c.poll.steady(now.Sub(s.start)))
-				w.c.logger.DebugContext(s.ctx, "the new instance is not listed yet; will poll again", "instance_id", s.id)
-				continue
-			}
-			w.endLocked(s, s.last, notFound)
-			continue
+			w.endLocked(s, s.last, &APIError{StatusCode: http.StatusNotFound, Code: CodeInstanceNotFound,
+				Message: msg, Method: http.MethodGet, Path: w.c.projectPath("instances", s.id, "status")})
 		}
-		w.observeLocked(s, st, now)
 	}
 }
 
-// observeLocked judges one status against the wait's goal.
-func (w *watcher) observeLocked(s *sub, st *InstanceStatus, now time.Time) {
+// observeLocked judges one listed instance against the wait's goal.
+func (w *watcher) observeLocked(s *sub, inst *Instance, now time.Time) {
+	st := &InstanceStatus{State: inst.State, OperationState: inst.OperationState, Error: inst.Error}
+	if s.spec.prior != nil && s.spec.prior.showsSame(inst) {
+		// The operation this wait is for has not shown yet: the API still
+		// reports the instance as it was before the request. Judging it
+		// would end the wait on the previous operation's result.
+		if s.last == nil {
+			w.c.logger.DebugContext(s.ctx, "the operation has not shown yet; will poll again", "instance_id", s.id,
+				"operation_state", st.OperationState)
+		}
+		s.last, s.lastPoll = st, now
+		s.next = now.Add(w.c.poll.steady(now.Sub(s.start)))
+		return
+	}
 	if s.last == nil || s.last.State != st.State || s.last.OperationState != st.OperationState {
 		w.c.logger.DebugContext(s.ctx, "instance state", "instance_id", s.id, "state", string(st.State),
 			"operation_state", st.OperationState, "elapsed_ms", now.Sub(s.start).Milliseconds())

@@ -123,15 +123,15 @@ func TestAccCreateCertainty_lateCreate(t *testing.T) {
 	})
 }
 
-// A create that the API accepted with an unusable answer, while no listing
-// can be read: the apply fails with an error that names the create token
-// and the import command, and nothing is sent again. Following the error's
-// advice (import the instance that carries the token) brings it under
-// Terraform, and destroy leaves nothing.
-func TestAccCreateCertainty_uncertainCreateNamesTheImport(t *testing.T) {
+// An undecodable 2xx while no listing can be read: the API made the
+// instance, but the provider cannot find it yet. It sends nothing again
+// and keeps a provisional object in the state (tainted), which the next
+// refresh settles by the create token: it adopts the instance, never makes
+// a second. The apply after it replaces the tainted instance.
+func TestAccCreateCertainty_uncertainCreateIsSettledByTheNextRefresh(t *testing.T) {
 	sim := startSimulator(t, fastSimOptions())
 	empty := ""
-	var id string
+	var id, replaced string
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
 		CheckDestroy:             checkAllTerminated(sim),
@@ -144,7 +144,7 @@ func TestAccCreateCertainty_uncertainCreateNamesTheImport(t *testing.T) {
 				// One retry per listing, so that the failing listings end soon.
 				Config: strings.Replace(providerConfig(sim), "token ", "max_retries = 1\n  token ", 1) + instanceConfig("acc-uncertain"),
 				ExpectError: regexp.MustCompile(strings.ReplaceAll(`(?s)Unable to Create Instance.*accepted it \(HTTP 2xx\) without a usable instance ID.*`+
-					`create-token = [0-9a-f]{32}.*Nothing was saved to the state.*terraform import ADDRESS INSTANCE_ID`, " ", `\s+`)),
+					`create-token = [0-9a-f]{32}.*provisional object.*tainted.*Nothing creates a second instance`, " ", `\s+`)),
 			},
 			{
 				PreConfig: func() {
@@ -158,17 +158,22 @@ func TestAccCreateCertainty_uncertainCreateNamesTheImport(t *testing.T) {
 					}
 					id = all[0].ID
 				},
-				Config:             providerConfig(sim) + instanceConfig("acc-uncertain"),
-				ResourceName:       res,
-				ImportState:        true,
-				ImportStateIdFunc:  func(*terraform.State) (string, error) { return id, nil },
-				ImportStatePersist: true,
+				// The refresh finds the instance by its token; it is tainted,
+				// so the plan after the refresh replaces it.
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true,
+				Check:        resource.ComposeAggregateTestCheckFunc(resource.TestCheckResourceAttrPtr(res, "id", &id), checkLive(sim, 1, 1)),
 			},
 			{
-				// The imported instance needs only its password set: no
-				// replacement, no drift from the create token.
+				// It is tainted: the apply replaces it, and exactly one
+				// instance is left.
 				Config: providerConfig(sim) + instanceConfig("acc-uncertain"),
-				Check:  resource.ComposeAggregateTestCheckFunc(captureID(&id), checkLive(sim, 1, 1)),
+				Check: resource.ComposeAggregateTestCheckFunc(captureID(&replaced), checkLive(sim, 2, 1), func(*terraform.State) error {
+					if replaced == id {
+						return fmt.Errorf("instance %s was kept; a tainted instance is replaced", id)
+					}
+					return nil
+				}),
 			},
 		},
 	})

@@ -146,12 +146,19 @@ func createUncertainDetail(e *clouddc.CreateUncertainError) string {
 			"state. Keep one with\n\n  terraform import ADDRESS %s\n\nwhere ADDRESS is this resource's address as shown with this error "+
 			"(for example clouddc_instance.web[0]), and delete the others in the CloudDC console.",
 			clouddc.CreateTokenKey, e.Token, strings.Join(e.Candidates, ", "), e.Candidates[0])
+	case !e.Deadline.IsZero():
+		fmt.Fprintf(&b, "The provider did not send the create again, so that it cannot make a second instance. The resource is kept "+
+			"in the state as a provisional object without an instance ID, marked tainted, holding the create's token (metadata %s = %s). "+
+			"The next terraform plan or apply settles it: it waits until %s, when the API's time to carry the create out has passed, "+
+			"adopts the instance if one carrying the token appeared (keep it with terraform untaint, or let the apply replace it), "+
+			"and otherwise removes the object, so that the apply creates the instance. Nothing creates a second instance meanwhile.",
+			clouddc.CreateTokenKey, e.Token, e.Deadline.UTC().Format(time.RFC3339))
 	default:
-		fmt.Fprintf(&b, "The provider did not send the create again, so that it cannot make a second instance. Nothing was saved to the "+
-			"state. Before you run terraform apply again, look for an instance whose metadata has %s = %s (the clouddc_instances data "+
-			"source shows it as create_token; the CloudDC console shows the metadata). If there is one, this create made it: bring it "+
-			"under Terraform with\n\n  terraform import ADDRESS INSTANCE_ID\n\nwhere ADDRESS is this resource's address as shown with "+
-			"this error (for example clouddc_instance.web[0]). If there is none a minute from now, apply again.",
+		fmt.Fprintf(&b, "The provider did not send the create again, so that it cannot make a second instance. Nothing was saved to "+
+			"the state. Before you run terraform apply again, look for an instance whose metadata has %s = %s (the clouddc_instances data source shows it as "+
+			"create_token; the CloudDC console shows the metadata). If there is one, this create made it: bring it under Terraform "+
+			"with\n\n  terraform import ADDRESS INSTANCE_ID\n\nwhere ADDRESS is this resource's address as shown with this error "+
+			"(for example clouddc_instance.web[0]). If there is none a minute from now, apply again.",
 			clouddc.CreateTokenKey, e.Token)
 	}
 	return b.String()

@@ -118,5 +118,6 @@ func (r *instanceResource) ImportState(ctx context.Context, req resource.ImportS
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("project_id"), r.projectID())...)
 	resp.Diagnostics.Append(setInstanceIdentity(ctx, resp.Identity, id, r.projectID())...)
 }

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"testing"
@@ -56,9 +57,11 @@ func TestInstanceResource_readIdentity(t *testing.T) {
 		return out
 	}
 
+	const other = "0123456789abcdef0123456789abcdef"
 	tests := []struct {
 		name         string
 		id           string
+		stateProject string // the state's project_id; "-" for a state that predates it
 		priorProject string // "" for a null prior identity
 		wantRemoved  bool
 		wantErr      string
@@ -68,12 +71,24 @@ func TestInstanceResource_readIdentity(t *testing.T) {
 		{name: "running, identity known", id: running, priorProject: sim.ProjectID()},
 		{name: "gone", id: missing, wantRemoved: true, wantWarning: "Instance No Longer Exists"},
 		{name: "terminated", id: terminated, wantRemoved: true, wantWarning: "Instance Was Terminated"},
-		{name: "other project", id: running, priorProject: "0123456789abcdef0123456789abcdef", wantErr: "Instance Belongs to Another Project"},
+		{name: "other project", id: running, priorProject: other, wantErr: "Instance Belongs to Another Project"},
+		// Terraform 1.5.7 and OpenTofu send no identity: the project the
+		// state records stops the read all the same.
+		{name: "other project, no identity", id: missing, stateProject: other, wantErr: "Instance Belongs to Another Project"},
+		{name: "running, no project recorded", id: running, stateProject: "-"},
+		{name: "gone, no project recorded", id: missing, stateProject: "-", wantErr: "Instance Not Found in This Project"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := tfsdk.State{Schema: sch.Schema, Raw: tftypes.NewValue(sch.Schema.Type().TerraformType(ctx), nil)}
 			if d := st.SetAttribute(ctx, path.Root("id"), tt.id); d.HasError() {
+				t.Fatal(d)
+			}
+			project := types.StringValue(cmp.Or(tt.stateProject, sim.ProjectID()))
+			if tt.stateProject == "-" {
+				project = types.StringNull()
+			}
+			if d := st.SetAttribute(ctx, path.Root("project_id"), project); d.HasError() {
 				t.Fatal(d)
 			}
 			var prior *tfsdk.ResourceIdentity

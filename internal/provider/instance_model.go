@@ -32,6 +32,7 @@ type instanceResourceModel struct {
 	OSType            types.String   `tfsdk:"os_type"`
 	CreatedAt         types.String   `tfsdk:"created_at"`
 	LaunchedAt        types.String   `tfsdk:"launched_at"`
+	ProjectID         types.String   `tfsdk:"project_id"`
 	Timeouts          timeouts.Value `tfsdk:"timeouts"`
 
 	// DeletionProtection is the provider's alone: it is never sent to the

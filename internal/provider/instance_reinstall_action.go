@@ -116,7 +116,7 @@ func (a *instanceReinstallAction) Invoke(ctx context.Context, req action.InvokeR
 	}
 	// inst is the instance before the request: after an earlier reinstall,
 	// its reinstall-succeed must not be taken for this one's end.
-	st, err := a.client.WaitForReinstallSince(ctx, inst)
+	st, err := a.client.WaitForReinstall(ctx, inst.ID, inst)
 	if err != nil {
 		addActionWaitError(&resp.Diagnostics, "Reinstalling the Instance Failed", err)
 		return

@@ -217,6 +217,14 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{unknownWhenChanged{attrs: []string{"image_id"}}},
 			},
+			"project_id": schema.StringAttribute{
+				MarkdownDescription: "Project the instance belongs to: the provider's `project_id` when the instance was created or " +
+					"imported. An instance ID means something only in its project, so the provider refuses to read, change or destroy " +
+					"the instance while it is configured for another project (it would not find it there, and would forget an instance " +
+					"that exists); configure the provider, or a provider alias for this resource, with this project.",
+				Computed:      true,
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
 			"deletion_protection": deletionProtectionAttribute(),
 		},
 		Blocks: map[string]schema.Block{
@@ -270,19 +278,14 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	plan.ProjectID = types.StringValue(r.projectID())
 
 	created, err := r.client.CreateInstanceSafely(ctx, input)
 	if err != nil {
 		addClientError(&resp.Diagnostics, "Unable to Create Instance", err)
-		// An instance that carries this create's token but could not be
-		// adopted was still made by this create: keep it in the state,
-		// where Terraform marks it tainted, rather than orphan it.
 		var unsure *clouddc.CreateUncertainError
-		if errors.As(err, &unsure) && unsure.InstanceID != "" {
-			plan.ID = types.StringValue(unsure.InstanceID)
-			nullUnknowns(&plan)
-			resp.Diagnostics.Append(setInstanceIdentity(ctx, resp.Identity, unsure.InstanceID, r.projectID())...)
-			resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		if errors.As(err, &unsure) {
+			r.keepUncertain(ctx, plan, unsure, resp)
 		}
 		return
 	}
@@ -340,6 +343,30 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
 
+// keepUncertain saves what a create whose outcome is uncertain leaves in
+// the state, where Terraform marks it tainted, rather than orphan what it
+// may have made: the instance that carries the create's token when one
+// was found, or else a provisional object that the next refresh settles
+// (instance_pending.go).
+func (r *instanceResource) keepUncertain(ctx context.Context, plan instanceResourceModel, unsure *clouddc.CreateUncertainError, resp *resource.CreateResponse) {
+	nullUnknowns(&plan)
+	if unsure.InstanceID != "" {
+		plan.ID = types.StringValue(unsure.InstanceID)
+		resp.Diagnostics.Append(setInstanceIdentity(ctx, resp.Identity, unsure.InstanceID, r.projectID())...)
+		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		return
+	}
+	pc := pendingFromError(unsure, r.projectID())
+	if pc == nil {
+		return
+	}
+	// No identity: the instance is not known yet, and the refresh that
+	// finds it sets one (Terraform lets a null identity become one).
+	plan.ID = types.StringNull()
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	resp.Diagnostics.Append(writePending(ctx, resp.Private, pc)...)
+}
+
 // warnDuplicates tells the user about instances that an earlier attempt of
 // a create made after all, and whose deletion the provider started.
 func warnDuplicates(diags *diag.Diagnostics, id string, dups []string) {
@@ -359,6 +386,16 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 	id := state.ID.ValueString()
+	pending, diags := readPending(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	resp.Diagnostics.Append(r.checkProject(state.ProjectID, pending, id)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if pending != nil {
+		r.readPending(ctx, state, pending, resp)
+		return
+	}
 	// The identity is set first: Terraform wants it on every path, even
 	// those that remove the resource.
 	if resp.Diagnostics.Append(r.identify(ctx, req.Identity, resp.Identity, id)...); resp.Diagnostics.HasError() {
@@ -367,6 +404,15 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 	// GetInstanceCoalesced shares its API call with the other reads of a refresh.
 	inst, err := r.client.GetInstanceCoalesced(ctx, id)
 	switch {
+	case errors.Is(err, clouddc.ErrNotFound) && state.ProjectID.IsNull():
+		// A state written before the project was recorded: the instance
+		// may be in another project than the provider's.
+		resp.Diagnostics.AddError("Instance Not Found in This Project",
+			fmt.Sprintf("Instance %s is not in project %s, and the state (written by an older version of the provider) does not "+
+				"record which project it belongs to, so the provider cannot tell whether it was deleted or is in another project. "+
+				"Nothing was removed from the state. If the provider should point at another project, set project_id there. If the "+
+				"instance was deleted, remove it from the state with terraform state rm and this resource's address.", id, r.projectID()))
+		return
 	case errors.Is(err, clouddc.ErrNotFound):
 		resp.Diagnostics.AddWarning("Instance No Longer Exists",
 			fmt.Sprintf("Instance %s was not found; it was deleted outside Terraform. It is removed from the state, and the next apply creates it again.", id))
@@ -385,7 +431,52 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 	if state.DeletionProtection.IsNull() {
 		state.DeletionProtection = types.BoolValue(false) // imported: the default
 	}
+	state.ProjectID = types.StringValue(r.projectID())
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+}
+
+// readPending is Read for a provisional object: it settles the create
+// whose outcome was unknown, adopting its instance or removing the object.
+func (r *instanceResource) readPending(ctx context.Context, state instanceResourceModel, pending *pendingCreate, resp *resource.ReadResponse) {
+	inst, removed, diags := r.settlePending(ctx, &state, pending)
+	resp.Diagnostics.Append(diags...)
+	if diags.HasError() {
+		return
+	}
+	if removed {
+		resp.Diagnostics.Append(setInstanceIdentity(ctx, resp.Identity, "", r.projectID())...)
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	resp.Diagnostics.Append(setInstanceIdentity(ctx, resp.Identity, inst.ID, r.projectID())...)
+	resp.Diagnostics.Append(flattenInstance(inst, &state)...)
+	state.ProjectID = types.StringValue(r.projectID())
+	resp.Diagnostics.Append(writePending(ctx, resp.Private, nil)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+}
+
+// checkProject refuses to act on an instance of another project than the
+// provider's: there, its ID would not be found, and an instance that
+// exists would be forgotten (and made again by the next apply).
+func (r *instanceResource) checkProject(stateProject types.String, pending *pendingCreate, id string) diag.Diagnostics {
+	var diags diag.Diagnostics
+	want := stateProject.ValueString()
+	if pending != nil && want == "" {
+		want = pending.Project
+	}
+	if want == "" || want == r.projectID() {
+		return diags
+	}
+	what := "instance " + id
+	if id == "" {
+		what = "the instance of an interrupted create"
+	}
+	diags.AddError("Instance Belongs to Another Project",
+		fmt.Sprintf("The state says that %s is in project %s, but the provider is configured for project %s. Looking for it there "+
+			"would not find it, and Terraform would forget an instance that exists, so nothing was read, changed or destroyed. "+
+			"Configure the provider (or a provider alias for this resource) with project_id = %q; check CLOUDDC_PROJECT_ID and "+
+			"HW_PROJECT_ID in your shell, and the region the project is looked up from.", what, want, r.projectID(), want))
+	return diags
 }
 
 // Update changes in place what the API can change, one operation at a
@@ -401,9 +492,21 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 		return
 	}
 	id := state.ID.ValueString()
+	pending, diags := readPending(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	resp.Diagnostics.Append(r.checkProject(state.ProjectID, pending, id)...)
+	if pending != nil {
+		resp.Diagnostics.AddError("Interrupted Create Not Settled Yet",
+			"This resource holds a create whose outcome is not known yet, so it cannot be changed. Run terraform apply without "+
+				"-refresh=false: the refresh settles it (it finds the instance, or learns that none was made).")
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	// Every update answers with the identity, also the one that calls no
 	// API: a state refreshed with -refresh=false may predate identity.
 	resp.Diagnostics.Append(setInstanceIdentity(ctx, resp.Identity, id, r.projectID())...)
+	plan.ProjectID = types.StringValue(r.projectID())
 	if onlyDeletionProtectionChanged(plan, state) {
 		// Nothing the API holds changes: no API call.
 		state.DeletionProtection, state.Timeouts = plan.DeletionProtection, plan.Timeouts
@@ -440,11 +543,18 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 			in.NICs = append(in.NICs, clouddc.ModifyIP{SubnetID: n.SubnetID.ValueString(), IPAddress: n.IPv4Address.ValueString()})
 		}
 		tflog.Info(ctx, "changing the instance's network interfaces")
+		// The instance as it is before the change, so that the wait ends
+		// on this change, not on an earlier one's modify-ip-succeed.
+		prior, err := r.client.GetInstance(ctx, id)
+		if err != nil {
+			fail("Unable to Read the Instance Before Changing Its Network Interfaces", err)
+			return
+		}
 		if err := r.client.ModifyInstanceIP(ctx, id, in); err != nil {
 			fail("Unable to Change the Instance's Network Interfaces", err)
 			return
 		}
-		if _, err := r.client.WaitForModifyIP(ctx, id); err != nil {
+		if _, err := r.client.WaitForModifyIP(ctx, id, prior); err != nil {
 			fail("Changing the Instance's Network Interfaces Failed", err)
 			return
 		}
@@ -459,6 +569,12 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	reinstalled := false
 	if !plan.ImageID.Equal(state.ImageID) {
 		tflog.Info(ctx, "reinstalling the instance's operating system", map[string]any{"image_id": plan.ImageID.ValueString()})
+		// As for the IP change: the wait must end on this reinstall.
+		prior, err := r.client.GetInstance(ctx, id)
+		if err != nil {
+			fail("Unable to Read the Instance Before Reinstalling It", err)
+			return
+		}
 		if err := r.client.ReinstallOS(ctx, id, plan.ImageID.ValueString(), password); err != nil {
 			fail("Unable to Reinstall the Instance", err)
 			return
@@ -466,7 +582,7 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 		// The reinstall was accepted with the new password: from here on,
 		// the password in state is the new one, whatever happens next.
 		cur.Password, cur.PasswordWOVersion = plan.Password, plan.PasswordWOVersion
-		if _, err := r.client.WaitForReinstall(ctx, id); err != nil {
+		if _, err := r.client.WaitForReinstall(ctx, id, prior); err != nil {
 			fail("Reinstalling the Instance Failed", err)
 			return
 		}
@@ -584,6 +700,16 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	defer cancel()
 	id := state.ID.ValueString()
 	ctx = tflog.SetField(ctx, "instance_id", id)
+	pending, diags := readPending(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	resp.Diagnostics.Append(r.checkProject(state.ProjectID, pending, id)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if pending != nil {
+		r.deletePending(ctx, state, pending, resp)
+		return
+	}
 	if state.DeletionProtection.ValueBool() {
 		// Also when Terraform did not show the destroy to ModifyPlan.
 		addDeletionProtectedError(&resp.Diagnostics, id, "destroy it")

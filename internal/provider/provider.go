@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -275,13 +276,15 @@ func (p *clouddcProvider) lookupProject(ctx context.Context, s settings, opts []
 	if id, ok := p.projects[key]; ok {
 		return id, true
 	}
-	id, err := clouddc.LookupProjectID(ctx, s.iamEndpoint, s.region, opts...)
+	lookupCtx, cancel := context.WithTimeout(ctx, credentialCheckTimeout)
+	defer cancel()
+	id, err := clouddc.LookupProjectID(lookupCtx, s.iamEndpoint, s.region, opts...)
 	if err != nil {
 		var detail strings.Builder
 		fmt.Fprintf(&detail, "project_id is unset, so the provider looked up the IAM project named %q (the region) at %s "+
-			"with %s, and could not find it:\n\n%s", s.region, s.iamEndpoint, s.credentialSource(), describeError(err))
-		if n := retriesMade(ctx, err, s); n > 0 {
-			fmt.Fprintf(&detail, "\n\nThe request was retried %d times (max_retries).", n)
+			"with %s, and could not find it:\n\n%s", s.region, clouddc.RedactURL(s.iamEndpoint), s.credentialSource(), describeError(err))
+		if story := retryStory(ctx, lookupCtx, err); story != "" {
+			detail.WriteString("\n\n" + story)
 		}
 		fmt.Fprintf(&detail, "\n\nSet project_id in the provider block (or %s or %s) to the project's ID, which the console shows "+
 			"under My Credentials > Projects, and no lookup is made. The project is looked up in the region %q; "+
@@ -297,10 +300,21 @@ func (p *clouddcProvider) lookupProject(ctx context.Context, s settings, opts []
 	return id, true
 }
 
+// credentialCheckTimeout bounds the request that checks the credentials
+// when the provider starts (and the project lookup): an endpoint that is
+// unreachable or does not answer fails the plan in seconds, not after the
+// minutes that the retries of an apply may take.
+const credentialCheckTimeout = 10 * time.Second
+
 // checkCredentials proves the credentials, the project and the endpoint
 // with one cheap request before anything is planned, so that a mistake is
 // an error at plan time and not halfway through an apply. It runs once per
-// process for the same settings.
+// process for the same settings, within credentialCheckTimeout.
+//
+// The request lists the first physical server. A 403 there proves that the
+// credentials authenticate: a policy may grant the instance permissions
+// only (clouddc:instance:*), which is all clouddc_instance needs, and a
+// call that needs more fails on its own, naming its permission.
 func (p *clouddcProvider) checkCredentials(ctx context.Context, client *clouddc.Client, s settings, projectID string, diags *diag.Diagnostics) bool {
 	key := cacheKey(append([]string{s.endpoint, projectID}, s.credentialKey()...)...)
 	p.mu.Lock()
@@ -308,19 +322,23 @@ func (p *clouddcProvider) checkCredentials(ctx context.Context, client *clouddc.
 	if _, ok := p.verified[key]; ok {
 		return true
 	}
-	if _, err := client.ListServers(ctx, clouddc.ListServersInput{Limit: 1}); err != nil {
+	checkCtx, cancel := context.WithTimeout(ctx, credentialCheckTimeout)
+	defer cancel()
+	_, err := client.ListServers(checkCtx, clouddc.ListServersInput{Limit: 1})
+	switch {
+	case err == nil:
+	case errors.Is(err, clouddc.ErrForbidden):
+		tflog.Info(ctx, "the credentials authenticate, but may not list physical servers; continuing, since clouddc_instance does not need to",
+			map[string]any{"error": err.Error()})
+	default:
 		summary := "Unable to Check the CloudDC Credentials"
-		if errors.Is(err, clouddc.ErrUnauthorized) || errors.Is(err, clouddc.ErrForbidden) {
+		if errors.Is(err, clouddc.ErrUnauthorized) {
 			summary = "Invalid CloudDC Credentials"
 		}
 		var detail strings.Builder
 		fmt.Fprintf(&detail, "Before planning, the provider checks its credentials (%s, project %s) with one request to %s: "+
-			"listing the first physical server of the project. It failed:\n\n%s", s.credentialSource(), projectID, s.endpoint, describeError(err))
-		if n := retriesMade(ctx, err, s); n > 0 {
-			fmt.Fprintf(&detail, "\n\nThe request was retried %d times (max_retries) before the provider gave up.", n)
-		} else {
-			detail.WriteString("\n\nThe request was not retried: the same request would get the same answer.")
-		}
+			"listing the first physical server of the project. It failed:\n\n%s\n\n%s", s.credentialSource(), projectID,
+			clouddc.RedactURL(s.endpoint), describeError(err), retryStory(ctx, checkCtx, err))
 		fmt.Fprintf(&detail, "\n\nNothing was planned or changed. To plan without this check (with an endpoint that is not up yet, "+
 			"say), set skip_credentials_validation = true in the provider block or %s=true.", EnvSkipCredentialsValidation)
 		diags.AddError(summary, detail.String())
@@ -330,21 +348,35 @@ func (p *clouddcProvider) checkCredentials(ctx context.Context, client *clouddc.
 		p.verified = map[string]struct{}{}
 	}
 	p.verified[key] = struct{}{}
-	tflog.Debug(ctx, "the credentials were accepted", map[string]any{"endpoint": s.endpoint, "project_id": projectID})
+	tflog.Debug(ctx, "the credentials were accepted", map[string]any{"endpoint": clouddc.RedactURL(s.endpoint), "project_id": projectID})
 	return true
 }
 
-// retriesMade is how many times the client retried a request that failed
-// with err: every retry allowed when the error is one worth retrying (the
-// client stops early only when ctx ends), none otherwise.
-func retriesMade(ctx context.Context, err error, s settings) int {
-	if ctx.Err() != nil || !clouddc.IsTransient(err) {
-		return 0
+// retryStory says, in a sentence, whether the request behind err was
+// retried and why it stopped: the real reason, never a guess.
+func retryStory(ctx, bounded context.Context, err error) string {
+	var exhausted *clouddc.RetriesExhaustedError
+	var stopped *clouddc.RetriesStoppedError
+	switch {
+	case ctx.Err() != nil:
+		return "The request was interrupted (Ctrl-C or Terraform's own timeout)."
+	case bounded.Err() != nil && errors.As(err, &stopped):
+		return fmt.Sprintf("It was retried %d times, until the check's limit of %s ran out: the endpoint is unreachable, or keeps "+
+			"failing. Check the endpoint (or the region it follows from) and the network between this machine and it.",
+			stopped.Retries, credentialCheckTimeout)
+	case bounded.Err() != nil:
+		return fmt.Sprintf("The endpoint did not answer within the check's limit of %s. Check the endpoint (or the region it "+
+			"follows from), and whether a proxy or firewall holds the connection.", credentialCheckTimeout)
+	case errors.As(err, &exhausted):
+		return "" // describeError already says how often it was retried
+	case errors.Is(err, clouddc.ErrUnauthorized):
+		return "It was not retried: the API refused the credentials, and would refuse them again."
+	case clouddc.IsPermanentNetworkError(err):
+		return "" // the error says why it was not retried
+	case !clouddc.IsTransient(err):
+		return "It was not retried: the answer was final (not a rate limit, a server error or a network failure)."
 	}
-	if s.conn.maxRetriesSet {
-		return s.conn.maxRetries
-	}
-	return clouddc.DefaultRetryPolicy().MaxRetries
+	return ""
 }
 
 func (p *clouddcProvider) Resources(context.Context) []func() resource.Resource {

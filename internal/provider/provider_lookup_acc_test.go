@@ -145,7 +145,7 @@ provider "clouddc" {
 		Steps: []resource.TestStep{{
 			Config:      config,
 			PlanOnly:    true,
-			ExpectError: regexp.MustCompile(`(?s)Unable to Check the CloudDC Credentials.*HTTP 503.*retried\s+1\s+times\s+\(max_retries\)`),
+			ExpectError: regexp.MustCompile(`(?s)Unable to Check the CloudDC Credentials.*HTTP 503.*retried\s+the\s+request\s+1\s+times.*max_retries`),
 		}},
 	})
 	if n := sim.RequestCount(simulator.OpListServers); n != 2 {

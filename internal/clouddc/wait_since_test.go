@@ -13,9 +13,9 @@ func reinstallStep(opState, launched, updated string) step {
 	return step{body: fmt.Sprintf(`{"state":"running","operation_state":%q,"launched_at":%q,"updated_at":%q}`, opState, launched, updated)}
 }
 
-// TestWaitForReinstallSince: after a reinstall that follows another one,
-// the old reinstall-succeed must not end the wait.
-func TestWaitForReinstallSince(t *testing.T) {
+// TestWaitForReinstall_sinceItsOwnRequest: after a reinstall that follows
+// another one, the old reinstall-succeed must not end the wait.
+func TestWaitForReinstall_sinceItsOwnRequest(t *testing.T) {
 	t.Parallel()
 	prior := &Instance{ID: testID, State: StateRunning, OperationState: OpReinstallSucceed, LaunchedAt: "L1", UpdatedAt: "U1"}
 	stale := reinstallStep(OpReinstallSucceed, "L1", "U1")
@@ -68,7 +68,7 @@ func TestWaitForReinstallSince(t *testing.T) {
 				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
 				defer cancel()
 			}
-			st, err := c.WaitForReinstallSince(ctx, tt.prior)
+			st, err := c.WaitForReinstall(ctx, testID, tt.prior)
 			if tt.wantErr != "" {
 				var we *WaitError
 				if !errors.As(err, &we) || !strings.Contains(err.Error(), tt.wantErr) {
@@ -77,11 +77,30 @@ func TestWaitForReinstallSince(t *testing.T) {
 				return
 			}
 			if err != nil || st.OperationState != OpReinstallSucceed {
-				t.Fatalf("WaitForReinstallSince = %+v, %v", st, err)
+				t.Fatalf("WaitForReinstall = %+v, %v", st, err)
 			}
 			if n := s.requests(); n < tt.minPolls {
 				t.Errorf("ended after %d polls; want at least %d (an earlier answer was taken for the end)", n, tt.minPolls)
 			}
 		})
+	}
+}
+
+// TestWaitForModifyIP_sinceItsOwnRequest: an IP change after another one
+// does not end on the previous change's modify-ip-succeed.
+func TestWaitForModifyIP_sinceItsOwnRequest(t *testing.T) {
+	t.Parallel()
+	prior := &Instance{ID: testID, State: StateRunning, OperationState: OpModifyIPSucceed, LaunchedAt: "L1", UpdatedAt: "U1"}
+	stale := reinstallStep(OpModifyIPSucceed, "L1", "U1")
+	s := newScriptServer(t, stale, stale, reinstallStep(OpModifyIPProcessing, "L1", "U2"), reinstallStep(OpModifyIPSucceed, "L1", "U3"))
+	st, err := newTestClient(t, s.url).WaitForModifyIP(testContext(t), testID, prior)
+	if err != nil || st.OperationState != OpModifyIPSucceed || s.requests() < 4 {
+		t.Fatalf("WaitForModifyIP = %+v, %v after %d polls; want the new change's end after 4", st, err, s.requests())
+	}
+	// Without the prior, the stale answer would have ended it at once:
+	// the check above is what the prior buys.
+	s2 := newScriptServer(t, stale)
+	if _, err := newTestClient(t, s2.url).WaitForModifyIP(testContext(t), testID, nil); err != nil || s2.requests() != 1 {
+		t.Fatalf("without a prior: %v after %d polls; want the stale answer taken at once", err, s2.requests())
 	}
 }

@@ -1,0 +1,161 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
+)
+
+// A create whose outcome is unknown when Terraform gives up on it (Ctrl-C,
+// the create timeout, a lookup that could not settle it) may still make an
+// instance up to a minute later, when no process waits for it any more.
+// Forgetting it would orphan that instance, and the next apply would make
+// a second one. So Create leaves a provisional object in the state instead:
+// Terraform marks it tainted, its id is null, and its private state holds
+// the create's token and the deadline until which an instance may appear.
+// The next refresh settles it (settlePending): it adopts the instance that
+// carries the token, or removes the object once a complete listing taken
+// after the deadline shows none. Until then nothing creates a second
+// instance for the resource: a refresh waits for the deadline, and a
+// destroy of the object settles it first (DESIGN.md, section 6).
+
+// privatePendingKey is the private state key of a provisional object.
+const privatePendingKey = "pending_create"
+
+// pendingCreate is what a provisional object's private state holds.
+type pendingCreate struct {
+	Token    string    `json:"token"`
+	Deadline time.Time `json:"deadline"`
+	Project  string    `json:"project_id"`
+}
+
+// privateState is the part of the framework's private state data that
+// the resource uses (resp.Private in Create, Read, Update and Delete).
+type privateState interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+
+// readPending returns the pending create of a provisional object, or nil.
+func readPending(ctx context.Context, p privateState) (*pendingCreate, diag.Diagnostics) {
+	if p == nil {
+		return nil, nil
+	}
+	raw, diags := p.GetKey(ctx, privatePendingKey)
+	if diags.HasError() || len(raw) == 0 {
+		return nil, diags
+	}
+	var pc pendingCreate
+	if err := json.Unmarshal(raw, &pc); err != nil || pc.Token == "" {
+		diags.AddError("Unreadable Private State",
+			fmt.Sprintf("The state's private data for this instance cannot be read (%v). Run terraform state rm on this resource "+
+				"and import the instance if it exists.", err))
+		return nil, diags
+	}
+	return &pc, diags
+}
+
+// writePending records a pending create in private state; nil clears it.
+func writePending(ctx context.Context, p privateState, pc *pendingCreate) diag.Diagnostics {
+	if pc == nil {
+		return p.SetKey(ctx, privatePendingKey, nil)
+	}
+	raw, err := json.Marshal(pc)
+	if err != nil {
+		var diags diag.Diagnostics
+		diags.AddError("Unable to Record the Pending Create", err.Error())
+		return diags
+	}
+	return p.SetKey(ctx, privatePendingKey, raw)
+}
+
+// settlePending settles the provisional object of a create whose outcome
+// was unknown, for Read: it fills in state from the instance the create
+// made, or reports that it made none (removed is then true). It waits for
+// the deadline when needed; when it cannot tell, the diagnostics say so
+// and the object stays as it is.
+func (r *instanceResource) settlePending(ctx context.Context, state *instanceResourceModel, pc *pendingCreate) (inst *clouddc.Instance, removed bool, diags diag.Diagnostics) {
+	in, d := expandCreateInput(ctx, *state)
+	diags.Append(d...)
+	if diags.HasError() {
+		return nil, false, diags
+	}
+	if pc.Deadline.After(time.Now()) {
+		tflog.Info(ctx, "an earlier create's outcome is still unknown; waiting until its deadline for its instance to appear",
+			map[string]any{"name": in.Name, "deadline": pc.Deadline.UTC().Format(time.RFC3339)})
+	}
+	res, err := r.client.ResolveCreate(ctx, clouddc.PendingCreate{Input: in, Token: pc.Token, Deadline: pc.Deadline})
+	if err != nil {
+		diags.AddError("Unable to Settle an Interrupted Create",
+			fmt.Sprintf("An earlier create of instance %q was interrupted (or its outcome was unknown) and may have made an instance, "+
+				"which would carry metadata %s = %s. The provider could not find out whether it did:\n\n%s\n\n"+
+				"Nothing was changed: the resource stays in the state until this is settled. Run the command again.",
+				in.Name, clouddc.CreateTokenKey, pc.Token, describeError(err)))
+		return nil, false, diags
+	}
+	if res.NotMade {
+		diags.AddWarning("Interrupted Create Made No Instance",
+			fmt.Sprintf("An earlier create of instance %q was interrupted, and no instance carrying its token (metadata %s = %s) "+
+				"appeared by %s, when the API's time to carry it out ran out. It is removed from the state; the next apply creates it.",
+				in.Name, clouddc.CreateTokenKey, pc.Token, pc.Deadline.UTC().Format(time.RFC3339)))
+		return nil, true, diags
+	}
+	detail := fmt.Sprintf("An earlier create of instance %q was interrupted before its answer came. The instance it made, %s, carries "+
+		"its token (metadata %s = %s) and is now in the state. It is marked tainted, so the next apply replaces it (a second full "+
+		"install); to keep it instead, run terraform untaint with this resource's address (for example `terraform untaint clouddc_instance.web`).",
+		in.Name, res.Instance.ID, clouddc.CreateTokenKey, pc.Token)
+	if !res.Matches {
+		detail += " It does not match the configuration in every field (someone may have changed it), so the next plan shows the difference."
+	}
+	if len(res.Others) > 0 {
+		detail += fmt.Sprintf(" These instances carry the same token too, made by the same create: %s. They are not in the state; "+
+			"delete them in the CloudDC console.", strings.Join(res.Others, ", "))
+	}
+	diags.AddWarning("Instance of an Interrupted Create Found", detail)
+	return res.Instance, false, diags
+}
+
+// pendingFromError is the provisional object's private state for a create
+// that failed with an unknown outcome and no instance, or nil.
+func pendingFromError(err *clouddc.CreateUncertainError, project string) *pendingCreate {
+	if err == nil || err.InstanceID != "" || err.Deadline.IsZero() {
+		return nil
+	}
+	return &pendingCreate{Token: err.Token, Deadline: err.Deadline, Project: project}
+}
+
+// deletePending destroys a provisional object: it settles the create
+// first, and deletes the instance it made, if any.
+func (r *instanceResource) deletePending(ctx context.Context, state instanceResourceModel, pc *pendingCreate, resp *resource.DeleteResponse) {
+	inst, removed, diags := r.settlePending(ctx, &state, pc)
+	for _, d := range diags {
+		if d.Severity() == diag.SeverityError {
+			resp.Diagnostics.Append(d)
+		}
+	}
+	if diags.HasError() || removed {
+		return
+	}
+	accepted, err := r.client.TerminateInstance(ctx, inst.ID)
+	if err != nil {
+		summary := "Instance Was Not Deleted"
+		if !accepted {
+			summary = "Unable to Delete Instance"
+		}
+		addClientError(&resp.Diagnostics, summary, err)
+		// Keep what was learned: the instance, in place of the object.
+		state.ID = types.StringValue(inst.ID)
+		resp.Diagnostics.Append(flattenInstance(inst, &state)...)
+		resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+		resp.Diagnostics.Append(writePending(ctx, resp.Private, nil)...)
+	}
+}

@@ -249,19 +249,19 @@ func TestListComplete_checksEveryPage(t *testing.T) {
 		wantErr string
 	}{
 		{"two pages that add up", map[string]string{
-			"":  `{"instances":[` + item(a) + `],"page_info":{"next_marker":"m1"},"count":2}`,
+			"":   `{"instances":[` + item(a) + `],"page_info":{"next_marker":"m1"},"count":2}`,
 			"m1": `{"instances":[` + item(b) + `],"page_info":{"next_marker":""},"count":2}`,
 		}, []string{a, b}, ""},
 		{"the count changes between pages", map[string]string{
-			"":  `{"instances":[` + item(a) + `],"page_info":{"next_marker":"m1"},"count":2}`,
+			"":   `{"instances":[` + item(a) + `],"page_info":{"next_marker":"m1"},"count":2}`,
 			"m1": `{"instances":[` + item(b) + `,` + item(cID) + `],"page_info":{"next_marker":""},"count":3}`,
 		}, nil, "the count changed"},
 		{"a marker that loops", map[string]string{
-			"":  `{"instances":[` + item(a) + `],"page_info":{"next_marker":"m1"},"count":3}`,
+			"":   `{"instances":[` + item(a) + `],"page_info":{"next_marker":"m1"},"count":3}`,
 			"m1": `{"instances":[` + item(b) + `],"page_info":{"next_marker":"m1"},"count":3}`,
 		}, nil, "leads nowhere new"},
 		{"the pages add up to less than count", map[string]string{
-			"":  `{"instances":[` + item(a) + `],"page_info":{"next_marker":"m1"},"count":3}`,
+			"":   `{"instances":[` + item(a) + `],"page_info":{"next_marker":"m1"},"count":3}`,
 			"m1": `{"instances":[` + item(b) + `],"page_info":{"next_marker":""},"count":3}`,
 		}, nil, "2 distinct instances, count says 3"},
 	}

@@ -162,7 +162,7 @@ func TestAccCreateCertainty_uncertainCreateIsSettledByTheNextRefresh(t *testing.
 				// so the plan after the refresh replaces it.
 				RefreshState:       true,
 				ExpectNonEmptyPlan: true,
-				Check:        resource.ComposeAggregateTestCheckFunc(resource.TestCheckResourceAttrPtr(res, "id", &id), checkLive(sim, 1, 1)),
+				Check:              resource.ComposeAggregateTestCheckFunc(resource.TestCheckResourceAttrPtr(res, "id", &id), checkLive(sim, 1, 1)),
 			},
 			{
 				// It is tainted: the apply replaces it, and exactly one

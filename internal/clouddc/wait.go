@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -146,19 +147,30 @@ type waitSpec struct {
 	// the state).
 	done func(*InstanceStatus) bool
 	// prior, when set, is the instance as it was read before the request
-	// this wait is for. While the API still shows it exactly so, the
-	// operation has not shown yet, and its status is not judged at all: a
-	// previous reinstall's reinstall-succeed (or a previous failure) must
-	// not end the wait for this one.
+	// this wait is for. Until the API shows evidence of this operation
+	// (shown), statuses are not judged at all: a previous reinstall's
+	// reinstall-succeed (or a previous failure) must not end the wait for
+	// this one.
 	prior *Instance
+	// result, with prior, tells this operation's own result apart from
+	// the previous one's when the operation came and went between two
+	// polls (a reinstall changes launched_at, an IP change the NICs).
+	result func(prior, inst *Instance) bool
 }
 
-// showsSame reports whether inst shows nothing new since prior: the same
-// state, operation_state and timestamps. A reinstall changes launched_at,
-// and any operation changes operation_state or updated_at once it shows.
-func (prior *Instance) showsSame(inst *Instance) bool {
-	return inst.State == prior.State && inst.OperationState == prior.OperationState &&
-		inst.UpdatedAt == prior.UpdatedAt && inst.LaunchedAt == prior.LaunchedAt
+// shown reports whether inst shows evidence of the operation that a wait
+// with prior is for: a state or an operation_state other than before the
+// request (the operation in progress, or its end), or its own result. A
+// service may show an accepted operation late, and may update updated_at
+// before operation_state, so updated_at is no evidence.
+func (spec waitSpec) shown(inst *Instance) bool {
+	p := spec.prior
+	return inst.State != p.State || inst.OperationState != p.OperationState || (spec.result != nil && spec.result(p, inst))
+}
+
+// sameNICs reports whether two instances have the same VPC and NICs.
+func sameNICs(a, b *Instance) bool {
+	return a.VPCID == b.VPCID && slices.Equal(a.NetworkInterfaces, b.NetworkInterfaces)
 }
 
 // WaitForInstanceRunning polls until a new instance runs. It fails with
@@ -202,6 +214,7 @@ func (c *Client) WaitForInstanceTerminated(ctx context.Context, id string) (*Ins
 func (c *Client) WaitForReinstall(ctx context.Context, id string, prior *Instance) (*InstanceStatus, error) {
 	return c.wait(ctx, id, waitSpec{
 		prior:   prior,
+		result:  func(p, inst *Instance) bool { return inst.LaunchedAt != p.LaunchedAt },
 		goal:    "finish reinstalling its OS",
 		pending: []State{StateReinstalling, StatePending},
 		target:  []State{StateRunning, StateStopped},
@@ -218,6 +231,7 @@ func (c *Client) WaitForReinstall(ctx context.Context, id string, prior *Instanc
 func (c *Client) WaitForModifyIP(ctx context.Context, id string, prior *Instance) (*InstanceStatus, error) {
 	return c.wait(ctx, id, waitSpec{
 		prior:   prior,
+		result:  func(p, inst *Instance) bool { return !sameNICs(p, inst) },
 		goal:    "finish changing its IP addresses",
 		pending: []State{StateModifyingIP},
 		target:  []State{StateRunning, StateStopped},

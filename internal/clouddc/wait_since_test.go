@@ -43,7 +43,15 @@ func TestWaitForReinstall_sinceItsOwnRequest(t *testing.T) {
 		{
 			name:     "blips are ridden out",
 			prior:    prior,
-			steps:    []step{apiErrorStep(502, "iMetal.0099", "bad gateway"), stale, reinstallStep(OpReinstallSucceed, "L1", "U2")},
+			steps:    []step{apiErrorStep(502, "iMetal.0099", "bad gateway"), stale, reinstallStep(OpReinstallSucceed, "L2", "U2")},
+			minPolls: 3,
+		},
+		{
+			// updated_at may change as the request is accepted, before the
+			// operation shows: it is no evidence of this reinstall's end.
+			name:     "updated_at changes first",
+			prior:    prior,
+			steps:    []step{reinstallStep(OpReinstallSucceed, "L1", "U2"), reinstallStep(OpReinstallProcessing, "L1", "U2"), reinstallStep(OpReinstallSucceed, "L2", "U3")},
 			minPolls: 3,
 		},
 		{

@@ -53,6 +53,8 @@ type sub struct {
 	denseUntil time.Time
 	last       *InstanceStatus
 	lastPoll   time.Time // last time a status was read
+	// shown: the operation of a wait with a prior has shown (waitSpec.shown).
+	shown bool
 	lastErr    error
 	result     chan subResult
 }
@@ -332,7 +334,10 @@ func (w *watcher) deliver(batch []string, found map[string]Instance, gone map[st
 // observeLocked judges one listed instance against the wait's goal.
 func (w *watcher) observeLocked(s *sub, inst *Instance, now time.Time) {
 	st := &InstanceStatus{State: inst.State, OperationState: inst.OperationState, Error: inst.Error}
-	if s.spec.prior != nil && s.spec.prior.showsSame(inst) {
+	if s.spec.prior != nil && !s.shown {
+		s.shown = s.spec.shown(inst)
+	}
+	if s.spec.prior != nil && !s.shown {
 		// The operation this wait is for has not shown yet: the API still
 		// reports the instance as it was before the request. Judging it
 		// would end the wait on the previous operation's result.

@@ -8,10 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
 
@@ -94,13 +97,23 @@ func TestAccAbsence_ignoredFilter(t *testing.T) {
 // and never makes a second set: four resources, four live instances.
 func TestAccAbsence_createsHeldUntilTerraformGivesUp(t *testing.T) {
 	sim := startSimulator(t, fastSimOptions())
+	heldLookup := testCreateLookup
+	heldLookup.Window, heldLookup.Interrupted = 5*time.Second, 500*time.Millisecond
 	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
+		ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){
+			"clouddc": providerserver.NewProtocol6WithError(&clouddcProvider{version: "test",
+				clientOptions: []clouddc.Option{clouddc.WithPollSchedule(testPollSchedule), clouddc.WithCreateLookup(heldLookup)}}),
+		},
 		CheckDestroy:             checkAllTerminated(sim),
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() {
-					sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, Count: 4, Late: 4 * time.Second, Hold: time.Minute})
+					// They land 2.5 s after they arrive: after the 1 s create
+					// timeout and the half second the provider looks after
+					// it, and within the API's time to carry a create out
+					// after the client gave up (heldLookup.Window, 5 s here,
+					// a minute in production).
+					sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, Count: 4, Late: 2500 * time.Millisecond, Hold: time.Minute})
 				},
 				Config: providerConfig(sim) + instanceHCL{name: "acc-held", count: 4, extra: `timeouts { create = "1s" }`}.String(),
 				ExpectError: regexp.MustCompile(`(?s)Unable to Create Instance.*provisional\s+object`),

@@ -54,9 +54,9 @@ type sub struct {
 	last       *InstanceStatus
 	lastPoll   time.Time // last time a status was read
 	// shown: the operation of a wait with a prior has shown (waitSpec.shown).
-	shown bool
-	lastErr    error
-	result     chan subResult
+	shown   bool
+	lastErr error
+	result  chan subResult
 }
 
 type subResult struct {

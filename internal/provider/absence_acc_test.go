@@ -51,7 +51,7 @@ func TestAccAbsence_pagesSmallerThanLimit(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: providerConfig(sim) + fleetConfig("acc-capped", 4), Check: checkLive(sim, 4, 4)},
 			{
-				Config: providerConfig(sim) + fleetConfig("acc-capped", 4),
+				Config:           providerConfig(sim) + fleetConfig("acc-capped", 4),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 				Check:            checkLive(sim, 4, 4),
 			},
@@ -83,7 +83,7 @@ func TestAccAbsence_ignoredFilter(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: providerConfig(sim) + fleetConfig("acc-ignored", 4), Check: checkLive(sim, 16, 16)},
 			{
-				Config: providerConfig(sim) + fleetConfig("acc-ignored", 4),
+				Config:           providerConfig(sim) + fleetConfig("acc-ignored", 4),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 			},
 		},
@@ -104,7 +104,7 @@ func TestAccAbsence_createsHeldUntilTerraformGivesUp(t *testing.T) {
 			"clouddc": providerserver.NewProtocol6WithError(&clouddcProvider{version: "test",
 				clientOptions: []clouddc.Option{clouddc.WithPollSchedule(testPollSchedule), clouddc.WithCreateLookup(heldLookup)}}),
 		},
-		CheckDestroy:             checkAllTerminated(sim),
+		CheckDestroy: checkAllTerminated(sim),
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() {
@@ -115,7 +115,7 @@ func TestAccAbsence_createsHeldUntilTerraformGivesUp(t *testing.T) {
 					// a minute in production).
 					sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, Count: 4, Late: 2500 * time.Millisecond, Hold: time.Minute})
 				},
-				Config: providerConfig(sim) + instanceHCL{name: "acc-held", count: 4, extra: `timeouts { create = "1s" }`}.String(),
+				Config:      providerConfig(sim) + instanceHCL{name: "acc-held", count: 4, extra: `timeouts { create = "1s" }`}.String(),
 				ExpectError: regexp.MustCompile(`(?s)Unable to Create Instance.*provisional\s+object`),
 			},
 			{

@@ -35,9 +35,9 @@ func checkNoLiveLeft(sim *simulator.TestServer) func(*terraform.State) error {
 }
 
 // Scenario 1: a gateway caps every page at three items whatever limit
-// asks. Four instances must all be found by the refresh (the plan after
-// the apply is empty, nothing is created again), and the destroy must not
-// return before each is terminated.
+// asks. Seven instances (three pages) must all be found by the refresh
+// (the plan after the apply is empty, nothing is created again), and the
+// destroy must not return before each is terminated.
 func TestAccAbsence_pagesSmallerThanLimit(t *testing.T) {
 	o := fastSimOptions()
 	o.DeleteDuration = time.Second
@@ -49,11 +49,11 @@ func TestAccAbsence_pagesSmallerThanLimit(t *testing.T) {
 		// terminated by then.
 		CheckDestroy: checkAllTerminated(sim),
 		Steps: []resource.TestStep{
-			{Config: providerConfig(sim) + fleetConfig("acc-capped", 4), Check: checkLive(sim, 4, 4)},
+			{Config: providerConfig(sim) + fleetConfig("acc-capped", 7), Check: checkLive(sim, 7, 7)},
 			{
-				Config:           providerConfig(sim) + fleetConfig("acc-capped", 4),
+				Config:           providerConfig(sim) + fleetConfig("acc-capped", 7),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-				Check:            checkLive(sim, 4, 4),
+				Check:            checkLive(sim, 7, 7),
 			},
 		},
 	})

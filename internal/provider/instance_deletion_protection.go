@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 )
 
 // deletion_protection: CloudDC has no lock of its own, so the guard lives
@@ -40,6 +42,7 @@ func deletionProtectionAttribute() schema.BoolAttribute {
 // instance. Terraform 1.3 and later show the provider a destroy (as a null
 // plan); whatever it shows, Delete refuses too.
 func (r *instanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	checkCreateMetadata(ctx, req, resp)
 	if req.State.Raw.IsNull() {
 		return // a create
 	}
@@ -64,16 +67,52 @@ func (r *instanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if changed := replacedBy(plan, state, config); len(changed) > 0 {
+		addDeletionProtectedError(&resp.Diagnostics, id.ValueString(),
+			fmt.Sprintf("replace it (a change of %s needs a new instance)", strings.Join(changed, ", ")))
+	}
+}
+
+// replacedBy lists the attributes whose change makes the plan a
+// replacement (empty for an update in place).
+func replacedBy(plan, state, config instanceResourceModel) []string {
 	var changed []string
 	for _, a := range replacingAttributes {
 		if !a.get(plan).Equal(a.get(state)) && (!a.ifConfigured || !a.get(config).IsNull()) {
 			changed = append(changed, a.name)
 		}
 	}
-	if len(changed) > 0 {
-		addDeletionProtectedError(&resp.Diagnostics, id.ValueString(),
-			fmt.Sprintf("replace it (a change of %s needs a new instance)", strings.Join(changed, ", ")))
+	return changed
+}
+
+// checkCreateMetadata refuses, at plan time, metadata of more than
+// clouddc.MaxUserMetadata pairs for an instance the provider is about to
+// create (a create or a replacement): the create token takes one of the
+// API's ten. An instance made by hand may hold ten and be imported and
+// managed as it is; only creating one needs the free pair.
+func checkCreateMetadata(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return // a destroy
 	}
+	var plan, state, config instanceResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || plan.Metadata.IsUnknown() || len(plan.Metadata.Elements()) <= clouddc.MaxUserMetadata {
+		return
+	}
+	what := "creates"
+	if !req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+		if resp.Diagnostics.HasError() || len(replacedBy(plan, state, config)) == 0 {
+			return // kept as it is: no create
+		}
+		what = "replaces"
+	}
+	resp.Diagnostics.AddAttributeError(path.Root("metadata"), "Too Many Metadata Pairs for a New Instance",
+		fmt.Sprintf("metadata: this plan %s the instance, and an instance the provider creates takes at most %d metadata pairs; it "+
+			"has %d. The API stores %d, and the provider uses one of them for the create token (%s) that proves which instance a "+
+			"create made. (An instance made outside Terraform may hold %d and be imported and managed as it is.)",
+			what, clouddc.MaxUserMetadata, len(plan.Metadata.Elements()), clouddc.MaxMetadataPairs, clouddc.CreateTokenKey, clouddc.MaxMetadataPairs))
 }
 
 // replacingAttributes are the attributes whose change replaces the

@@ -143,7 +143,8 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				Validators: []validator.Int64{int64validator.AlsoRequires(path.MatchRoot("password_wo"))},
 			},
 			"metadata": schema.MapAttribute{
-				MarkdownDescription: "Up to 9 key/value pairs stored with the instance. Keys are 1 to 255 characters of letters, digits, " +
+				MarkdownDescription: "Up to 9 key/value pairs stored with an instance the provider creates (up to 10 for one made outside " +
+					"Terraform and imported). Keys are 1 to 255 characters of letters, digits, " +
 					"`-`, `_`, `:`, `.` and space; values at most 255 characters. The API cannot change metadata, so changing it " +
 					"replaces the instance. " +
 					"The API stores up to 10 pairs; the provider uses the tenth for a create token: the key `" + clouddc.CreateTokenKey +

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,6 +133,52 @@ func TestAccInstanceResource_importExisting(t *testing.T) {
 						return nil
 					},
 				),
+			},
+		},
+	})
+}
+
+// An instance made by hand may hold all ten metadata pairs the API allows:
+// the provider, which needs one for its create token only when it creates
+// an instance, imports and manages it as it is, and refuses ten pairs only
+// for a plan that would replace it.
+func TestAccInstanceResource_importTenMetadataPairs(t *testing.T) {
+	sim := startSimulator(t, fastSimOptions())
+	md := map[string]string{}
+	var hcl []string
+	for i := range clouddc.MaxMetadataPairs {
+		k := fmt.Sprintf("k%d", i)
+		md[k] = "v"
+		hcl = append(hcl, fmt.Sprintf("%s = \"v\"", k))
+	}
+	c, err := clouddc.NewClient(clouddc.WithEndpoint(sim.URL), clouddc.WithProjectID(sim.ProjectID()),
+		clouddc.WithToken(sim.Token()), clouddc.WithPollSchedule(testPollSchedule))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := c.CreateInstance(context.Background(), clouddc.CreateInstanceInput{Name: "acc-ten-pairs", ImageID: simulator.DefaultImageID,
+		VPCID: simulator.DefaultVPCID, Password: "Console-Passw0rd", Metadata: md,
+		NetworkInterfaces: []clouddc.NetworkInterface{{SubnetID: simulator.DefaultSubnetID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := providerConfig(sim) + instanceConfig("acc-ten-pairs", "metadata = {"+strings.Join(hcl, ", ")+"}")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		CheckDestroy:             checkAllTerminated(sim),
+		Steps: []resource.TestStep{
+			{Config: config, ResourceName: res, ImportState: true, ImportStateId: id, ImportStatePersist: true},
+			{
+				// Only the password changes, in place.
+				Config:           config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate)}},
+				Check:            resource.ComposeAggregateTestCheckFunc(resource.TestCheckResourceAttr(res, "id", id), resource.TestCheckResourceAttr(res, "metadata.%", "10")),
+			},
+			{
+				// A rename would make a new instance with ten pairs: refused.
+				Config:      strings.Replace(config, `"acc-ten-pairs"`, `"acc-ten-pairs-2"`, 1),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Too Many Metadata Pairs for a New Instance.*this plan replaces the instance`),
 			},
 		},
 	})

@@ -36,9 +36,12 @@ func validInstance(replace map[string]string) string {
 
 func TestAccInstanceResource_validation(t *testing.T) {
 	long := strings.Repeat("a", 256)
-	tooMany := make([]string, 10)
-	for i := range tooMany {
-		tooMany[i] = fmt.Sprintf("k%d = \"v\"", i)
+	pairs := func(n int) string {
+		kv := make([]string, n)
+		for i := range kv {
+			kv[i] = fmt.Sprintf("k%d = \"v\"", i)
+		}
+		return "metadata = {" + strings.Join(kv, ", ") + "}"
 	}
 	nic := func(s string) string { return "network_interfaces = [" + s + "]" }
 	sub := fmt.Sprintf("subnet_id = %q", simulator.DefaultSubnetID)
@@ -58,8 +61,10 @@ func TestAccInstanceResource_validation(t *testing.T) {
 		{"password containing root", map[string]string{"password": `password = "MyRoot-123"`}, `(?s)password.*user name "root"`},
 		{"password containing toor", map[string]string{"password": `password = "Xtoor-1234"`}, `(?s)password: The password must not contain the administrator's user name "root" or its reverse`},
 		{"password containing Administrator", map[string]string{"password": `password = "Administrator-1"`}, `(?s)password.*"administrator"`},
-		{"too many metadata pairs", map[string]string{"metadata": "metadata = {" + strings.Join(tooMany, ", ") + "}"},
-			`(?s)metadata: at most 9 pairs are allowed; it has 10.*create token`},
+		{"more metadata pairs than the API takes", map[string]string{"metadata": pairs(11)},
+			`(?s)metadata: at most 10 pairs are allowed; it has 11.*create token`},
+		{"ten metadata pairs for a new instance", map[string]string{"metadata": pairs(10)},
+			`(?s)Too Many Metadata Pairs for a New Instance.*metadata: this plan creates the instance.*at most 9 metadata pairs; it has 10.*create token`},
 		{"the reserved metadata key", map[string]string{"metadata": `metadata = { "terraform-provider-clouddc:create-token" = "mine" }`},
 			`(?s)Reserved Metadata Key.*the key "terraform-provider-clouddc:create-token" is reserved`},
 		{"metadata key with a bad character", map[string]string{"metadata": `metadata = { "team/x" = "a" }`}, `(?s)metadata: the key "team/x" must be 1 to 255`},

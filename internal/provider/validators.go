@@ -139,15 +139,16 @@ func maxLength(n int) validator.String {
 
 var metadataKeyRE = regexp.MustCompile(`^[A-Za-z0-9\-_:. ]{1,255}$`)
 
-// metadataRules checks the metadata map: at most clouddc.MaxUserMetadata
-// pairs (the API allows 10, and the provider's create token takes one),
+// metadataRules checks the metadata map: at most clouddc.MaxMetadataPairs
+// pairs (the API's limit; an instance the provider creates takes one fewer,
+// which checkCreateMetadata checks, since the create token takes one),
 // keys of 1 to 255 allowed characters other than the reserved
 // clouddc.CreateTokenKey, values of at most 255 characters.
 type metadataRules struct{}
 
 func (metadataRules) Description(context.Context) string {
-	return fmt.Sprintf("at most %d pairs; keys 1-255 of A-Z a-z 0-9 - _ : . and space, not %s; values up to 255 characters",
-		clouddc.MaxUserMetadata, clouddc.CreateTokenKey)
+	return fmt.Sprintf("at most %d pairs (%d for an instance the provider creates); keys 1-255 of A-Z a-z 0-9 - _ : . and space, not %s; values up to 255 characters",
+		clouddc.MaxMetadataPairs, clouddc.MaxUserMetadata, clouddc.CreateTokenKey)
 }
 func (v metadataRules) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
 
@@ -156,11 +157,11 @@ func (metadataRules) ValidateMap(_ context.Context, req validator.MapRequest, re
 		return
 	}
 	elems := req.ConfigValue.Elements()
-	if len(elems) > clouddc.MaxUserMetadata {
+	if len(elems) > clouddc.MaxMetadataPairs {
 		resp.Diagnostics.AddAttributeError(req.Path, "Too Many Metadata Pairs",
-			fmt.Sprintf("%s: at most %d pairs are allowed; it has %d. The API stores %d, and the provider uses one of them for the "+
-				"create token (%s) that proves which instance a create made.",
-				req.Path, clouddc.MaxUserMetadata, len(elems), clouddc.MaxMetadataPairs, clouddc.CreateTokenKey))
+			fmt.Sprintf("%s: at most %d pairs are allowed; it has %d. The API stores %d, and an instance the provider creates takes "+
+				"%d, since the provider uses one for the create token (%s) that proves which instance a create made.",
+				req.Path, clouddc.MaxMetadataPairs, len(elems), clouddc.MaxMetadataPairs, clouddc.MaxUserMetadata, clouddc.CreateTokenKey))
 	}
 	if _, ok := elems[clouddc.CreateTokenKey]; ok {
 		resp.Diagnostics.AddAttributeError(req.Path.AtMapKey(clouddc.CreateTokenKey), "Reserved Metadata Key",

@@ -48,6 +48,18 @@ type clouddcProvider struct {
 	mu       sync.Mutex
 	projects map[string]string   // settings key -> project ID found in IAM
 	verified map[string]struct{} // settings key -> credentials proved good
+
+	// startupTimeout bounds the start-up checks; zero means
+	// credentialCheckTimeout. Tests shorten it.
+	startupTimeout time.Duration
+}
+
+// startupLimit is how long the start-up checks may take.
+func (p *clouddcProvider) startupLimit() time.Duration {
+	if p.startupTimeout > 0 {
+		return p.startupTimeout
+	}
+	return credentialCheckTimeout
 }
 
 // New returns a constructor of the provider, as providerserver expects.
@@ -287,14 +299,14 @@ func (p *clouddcProvider) lookupProject(ctx context.Context, s settings, opts []
 	if id, ok := p.projects[key]; ok {
 		return id, true
 	}
-	lookupCtx, cancel := context.WithTimeout(ctx, credentialCheckTimeout)
+	lookupCtx, cancel := context.WithTimeout(ctx, p.startupLimit())
 	defer cancel()
 	id, err := clouddc.LookupProjectID(lookupCtx, s.iamEndpoint, s.region, opts...)
 	if err != nil {
 		var detail strings.Builder
 		fmt.Fprintf(&detail, "project_id is unset, so the provider looked up the IAM project named %q (the region) at %s "+
 			"with %s, and could not find it:\n\n%s", s.region, clouddc.RedactURL(s.iamEndpoint), s.credentialSource(), describeError(err))
-		if story := retryStory(ctx, lookupCtx, err); story != "" {
+		if story := retryStory(ctx, lookupCtx, p.startupLimit(), err); story != "" {
 			detail.WriteString("\n\n" + story)
 		}
 		fmt.Fprintf(&detail, "\n\nSet project_id in the provider block (or %s or %s) to the project's ID, which the console shows "+
@@ -333,7 +345,7 @@ func (p *clouddcProvider) checkCredentials(ctx context.Context, client *clouddc.
 	if _, ok := p.verified[key]; ok {
 		return true
 	}
-	checkCtx, cancel := context.WithTimeout(ctx, credentialCheckTimeout)
+	checkCtx, cancel := context.WithTimeout(ctx, p.startupLimit())
 	defer cancel()
 	_, err := client.ListServers(checkCtx, clouddc.ListServersInput{Limit: 1})
 	switch {
@@ -349,7 +361,7 @@ func (p *clouddcProvider) checkCredentials(ctx context.Context, client *clouddc.
 		var detail strings.Builder
 		fmt.Fprintf(&detail, "Before planning, the provider checks its credentials (%s, project %s) with one request to %s: "+
 			"listing the first physical server of the project. It failed:\n\n%s\n\n%s", s.credentialSource(), projectID,
-			clouddc.RedactURL(s.endpoint), describeError(err), retryStory(ctx, checkCtx, err))
+			clouddc.RedactURL(s.endpoint), describeError(err), retryStory(ctx, checkCtx, p.startupLimit(), err))
 		fmt.Fprintf(&detail, "\n\nNothing was planned or changed. To plan without this check (with an endpoint that is not up yet, "+
 			"say), set skip_credentials_validation = true in the provider block or %s=true.", EnvSkipCredentialsValidation)
 		diags.AddError(summary, detail.String())
@@ -365,19 +377,19 @@ func (p *clouddcProvider) checkCredentials(ctx context.Context, client *clouddc.
 
 // retryStory says, in a sentence, whether the request behind err was
 // retried and why it stopped: the real reason, never a guess.
-func retryStory(ctx, bounded context.Context, err error) string {
+func retryStory(ctx, bounded context.Context, limit time.Duration, err error) string {
 	var exhausted *clouddc.RetriesExhaustedError
 	var stopped *clouddc.RetriesStoppedError
 	switch {
 	case ctx.Err() != nil:
 		return "The request was interrupted (Ctrl-C or Terraform's own timeout)."
 	case bounded.Err() != nil && errors.As(err, &stopped):
-		return fmt.Sprintf("It was retried %d times, until the check's limit of %s ran out: the endpoint is unreachable, or keeps "+
-			"failing. Check the endpoint (or the region it follows from) and the network between this machine and it.",
-			stopped.Retries, credentialCheckTimeout)
+		return fmt.Sprintf("It was retried %d times, until the start-up checks' limit of %s ran out: the endpoint is unreachable, "+
+			"or keeps failing. Check the endpoint (or the region it follows from) and the network between this machine and it.",
+			stopped.Retries, limit)
 	case bounded.Err() != nil:
-		return fmt.Sprintf("The endpoint did not answer within the check's limit of %s. Check the endpoint (or the region it "+
-			"follows from), and whether a proxy or firewall holds the connection.", credentialCheckTimeout)
+		return fmt.Sprintf("The endpoint did not answer within the start-up checks' limit of %s. Check the endpoint (or the region "+
+			"it follows from), and whether a proxy or firewall holds the connection.", limit)
 	case errors.As(err, &exhausted):
 		return "" // describeError already says how often it was retried
 	case errors.Is(err, clouddc.ErrUnauthorized):

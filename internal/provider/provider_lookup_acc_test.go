@@ -2,9 +2,15 @@ package provider
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
@@ -150,5 +156,41 @@ provider "clouddc" {
 	})
 	if n := sim.RequestCount(simulator.OpListServers); n != 2 {
 		t.Errorf("%d credential checks, want 2 (one retry)", n)
+	}
+}
+
+// An endpoint that refuses connections, or accepts them and never
+// answers, fails the plan within the start-up checks' limit (10 s; 1 s
+// here), saying how often the request was retried and why it stopped:
+// not after the minutes of silence that an apply's retries would take.
+func TestAccProvider_unreachableEndpointFailsFast(t *testing.T) {
+	hung := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	t.Cleanup(hung.Close)
+	refused := httptest.NewServer(http.NotFoundHandler())
+	refusedURL := refused.URL
+	refused.Close()
+	factories := map[string]func() (tfprotov6.ProviderServer, error){
+		"clouddc": providerserver.NewProtocol6WithError(&clouddcProvider{version: "test", startupTimeout: time.Second}),
+	}
+	for name, tc := range map[string]struct{ url, want string }{
+		"refused": {refusedURL, `(?s)Unable to Check the CloudDC Credentials.*connection refused.*retried \d+ times, until the start-up checks' limit of 1s ran out`},
+		"hung":    {hung.URL, `(?s)Unable to Check the CloudDC Credentials.*did not answer within the start-up checks' limit of 1s`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			config := fmt.Sprintf(`
+provider "clouddc" {
+  endpoint   = %q
+  project_id = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+  token      = "a-token"
+}
+`, tc.url) + instanceConfig("acc-unreachable")
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: factories,
+				Steps: []resource.TestStep{{
+					Config: config, PlanOnly: true,
+					ExpectError: regexp.MustCompile(strings.ReplaceAll(tc.want, " ", `\s+`)),
+				}},
+			})
+		})
 	}
 }

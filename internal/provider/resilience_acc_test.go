@@ -109,7 +109,9 @@ func TestAccResilience_blipsWhilePolling(t *testing.T) {
 
 func TestAccResilience_tokenExpiresMidRun(t *testing.T) {
 	opts := fastSimOptions()
-	opts.CreateDuration = 3 * time.Second
+	// The install outlasts the token by far, so that the token dies during
+	// the wait even when a loaded machine is slow to start the apply.
+	opts.CreateDuration = 10 * time.Second
 	sim := startSimulator(t, opts)
 	const expiring, fresh = "token-valid-for-a-moment", "token-renewed"
 	for _, tok := range []string{expiring, fresh} {
@@ -130,7 +132,7 @@ provider "clouddc" {
 		Steps: []resource.TestStep{
 			{
 				// The token dies while the provider waits for the instance.
-				PreConfig: func() { sim.ExpireToken(expiring, time.Second) },
+				PreConfig: func() { sim.ExpireToken(expiring, 3*time.Second) },
 				Config:    config,
 				ExpectError: regexp.MustCompile(strings.ReplaceAll(`(?s)HTTP 401.*iMetal.0003.*token is invalid or has expired.*`+
 					`Get a new token.*CLOUDDC_TOKEN`, " ", `\s+`)),

@@ -173,9 +173,13 @@ func TestResolveCreate(t *testing.T) {
 		t.Parallel()
 		f := newFront(t, always(true, 0, false), WithCreateLookup(sharedLookup))
 		in := withToken(createInput())
-		var landed string
-		time.AfterFunc(150*time.Millisecond, func() { landed, _ = f.client.postCreate(context.Background(), in) })
+		landedCh := make(chan string, 1)
+		time.AfterFunc(150*time.Millisecond, func() {
+			id, _ := f.client.postCreate(context.Background(), in)
+			landedCh <- id
+		})
 		r, err := f.client.ResolveCreate(testContext(t), PendingCreate{Input: in, Deadline: time.Now().Add(2 * time.Second)})
+		landed := <-landedCh
 		if err != nil || r.Instance == nil || r.Instance.ID != landed || !r.Matches || r.NotMade {
 			t.Fatalf("ResolveCreate = %+v, %v; want the instance that landed (%s)", r, err, landed)
 		}

@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/time/rate"
 )
 
 // DefaultUserAgent is sent when no user agent is configured.
@@ -49,7 +51,7 @@ type Client struct {
 	logger    *slog.Logger
 	poll      PollSchedule
 	retry     RetryPolicy
-	limiter   *limiter
+	limiter   *rate.Limiter // nil: no limit
 	watch     *watcher
 	reads     *reader
 	creates   createState
@@ -59,38 +61,91 @@ type Client struct {
 	projects *projectLister
 	// now is the clock that dates AK/SK signatures; tests replace it.
 	now func() time.Time
+	// background is the context of work no single caller owns (the shared
+	// sweep, shared listings), for its logs; nil: the first caller's.
+	background context.Context
+}
+
+// WithBackgroundContext gives the client the context under which it does
+// work that no single caller owns (the waits' shared sweep, the shared
+// listings of lookups and reads): its values reach the logger (a
+// Terraform provider passes its own context, without any one resource's
+// fields). Its cancellation is ignored. Without it, such work logs under
+// the context of the call that started it.
+func WithBackgroundContext(ctx context.Context) Option {
+	return func(c *Client) error {
+		if ctx == nil {
+			return errors.New("background context must not be nil")
+		}
+		c.background = context.WithoutCancel(ctx)
+		return nil
+	}
+}
+
+// backgroundCtx is the context for work that ctx's call starts but does
+// not own.
+func (c *Client) backgroundCtx(ctx context.Context) context.Context {
+	if c.background != nil {
+		return c.background
+	}
+	return context.WithoutCancel(ctx)
 }
 
 // Option configures a Client.
 type Option func(*Client) error
 
 // WithEndpoint sets the API's base URL, such as
-// "https://clouddc.cn-east-3.myhuaweicloud.com".
+// "https://clouddc.cn-east-3.myhuaweicloud.com". It must pass
+// CheckEndpoint.
 func WithEndpoint(endpoint string) Option {
 	return func(c *Client) error {
-		shown := RedactURL(endpoint)
-		u, err := url.Parse(endpoint)
-		if err != nil {
-			// url.Parse quotes the whole input in its error: leave it out.
-			return fmt.Errorf("endpoint %q is not a valid URL", shown)
+		if err := CheckEndpoint(endpoint); err != nil {
+			return fmt.Errorf("endpoint %q %w", RedactURL(endpoint), err)
 		}
-		if u.Scheme != "https" && u.Scheme != "http" {
-			return fmt.Errorf("endpoint %q must start with https://", shown)
-		}
-		if u.Host == "" {
-			return fmt.Errorf("endpoint %q has no host", shown)
-		}
-		if u.User != nil {
-			// Go would send it as Basic authentication with every request.
-			return fmt.Errorf("endpoint %q must not contain a user name or password", shown)
-		}
-		if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-			return fmt.Errorf("endpoint %q must not have a query or fragment", shown)
-		}
+		u, _ := url.Parse(endpoint) // CheckEndpoint parsed it
 		u.Path = strings.TrimRight(u.Path, "/")
 		c.endpoint = u
 		return nil
 	}
+}
+
+// CheckEndpoint returns why raw cannot be the base URL of the API, or nil.
+// It must be an absolute URL with a host, without user information (Go
+// would send it as Basic authentication with every request), a query or a
+// fragment, and it must be https, except to a loopback host (127.0.0.0/8,
+// ::1, localhost; the local simulator): the token, the signature and the
+// passwords in the requests must never cross a network in clear text. The
+// error reads after the endpoint ("endpoint X <error>").
+func CheckEndpoint(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		// url.Parse quotes the whole input in its error: leave it out.
+		return errors.New("is not a valid URL")
+	case !u.IsAbs() || u.Host == "":
+		return errors.New("is not an absolute URL such as https://clouddc.cn-east-3.myhuaweicloud.com")
+	case u.User != nil:
+		return errors.New("must not contain user information (a user name or password); credentials go in the token or the access key, never in the URL")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return errors.New("must not have a query string or a fragment")
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+		return nil
+	case u.Scheme == "http":
+		return errors.New("uses plain http to a host that is not loopback; use https so that credentials are not sent in clear " +
+			"text (plain http is accepted only for 127.0.0.1, ::1 and localhost, such as the local simulator)")
+	}
+	return fmt.Errorf("has the scheme %q; use https", u.Scheme)
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // WithProjectID sets the IAM project that every request is made in.
@@ -172,7 +227,6 @@ func NewClient(opts ...Option) (*Client, error) {
 		logger:    slog.New(slog.DiscardHandler),
 		poll:      DefaultPollSchedule(),
 		retry:     DefaultRetryPolicy(),
-		limiter:   &limiter{},
 		now:       time.Now,
 	}
 	for i, opt := range opts {
@@ -260,7 +314,7 @@ func (c *Client) do(ctx context.Context, cl call) error {
 	}
 	first := time.Now()
 	for attempt := 0; ; attempt++ {
-		if err := c.limiter.wait(ctx); err != nil {
+		if err := c.waitForRate(ctx); err != nil {
 			return fmt.Errorf("clouddc: %s %s: %w", cl.method, cl.path, err)
 		}
 		sent, err := c.send(ctx, cl, target, rawQuery, body)

@@ -83,7 +83,7 @@ func (p *projectLister) startLocked(t time.Time) *projectListing {
 		if d := time.Until(at); d > 0 {
 			time.Sleep(d)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		ctx, cancel := context.WithTimeout(p.c.backgroundCtx(context.Background()), 2*time.Minute)
 		defer cancel()
 		l.all, _, l.err = p.c.listComplete(ctx, ListInstancesInput{}, nil)
 	}()

@@ -3,6 +3,7 @@ package clouddc
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -116,5 +117,66 @@ func TestClient_loggingDiscardedByDefault(t *testing.T) {
 		if c.logger.Handler().Enabled(context.Background(), level) {
 			t.Errorf("the default logger is enabled at %v; want it to discard everything", level)
 		}
+	}
+}
+
+// ctxKey tags a context for TestClient_sweepLogsUnderTheBackgroundContext.
+type ctxKey struct{}
+
+// whoHandler records, for each log record, its message and the tag of the
+// context it was logged under.
+type whoHandler struct {
+	mu   *sync.Mutex
+	seen *[][2]string
+}
+
+func (h whoHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h whoHandler) Handle(ctx context.Context, r slog.Record) error {
+	who, _ := ctx.Value(ctxKey{}).(string)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	*h.seen = append(*h.seen, [2]string{r.Message, who})
+	return nil
+}
+func (h whoHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h whoHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestClient_sweepLogsUnderTheBackgroundContext: the shared sweep serves
+// every wait, so its requests must not be logged under the context (in
+// Terraform, the instance_id) of whichever wait started it.
+func TestClient_sweepLogsUnderTheBackgroundContext(t *testing.T) {
+	t.Parallel()
+	srv, _ := newRecordingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		ids := strings.Split(r.URL.Query().Get("instance_id"), ",")
+		var items []string
+		for _, id := range ids {
+			items = append(items, `{"id":"`+id+`","state":"running","operation_state":"install-succeed"}`)
+		}
+		_, _ = w.Write([]byte(`{"instances":[` + strings.Join(items, ",") + `],"count":` + fmt.Sprint(len(items)) + `}`))
+	})
+	var mu sync.Mutex
+	var seen [][2]string
+	bg := context.WithValue(context.Background(), ctxKey{}, "background")
+	c := newTestClient(t, srv.URL, WithLogger(slog.New(whoHandler{&mu, &seen})), WithBackgroundContext(bg))
+	a := context.WithValue(testContext(t), ctxKey{}, "wait-a")
+	b := context.WithValue(testContext(t), ctxKey{}, "wait-b")
+	other := "22222222-2222-4333-8444-555555555555"
+	var wg sync.WaitGroup
+	wg.Go(func() { _, _ = c.WaitForInstanceRunning(a, testID) })
+	wg.Go(func() { _, _ = c.WaitForInstanceRunning(b, other) })
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	requests := 0
+	for _, s := range seen {
+		if s[0] == "CloudDC request" {
+			requests++
+			if s[1] != "background" {
+				t.Errorf("a sweep request was logged under %q; want the background context", s[1])
+			}
+		}
+	}
+	if requests == 0 {
+		t.Fatalf("no request was logged: %v", seen)
 	}
 }

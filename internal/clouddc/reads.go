@@ -92,7 +92,7 @@ func (r *reader) read(ctx context.Context, id string) (*Instance, error) {
 	r.pending[id] = append(r.pending[id], ch)
 	if !r.armed {
 		r.armed = true
-		time.AfterFunc(readWindow, func() { r.flush(context.WithoutCancel(ctx)) })
+		time.AfterFunc(readWindow, func() { r.flush(r.c.backgroundCtx(ctx)) })
 	}
 	r.mu.Unlock()
 	select {

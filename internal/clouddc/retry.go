@@ -7,14 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // RetryPolicy says how the client retries a failed request. Rate limits
@@ -77,16 +79,19 @@ func WithMaxRetries(n int) Option {
 	}
 }
 
-// WithRateLimit spaces the client's requests at most perSecond apart, for
-// every call the client makes, so that one Terraform run stays under an
-// account's API quota. Zero means no limit.
+// WithRateLimit keeps every call the client makes under perSecond
+// requests a second on average, so that one Terraform run stays under an
+// account's API quota: a token bucket (golang.org/x/time/rate) that lets a
+// second's worth of requests (at least one) go at once after a quiet
+// spell, then spaces them 1/perSecond apart. Zero means no limit.
 func WithRateLimit(perSecond float64) Option {
 	return func(c *Client) error {
 		if perSecond < 0 {
 			return errors.New("the rate limit must not be negative")
 		}
+		c.limiter = nil
 		if perSecond > 0 {
-			c.limiter = &limiter{interval: time.Duration(float64(time.Second) / perSecond)}
+			c.limiter = rate.NewLimiter(rate.Limit(perSecond), max(1, int(math.Ceil(perSecond))))
 		}
 		return nil
 	}
@@ -186,28 +191,19 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// limiter spaces requests interval apart (no burst). The zero value lets
-// everything through. It is shared by every call of one client.
-type limiter struct {
-	interval time.Duration
-	mu       sync.Mutex
-	next     time.Time
-}
-
-func (l *limiter) wait(ctx context.Context) error {
-	if l == nil || l.interval <= 0 {
+// waitForRate waits until the client's rate limit lets one more request
+// go (see WithRateLimit), or ctx ends, or the wait would outlast ctx's
+// deadline (then at once, with an error that matches
+// context.DeadlineExceeded).
+func (c *Client) waitForRate(ctx context.Context) error {
+	if c.limiter == nil {
 		return ctx.Err()
 	}
-	l.mu.Lock()
-	now := time.Now()
-	slot := l.next
-	if slot.Before(now) {
-		slot = now
-	}
-	l.next = slot.Add(l.interval)
-	l.mu.Unlock()
-	if err := sleep(ctx, slot.Sub(now)); err != nil {
-		return err
+	if err := c.limiter.Wait(ctx); err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		return fmt.Errorf("the rate limit (max_requests_per_second) would delay the request past the deadline: %w", context.DeadlineExceeded)
 	}
 	return nil
 }

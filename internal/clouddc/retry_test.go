@@ -297,12 +297,12 @@ func TestRetry_truncatedAnswerIsRetried(t *testing.T) {
 func TestRateLimit_sharedByAllCalls(t *testing.T) {
 	t.Parallel()
 	srv, n := scriptedServer(t, reply{status: 200, body: runningBody})
-	c := newTestClient(t, srv.URL, WithRateLimit(50)) // one request every 20ms
 	start := time.Now()
+	c := newTestClient(t, srv.URL, WithRateLimit(50)) // a burst of 50, then one request every 20ms
 	var wg sync.WaitGroup
-	for range 4 {
+	for range 12 {
 		wg.Go(func() {
-			for range 3 {
+			for range 5 {
 				if _, err := c.ShowInstanceStatus(context.Background(), testID); err != nil {
 					t.Error(err)
 				}
@@ -310,11 +310,12 @@ func TestRateLimit_sharedByAllCalls(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	// 12 requests spaced 20ms apart need at least 11 intervals.
-	if el := time.Since(start); el < 220*time.Millisecond {
-		t.Errorf("12 requests at 50/s took only %v", el)
+	// 60 requests at 50/s with a burst of 50: the last 10 need 10 tokens
+	// that come one every 20ms, however the calls are spread.
+	if el := time.Since(start); el < 200*time.Millisecond {
+		t.Errorf("60 requests at 50/s took only %v", el)
 	}
-	if n.Load() != 12 {
+	if n.Load() != 60 {
 		t.Errorf("%d requests", n.Load())
 	}
 }

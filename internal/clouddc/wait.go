@@ -177,7 +177,7 @@ func sameNICs(a, b *Instance) bool {
 // *InstanceFailedError when the creation failed, and with *WaitError when ctx
 // ends first.
 func (c *Client) WaitForInstanceRunning(ctx context.Context, id string) (*InstanceStatus, error) {
-	return c.wait(ctx, id, waitSpec{
+	return c.watch.await(ctx, id, waitSpec{
 		goal:         "become running",
 		pending:      []State{StatePending},
 		target:       []State{StateRunning},
@@ -189,7 +189,7 @@ func (c *Client) WaitForInstanceRunning(ctx context.Context, id string) (*Instan
 // WaitForInstanceTerminated polls until a deleted instance is terminated or
 // no longer known to the API.
 func (c *Client) WaitForInstanceTerminated(ctx context.Context, id string) (*InstanceStatus, error) {
-	return c.wait(ctx, id, waitSpec{
+	return c.watch.await(ctx, id, waitSpec{
 		goal: "be terminated",
 		// The API may still report the state from before the DELETE for a
 		// moment, so those states count as "not there yet".
@@ -212,7 +212,7 @@ func (c *Client) WaitForInstanceTerminated(ctx context.Context, id string) (*Ins
 // previous operation's, which may itself be a reinstall-succeed, and is
 // not taken for this one's end. A nil prior skips that check.
 func (c *Client) WaitForReinstall(ctx context.Context, id string, prior *Instance) (*InstanceStatus, error) {
-	return c.wait(ctx, id, waitSpec{
+	return c.watch.await(ctx, id, waitSpec{
 		prior:   prior,
 		result:  func(p, inst *Instance) bool { return inst.LaunchedAt != p.LaunchedAt },
 		goal:    "finish reinstalling its OS",
@@ -229,7 +229,7 @@ func (c *Client) WaitForReinstall(ctx context.Context, id string, prior *Instanc
 // prior was read ends: operation_state modify-ip-succeed with the instance
 // running or stopped. prior works as for WaitForReinstall.
 func (c *Client) WaitForModifyIP(ctx context.Context, id string, prior *Instance) (*InstanceStatus, error) {
-	return c.wait(ctx, id, waitSpec{
+	return c.watch.await(ctx, id, waitSpec{
 		prior:   prior,
 		result:  func(p, inst *Instance) bool { return !sameNICs(p, inst) },
 		goal:    "finish changing its IP addresses",
@@ -249,14 +249,10 @@ func (c *Client) WaitForPowerState(ctx context.Context, id string, want State) (
 	if want == StateStopped {
 		goal = "stop"
 	}
-	return c.wait(ctx, id, waitSpec{
+	return c.watch.await(ctx, id, waitSpec{
 		goal:    goal,
 		pending: []State{StateRunning, StateStopped, StateStopping},
 		target:  []State{want},
 		failed:  func(*InstanceStatus) bool { return true },
 	})
-}
-
-func (c *Client) wait(ctx context.Context, id string, spec waitSpec) (*InstanceStatus, error) {
-	return c.watch.wait(ctx, id, spec)
 }

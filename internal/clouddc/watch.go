@@ -68,9 +68,9 @@ func newWatcher(c *Client) *watcher {
 	return &watcher{c: c, subs: map[*sub]struct{}{}, wake: make(chan struct{}, 1), learned: map[string]*learner{}}
 }
 
-// wait registers a wait and blocks until it ends or ctx does. Cancelling
+// await registers a wait and blocks until it ends or ctx does. Cancelling
 // one wait leaves the others running.
-func (w *watcher) wait(ctx context.Context, id string, spec waitSpec) (*InstanceStatus, error) {
+func (w *watcher) await(ctx context.Context, id string, spec waitSpec) (*InstanceStatus, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, &WaitError{InstanceID: id, Goal: spec.goal, Err: err}
 	}
@@ -80,7 +80,7 @@ func (w *watcher) wait(ctx context.Context, id string, spec waitSpec) (*Instance
 	w.subs[s] = struct{}{}
 	if !w.running {
 		w.running = true
-		go w.loop(context.WithoutCancel(ctx))
+		go w.loop(w.c.backgroundCtx(ctx))
 	}
 	w.mu.Unlock()
 	w.kick()
@@ -116,9 +116,11 @@ func (w *watcher) kick() {
 	}
 }
 
-// loop runs while there are waits. logCtx carries the logger of the wait
-// that started it, without its cancellation: one wait ending must not stop
-// the sweeps of the others.
+// loop runs while there are waits. logCtx is the client's background
+// context (WithBackgroundContext), so that the sweep's logs name no one
+// wait's instance; without one, the context of the wait that started the
+// loop, without its cancellation: one wait ending must not stop the
+// sweeps of the others.
 func (w *watcher) loop(logCtx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()

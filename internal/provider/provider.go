@@ -225,6 +225,9 @@ func (p *clouddcProvider) Configure(ctx context.Context, req provider.ConfigureR
 	common := []clouddc.Option{
 		clouddc.WithUserAgent(ua),
 		clouddc.WithLogger(slog.New(newTFLogHandler(secrets...))),
+		// The shared sweep and listings log under the provider's own
+		// context, not under the resource that happened to start them.
+		clouddc.WithBackgroundContext(ctx),
 	}
 	auth := "token"
 	if settings.token != "" {

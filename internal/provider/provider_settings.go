@@ -9,9 +9,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"maps"
-	"net"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -477,30 +475,14 @@ func orList(envs []string) string {
 	return strings.Join(envs, " or ")
 }
 
-// checkEndpoint returns why an endpoint is unacceptable, or "".
+// checkEndpoint returns why an endpoint is unacceptable, or "": the
+// client's rule (clouddc.CheckEndpoint), checked here too so that a bad
+// value is an error at plan time that names the attribute.
 func checkEndpoint(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || !u.IsAbs() || u.Host == "" {
-		return "is not an absolute URL such as https://clouddc.cn-east-3.myhuaweicloud.com"
+	if err := clouddc.CheckEndpoint(raw); err != nil {
+		return err.Error()
 	}
-	if u.User != nil {
-		return "must not contain user information; the token goes in the token argument"
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return "must not have a query string or a fragment"
-	}
-	switch u.Scheme {
-	case "https":
-		return ""
-	case "http":
-		if isLoopback(u.Hostname()) {
-			return ""
-		}
-		return "uses plain http to a host that is not loopback; use https so that the token is not sent in clear text " +
-			"(plain http is accepted only for 127.0.0.1, ::1 and localhost, such as the local simulator)"
-	default:
-		return fmt.Sprintf("has the scheme %q; use https", u.Scheme)
-	}
+	return ""
 }
 
 // insecureHTTPClient is an HTTP client that accepts any certificate.
@@ -508,14 +490,6 @@ func insecureHTTPClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()      //nolint:forcetypeassert // the default transport is always *http.Transport
 	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for it, and is warned
 	return &http.Client{Transport: tr, Timeout: 60 * time.Second}
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // endpointValidator checks a configured endpoint at plan time.

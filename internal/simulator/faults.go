@@ -363,7 +363,7 @@ func (s *Simulator) SetVanishOnTerminate(v bool) {
 }
 
 // SetLegacy switches the API's state names to those of the 2025 service
-// (see legacyState): terminated is answered as "teminated", error as
+// (see legacyName in states.go): terminated is answered as "teminated", error as
 // "failed", and the phases of a reinstall, an IP change and a power-off
 // as "reinstalling", "modifyIping" and "stopping". The stored states, the
 // Go API and the history keep the current names.

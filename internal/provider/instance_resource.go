@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -233,9 +232,7 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 // ConfigValidators require exactly one way to give the password: in the
 // state (password) or write-only (password_wo).
 func (r *instanceResource) ConfigValidators(context.Context) []resource.ConfigValidator {
-	return []resource.ConfigValidator{
-		resourcevalidator.ExactlyOneOf(path.MatchRoot("password"), path.MatchRoot("password_wo")),
-	}
+	return []resource.ConfigValidator{passwordGiven{}}
 }
 
 func computedString(desc string) schema.StringAttribute {

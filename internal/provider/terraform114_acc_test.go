@@ -105,6 +105,19 @@ func runReattached(t *testing.T, dir string, env []string, args ...string) strin
 	return string(out)
 }
 
+// runReattachedFailing runs the CLI under test in dir, fails the test
+// unless the CLI fails, and returns its combined output.
+func runReattachedFailing(t *testing.T, dir string, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), os.Getenv("TF_ACC_TERRAFORM_PATH"), args...) //nolint:gosec // G204: the CLI under test
+	cmd.Dir, cmd.Env = dir, env
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("terraform %s succeeded; it should have failed:\n%s", strings.Join(args, " "), out)
+	}
+	return string(out)
+}
+
 // writeFiles writes name → content into dir.
 func writeFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()

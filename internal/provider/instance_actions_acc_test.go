@@ -170,6 +170,51 @@ func TestAccInstanceActions_lifecycle(t *testing.T) {
 	})
 }
 
+// TestAccInstanceActions_reinstallEphemeralPassword: the reinstall
+// action's password takes an ephemeral value, as the password_wo example
+// keeps the password in an ephemeral variable, and never stores it.
+func TestAccInstanceActions_reinstallEphemeralPassword(t *testing.T) {
+	skipUnless(t, actionsTerraform)
+	sim := startSimulator(t, actionSimOptions())
+	id := createOutOfBand(t, sim, "acc-actions-ephemeral", "Console-Passw0rd")
+	const newPassword = "Ephemeral-Passw0rd"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		TerraformVersionChecks:   actionsTerraform,
+		Steps: []resource.TestStep{{
+			Config: providerConfig(sim) + fmt.Sprintf(`
+variable "root_password" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+  default   = %q
+}
+`, newPassword) + invokeOnCreate("clouddc_instance_reinstall", id, "ephemeral", "    password = var.root_password"),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				checkInstance(sim, id, func(in simulator.Instance) error {
+					if n := reinstallsStarted(sim, id); n != 1 || in.OperationState != "reinstall-succeed" {
+						return fmt.Errorf("%d reinstalls started, instance %s (%s); want 1, reinstall-succeed", n, in.State, in.OperationState)
+					}
+					if pw, _ := sim.Password(id); pw != newPassword {
+						return fmt.Errorf("the reinstalled instance has password %q, not the ephemeral one", pw)
+					}
+					return nil
+				}),
+				func(s *terraform.State) error {
+					for addr, rs := range s.RootModule().Resources {
+						for k, v := range rs.Primary.Attributes {
+							if strings.Contains(v, newPassword) {
+								return fmt.Errorf("the state holds the ephemeral password in %s.%s", addr, k)
+							}
+						}
+					}
+					return nil
+				},
+			),
+		}},
+	})
+}
+
 // TestAccInstanceActions_failures: an action fails clearly when its wait
 // times out, when the API refuses, when the operation fails, and when the
 // instance is in no state for it; and survives blips.

@@ -56,13 +56,12 @@ func (a *instanceReinstallAction) Schema(ctx context.Context, _ action.SchemaReq
 			"instance_id": instanceIDActionAttribute(),
 			"password": schema.StringAttribute{
 				MarkdownDescription: "Administrator password of the reinstalled system, with the rules of the `clouddc_instance`'s " +
-					"`password`. Give the instance's current password (such as `var.admin_password`): the provider cannot read " +
-					"passwords back, so a different one here makes the resource's password silently wrong until it is changed again. " +
-					"Action arguments cannot be marked sensitive by the provider: pass it from a `sensitive` variable (or another " +
-					"sensitive value), which keeps it hidden in the plan and the output.",
-				// Action attributes can be neither sensitive nor (with
-				// framework v1.19) write-only; see the description.
+					"`password`. Give the instance's current password (the one the resource's `password` or `password_wo` holds): " +
+					"the provider cannot read passwords back, so a different one here makes the resource's password silently wrong " +
+					"until it is changed again. Write-only: it takes an ephemeral value (such as an `ephemeral = true` variable, " +
+					"as with `password_wo`) and is never stored in a plan or in the state.",
 				Required:   true,
+				WriteOnly:  true,
 				Validators: []validator.String{validPassword()},
 			},
 		},

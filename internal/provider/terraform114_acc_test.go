@@ -13,7 +13,6 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/go-version"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
@@ -62,7 +61,7 @@ func cliProvider(t *testing.T) (env []string) {
 	cfgCh := make(chan *plugin.ReattachConfig, 1)
 	closed := make(chan struct{})
 	go func() {
-		factory := providerserver.NewProtocol6WithError(&clouddcProvider{
+		factory := NewProtocol6ServerWithError(&clouddcProvider{
 			version:       "test",
 			clientOptions: []clouddc.Option{clouddc.WithPollSchedule(testPollSchedule)},
 		})

@@ -8,16 +8,20 @@ terraform {
   }
 }
 
+# Ephemeral: never written to a plan or the state. The instance takes it
+# write-only (password_wo), and so does the action.
 variable "root_password" {
   type      = string
   sensitive = true
+  ephemeral = true
 }
 
 resource "clouddc_instance" "web" {
-  name     = "web-1"
-  image_id = "b0000000-0000-4000-8000-000000000001"
-  vpc_id   = "c0000000-0000-4000-8000-000000000001"
-  password = var.root_password
+  name                = "web-1"
+  image_id            = "b0000000-0000-4000-8000-000000000001"
+  vpc_id              = "c0000000-0000-4000-8000-000000000001"
+  password_wo         = var.root_password
+  password_wo_version = 1
 
   network_interfaces = [
     { subnet_id = "d0000000-0000-4000-8000-000000000001" },
@@ -27,8 +31,7 @@ resource "clouddc_instance" "web" {
 # Reinstall web-1's operating system from the image it has, with a fresh
 # system disk (data disks are kept):
 #   terraform apply -invoke=action.clouddc_instance_reinstall.web
-# The password comes from a sensitive variable, which keeps it hidden in
-# the plan; give the instance's current password.
+# Give the instance's current password: the provider cannot read it back.
 action "clouddc_instance_reinstall" "web" {
   config {
     instance_id = clouddc_instance.web.id

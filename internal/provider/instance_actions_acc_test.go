@@ -131,7 +131,7 @@ func TestAccInstanceActions_lifecycle(t *testing.T) {
 				),
 			},
 			{
-				Config: cfg("clouddc_instance_reinstall", "reinstall", fmt.Sprintf("    password = %q", testPassword)),
+				Config: cfg("clouddc_instance_reinstall", "reinstall", fmt.Sprintf("    password = %q\n    deletion_protection = false", testPassword)),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					checkInstance(sim, id, func(in simulator.Instance) error {
 						if in.State != "running" || in.OperationState != "reinstall-succeed" {
@@ -153,7 +153,7 @@ func TestAccInstanceActions_lifecycle(t *testing.T) {
 			{
 				// A second reinstall starts from reinstall-succeed: the
 				// action waits for this one, not the first.
-				Config: cfg("clouddc_instance_reinstall", "reinstall again", fmt.Sprintf("    password = %q", testPassword)),
+				Config: cfg("clouddc_instance_reinstall", "reinstall again", fmt.Sprintf("    password = %q\n    deletion_protection = false", testPassword)),
 				Check: checkInstance(sim, id, func(in simulator.Instance) error {
 					// Ended, not just started: the action waited for it.
 					if in.OperationState != "reinstall-succeed" {
@@ -189,7 +189,7 @@ variable "root_password" {
   ephemeral = true
   default   = %q
 }
-`, newPassword) + invokeOnCreate("clouddc_instance_reinstall", id, "ephemeral", "    password = var.root_password"),
+`, newPassword) + invokeOnCreate("clouddc_instance_reinstall", id, "ephemeral", "    password = var.root_password\n    deletion_protection = false"),
 			Check: resource.ComposeAggregateTestCheckFunc(
 				checkInstance(sim, id, func(in simulator.Instance) error {
 					if n := reinstallsStarted(sim, id); n != 1 || in.OperationState != "reinstall-succeed" {
@@ -212,6 +212,66 @@ variable "root_password" {
 				},
 			),
 		}},
+	})
+}
+
+// TestAccInstanceActions_reinstallProtected: given deletion_protection =
+// true, the reinstall action is refused at plan time, naming the argument,
+// and nothing reaches the API; given the resource's value, it follows it.
+func TestAccInstanceActions_reinstallProtected(t *testing.T) {
+	skipUnless(t, actionsTerraform)
+	sim := startSimulator(t, actionSimOptions())
+	resourceAndAction := func(protected string) string {
+		return providerConfig(sim) + instanceConfig("acc-reinstall-protected", "deletion_protection = "+protected) + fmt.Sprintf(`
+action "clouddc_instance_reinstall" "this" {
+  config {
+    instance_id         = clouddc_instance.test.id
+    password            = %q
+    deletion_protection = clouddc_instance.test.deletion_protection
+  }
+}
+`, testPassword)
+	}
+	var id string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		TerraformVersionChecks:   actionsTerraform,
+		CheckDestroy:             checkAllTerminated(sim),
+		Steps: []resource.TestStep{
+			{
+				Config: resourceAndAction("true"),
+				Check:  captureID(&id),
+			},
+			{
+				// The resource's deletion_protection, handed to the action.
+				Config: resourceAndAction("true") + `
+resource "terraform_data" "trigger" {
+  triggers_replace = "protected"
+  lifecycle {
+    action_trigger {
+      events  = [after_create]
+      actions = [action.clouddc_instance_reinstall.this]
+    }
+  }
+}
+`,
+				ExpectError: wrapped(`Instance Is Protected From Reinstalling.*reinstalls the operating system of instance.*` +
+					`deletion_protection = true.*was not run.*set deletion_protection = false on the instance's clouddc_instance resource`),
+			},
+			{
+				PreConfig: func() {
+					if n := sim.RequestCount(simulator.OpReinstallOS); n != 0 {
+						t.Errorf("a protected instance's reinstall sent ReinstallOs %d times", n)
+					}
+				},
+				// Unprotected, as the error says; the destroy can then go.
+				Config: resourceAndAction("false"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttrPtr(res, "id", &id),
+					checkSimState(sim, &id, "running"),
+				),
+			},
+		},
 	})
 }
 
@@ -260,7 +320,7 @@ func TestAccInstanceActions_reinstallFailures(t *testing.T) {
 	cfg := func(actionType, trigger, extra string) string {
 		return providerConfig(sim) + invokeOnCreate(actionType, id, trigger, extra)
 	}
-	pw := fmt.Sprintf("    password = %q", testPassword)
+	pw := fmt.Sprintf("    password = %q\n    deletion_protection = false", testPassword)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
 		TerraformVersionChecks:   actionsTerraform,

@@ -7,6 +7,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/action/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/action/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -15,8 +17,9 @@ import (
 )
 
 var (
-	_ action.Action              = (*instanceReinstallAction)(nil)
-	_ action.ActionWithConfigure = (*instanceReinstallAction)(nil)
+	_ action.Action               = (*instanceReinstallAction)(nil)
+	_ action.ActionWithConfigure  = (*instanceReinstallAction)(nil)
+	_ action.ActionWithModifyPlan = (*instanceReinstallAction)(nil)
 )
 
 // NewInstanceReinstallAction returns the clouddc_instance_reinstall action.
@@ -32,9 +35,10 @@ type instanceReinstallAction struct {
 }
 
 type instanceReinstallModel struct {
-	InstanceID types.String   `tfsdk:"instance_id"`
-	Password   types.String   `tfsdk:"password"`
-	Timeouts   timeouts.Value `tfsdk:"timeouts"`
+	InstanceID         types.String   `tfsdk:"instance_id"`
+	Password           types.String   `tfsdk:"password"`
+	DeletionProtection types.Bool     `tfsdk:"deletion_protection"`
+	Timeouts           timeouts.Value `tfsdk:"timeouts"`
 }
 
 func (a *instanceReinstallAction) Metadata(_ context.Context, req action.MetadataRequest, resp *action.MetadataResponse) {
@@ -46,7 +50,8 @@ func (a *instanceReinstallAction) Schema(ctx context.Context, _ action.SchemaReq
 		MarkdownDescription: "Reinstalls the operating system of an instance from the image it has (ReinstallOs) and waits until " +
 			"the reinstall has succeeded and the instance is `running` or `stopped`. The instance keeps its ID, its server and " +
 			"its data disks; its system disk is rebuilt, so **anything stored on the system disk is lost**. To install another " +
-			"image, change the `clouddc_instance`'s `image_id` instead.\n\n" +
+			"image, change the `clouddc_instance`'s `image_id` instead. Hand it the resource's `deletion_protection`: while that " +
+			"is `true`, the action is refused at plan time.\n\n" +
 			"**Needs Terraform 1.14 or later** (actions). The action reports the instance's state and the time elapsed as it waits. " +
 			"A reinstall whose answer is lost (a 5xx or a dropped connection) is not sent again, since a second request could " +
 			"start a second reinstall: the error says so, and the instance's `operation_state` tells whether it started. After an " +
@@ -64,6 +69,15 @@ func (a *instanceReinstallAction) Schema(ctx context.Context, _ action.SchemaReq
 				WriteOnly:  true,
 				Validators: []validator.String{validPassword()},
 			},
+			"deletion_protection": schema.BoolAttribute{
+				MarkdownDescription: "The instance's `deletion_protection`: give the resource's, such as " +
+					"`clouddc_instance.web.deletion_protection`. While it is `true`, the action is refused at plan time, before any " +
+					"request, as a change of the resource's `image_id` is: `deletion_protection` guards the instance against every " +
+					"operation that wipes its system disk. An action cannot read Terraform's state, so the guard must be handed to it; " +
+					"the argument is required so that it cannot be left out by mistake. For an instance that no configuration manages, " +
+					"set `false`.",
+				Required: true,
+			},
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.BlockWithOpts(ctx, timeouts.Opts{
@@ -71,6 +85,36 @@ func (a *instanceReinstallAction) Schema(ctx context.Context, _ action.SchemaReq
 			}),
 		},
 	}
+}
+
+// ModifyPlan refuses, at plan time, to reinstall an instance whose
+// deletion_protection is true.
+func (a *instanceReinstallAction) ModifyPlan(ctx context.Context, req action.ModifyPlanRequest, resp *action.ModifyPlanResponse) {
+	var cfg instanceReinstallModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	refuseProtectedReinstall(&resp.Diagnostics, cfg)
+}
+
+// refuseProtectedReinstall reports whether the action must not reinstall,
+// with the error that says why; an unknown protection is decided at invoke.
+func refuseProtectedReinstall(diags *diag.Diagnostics, cfg instanceReinstallModel) bool {
+	if !cfg.DeletionProtection.ValueBool() {
+		return false
+	}
+	id := cfg.InstanceID.ValueString()
+	if cfg.InstanceID.IsUnknown() {
+		id = "(known after apply)"
+	}
+	diags.AddAttributeError(path.Root("deletion_protection"), "Instance Is Protected From Reinstalling",
+		fmt.Sprintf("This action reinstalls the operating system of instance %s: its system disk is rebuilt, and everything stored "+
+			"on it is lost. It was given deletion_protection = true, which guards the instance against every operation that wipes "+
+			"its system disk, so it was not run, and the instance was not changed.\n\n"+
+			"If the reinstall is meant, set deletion_protection = false on the instance's clouddc_instance resource and run "+
+			"terraform apply (that changes only the state and makes no API call), then invoke the action again.", id))
+	return true
 }
 
 func (a *instanceReinstallAction) Configure(_ context.Context, req action.ConfigureRequest, resp *action.ConfigureResponse) {
@@ -86,6 +130,10 @@ func (a *instanceReinstallAction) Invoke(ctx context.Context, req action.InvokeR
 	var cfg instanceReinstallModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	// Known by now, even when it was not at plan time.
+	if refuseProtectedReinstall(&resp.Diagnostics, cfg) {
 		return
 	}
 	id := cfg.InstanceID.ValueString()

@@ -76,7 +76,8 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"image_id": schema.StringAttribute{
 				MarkdownDescription: "ID of the private image (IMS) to install. Changing it reinstalls the operating system in place " +
 					"(ReinstallOs) with the configured password: the instance keeps its ID, its server and its data disks, and its " +
-					"system disk is rebuilt, so anything stored on the system disk is lost.",
+					"system disk is rebuilt, so anything stored on the system disk is lost. The plan shows it as an in-place update, " +
+					"with a warning that says so; under `deletion_protection = true` it is refused at plan time.",
 				Required:   true,
 				Validators: []validator.String{validUUID()},
 			},
@@ -583,7 +584,7 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	ctx = tflog.SetField(ctx, "instance_id", id)
 	if state.DeletionProtection.ValueBool() {
 		// Also when Terraform did not show the destroy to ModifyPlan.
-		addDeletionProtectedError(&resp.Diagnostics, id, "destroy it")
+		addDeletionProtectedError(&resp.Diagnostics, id, "delete it", deleteRefusedAdvice)
 		return
 	}
 

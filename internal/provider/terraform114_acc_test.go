@@ -53,10 +53,17 @@ func isOpenTofu() bool { return os.Getenv("TF_ACC_TERRAFORM_PATH") != "" && open
 
 // cliProvider serves the provider for a Terraform CLI that a test runs by
 // hand (for the commands terraform-plugin-testing cannot run, such as
-// terraform query -generate-config-out), the way the test framework does:
-// in-process, reached through TF_REATTACH_PROVIDERS.
+// terraform query -generate-config-out or terraform untaint), the way the
+// test framework does: in-process, reached through TF_REATTACH_PROVIDERS.
 func cliProvider(t *testing.T) (env []string) {
 	t.Helper()
+	// The address the CLI resolves clouddc to: OpenTofu's registry for
+	// OpenTofu (make testacc-tofu sets TF_ACC_PROVIDER_HOST), else Terraform's.
+	host := os.Getenv("TF_ACC_PROVIDER_HOST")
+	if host == "" {
+		host = "registry.terraform.io"
+	}
+	address := host + "/hashicorp/clouddc"
 	ctx, cancel := context.WithCancel(context.Background())
 	cfgCh := make(chan *plugin.ReattachConfig, 1)
 	closed := make(chan struct{})
@@ -65,7 +72,7 @@ func cliProvider(t *testing.T) (env []string) {
 			version:       "test",
 			clientOptions: []clouddc.Option{clouddc.WithPollSchedule(testPollSchedule)},
 		})
-		err := tf6server.Serve("registry.terraform.io/hashicorp/clouddc", func() tfprotov6.ProviderServer {
+		err := tf6server.Serve(address, func() tfprotov6.ProviderServer {
 			s, err := factory()
 			if err != nil {
 				panic(err)
@@ -82,7 +89,7 @@ func cliProvider(t *testing.T) (env []string) {
 		<-closed
 	})
 	// The shape Terraform reads from TF_REATTACH_PROVIDERS.
-	js, err := json.Marshal(map[string]any{"registry.terraform.io/hashicorp/clouddc": map[string]any{
+	js, err := json.Marshal(map[string]any{address: map[string]any{
 		"Protocol": string(cfg.Protocol), "ProtocolVersion": cfg.ProtocolVersion, "Pid": cfg.Pid, "Test": true,
 		"Addr": map[string]string{"Network": cfg.Addr.Network(), "String": cfg.Addr.String()},
 	}})

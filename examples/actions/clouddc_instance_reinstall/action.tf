@@ -32,10 +32,13 @@ resource "clouddc_instance" "web" {
 # system disk (data disks are kept):
 #   terraform apply -invoke=action.clouddc_instance_reinstall.web
 # Give the instance's current password: the provider cannot read it back.
+# The instance's deletion_protection goes with it: while it is true, the
+# reinstall is refused.
 action "clouddc_instance_reinstall" "web" {
   config {
-    instance_id = clouddc_instance.web.id
-    password    = var.root_password
+    instance_id         = clouddc_instance.web.id
+    password            = var.root_password
+    deletion_protection = clouddc_instance.web.deletion_protection
 
     timeouts {
       invoke = "45m"

@@ -15,6 +15,47 @@ import (
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 )
 
+// TestDescribeError_unauthorized: a refused token gets token advice, a
+// refused signature key advice, and neither the other's.
+func TestDescribeError_unauthorized(t *testing.T) {
+	t.Parallel()
+	refused := func(auth clouddc.AuthMethod, code, msg string) error {
+		return &clouddc.APIError{StatusCode: 401, Code: code, Message: msg, Method: "GET", Path: "/v1/p/physicalservers", Auth: auth}
+	}
+	tests := []struct {
+		name      string
+		err       error
+		want, not []string
+	}{
+		{"token", refused(clouddc.AuthToken, "iMetal.0003", "decrypt token fail"),
+			[]string{"token was refused", "24 hours", "POST /v3/auth/tokens", EnvToken, EnvHWAuthToken},
+			[]string{"secret key", EnvSecretKey, "signature"}},
+		{"access key pair", refused(clouddc.AuthAccessKey, "APIGW.0301", "Incorrect IAM authentication information: verify aksk signature fail"),
+			[]string{"APIGW.0301", "signature was refused", "secret key does not belong to the access key", "ak not exist",
+				"clock", "five minutes", EnvAccessKey, EnvSecretKey, "My Credentials > Access Keys"},
+			[]string{"POST /v3/auth/tokens", "token was refused", EnvSecurityToken}},
+		{"temporary access key pair", refused(clouddc.AuthTemporaryAccessKey, "APIGW.0301", "Incorrect IAM authentication information: ..."),
+			[]string{"signature was refused", "security_token it was issued with", EnvSecurityToken},
+			[]string{"POST /v3/auth/tokens"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := describeError(tc.err)
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("describeError lacks %q:\n%s", w, got)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(got, n) {
+					t.Errorf("describeError has %q, advice for other credentials:\n%s", n, got)
+				}
+			}
+		})
+	}
+}
+
 func TestDescribeError(t *testing.T) {
 	t.Parallel()
 	apiErr := func(status int, code, msg string) error {
@@ -30,7 +71,7 @@ func TestDescribeError(t *testing.T) {
 	}{
 		{"not found", apiErr(404, "iMetal.0200", "Instances not found: [i-1]"),
 			[]string{"DELETE /v1/p/instances/i-1", "HTTP 404 (Not Found)", "error_code: iMetal.0200", "error_msg:  Instances not found: [i-1]", "request ID: req-42"}},
-		{"unauthorized", apiErr(401, "iMetal.0003", "token expired"),
+		{"unauthorized, credentials unknown", apiErr(401, "iMetal.0003", "token expired"),
 			[]string{"HTTP 401", "iMetal.0003", "invalid or has expired", "24 hours", EnvToken, "secret_key", "security_token", "clock"}},
 		{"forbidden", apiErr(403, "iMetal.0004", "denied"),
 			[]string{"HTTP 403", "clouddc:instance:*", "project_id"}},

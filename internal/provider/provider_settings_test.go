@@ -158,8 +158,61 @@ func runSettingsCases(t *testing.T, tests []settingsCase) {
 			if diags.HasError() {
 				t.Fatalf("unexpected diagnostics: %v", diags)
 			}
+			// Where the credentials came from is TestSettings_credentialSource's.
+			got.credentialsFrom = ""
 			if got != tc.want {
 				t.Errorf("got  %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestSettings_credentialSource: messages about the credentials name which
+// setting or variable supplied each of them, and never a value.
+func TestSettings_credentialSource(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{EnvEndpoint: "https://clouddc.example.com", EnvProjectID: "p"}
+	with := func(kv ...string) map[string]string {
+		out := map[string]string{}
+		for k, v := range base {
+			out[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			out[kv[i]] = kv[i+1]
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		cfg  providerModel
+		env  map[string]string
+		want string
+	}{
+		{"token in the block", providerModel{Token: types.StringValue("tok-secret")}, base,
+			`a token, from "token" in the provider block`},
+		{"token from HW_AUTH_TOKEN", providerModel{}, with(EnvHWAuthToken, "tok-secret"),
+			"a token, from the " + EnvHWAuthToken + " environment variable"},
+		{"a pair from two places", providerModel{AccessKey: types.StringValue("AKID")}, with(EnvSecretKey, "sk-secret"),
+			`an access key pair: access_key from "access_key" in the provider block, secret_key from the ` + EnvSecretKey + " environment variable"},
+		{"a temporary pair", providerModel{}, with(EnvHWAccessKey, "AKID", EnvHWSecretKey, "sk-secret", EnvHWSecurityToken, "st-secret"),
+			"a temporary access key pair: access_key from the " + EnvHWAccessKey + " environment variable, secret_key from the " +
+				EnvHWSecretKey + " environment variable, security_token from the " + EnvHWSecurityToken + " environment variable"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, diags := resolveSettings(tc.cfg, func(k string) string { return tc.env[k] })
+			if diags.HasError() {
+				t.Fatalf("unexpected diagnostics: %v", diags)
+			}
+			src := got.credentialSource()
+			if src != tc.want {
+				t.Errorf("credentialSource() = %q\nwant                 %q", src, tc.want)
+			}
+			for _, secret := range []string{"tok-secret", "sk-secret", "st-secret", "AKID"} {
+				if strings.Contains(src, secret) {
+					t.Errorf("credentialSource() = %q quotes a value", src)
+				}
 			}
 		})
 	}

@@ -20,25 +20,30 @@ import (
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 )
 
-// Resource identity needs Terraform 1.12, list resources (terraform query)
-// and actions 1.14. OpenTofu has none of them, whatever its version number
-// says, so the checks skip on it too.
+// Resource identity needs Terraform 1.12 or OpenTofu 1.12 (which imports by
+// identity too), list resources (terraform query) and actions Terraform
+// 1.14; OpenTofu has neither of those, whatever its version number says, so
+// their checks skip on it.
 var (
-	identityTerraform = []tfversion.TerraformVersionCheck{terraformAtLeast{version.Must(version.NewVersion("1.12.0")), "resource identity"}}
-	queryTerraform    = []tfversion.TerraformVersionCheck{terraformAtLeast{tfversion.Version1_14_0, "terraform query and list resources"}}
-	actionsTerraform  = []tfversion.TerraformVersionCheck{terraformAtLeast{tfversion.Version1_14_0, "actions"}}
+	identityTerraform = []tfversion.TerraformVersionCheck{terraformAtLeast{version.Must(version.NewVersion("1.12.0")), "resource identity", true}}
+	queryTerraform    = []tfversion.TerraformVersionCheck{terraformAtLeast{tfversion.Version1_14_0, "terraform query and list resources", false}}
+	actionsTerraform  = []tfversion.TerraformVersionCheck{terraformAtLeast{tfversion.Version1_14_0, "actions", false}}
 )
 
-// terraformAtLeast skips a test on OpenTofu and on Terraform below min.
+// terraformAtLeast skips a test on a CLI below min, and on OpenTofu unless
+// inOpenTofu says that OpenTofu has the feature from the same version.
 type terraformAtLeast struct {
-	min     *version.Version
-	feature string
+	min        *version.Version
+	feature    string
+	inOpenTofu bool
 }
 
 func (c terraformAtLeast) CheckTerraformVersion(_ context.Context, req tfversion.CheckTerraformVersionRequest, resp *tfversion.CheckTerraformVersionResponse) {
 	switch {
-	case isOpenTofu():
+	case isOpenTofu() && !c.inOpenTofu:
 		resp.Skip = fmt.Sprintf("OpenTofu does not support %s", c.feature)
+	case isOpenTofu() && req.TerraformVersion.Core().LessThan(c.min):
+		resp.Skip = fmt.Sprintf("OpenTofu %s does not support %s (needs %s)", req.TerraformVersion, c.feature, c.min)
 	case req.TerraformVersion.Core().LessThan(c.min):
 		resp.Skip = fmt.Sprintf("Terraform %s does not support %s (needs %s)", req.TerraformVersion, c.feature, c.min)
 	}

@@ -15,6 +15,22 @@ import (
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 )
 
+// checkContains fails the test unless text has every string of want and
+// none of notWant.
+func checkContains(t *testing.T, text string, want, notWant []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("the text lacks %q:\n%s", w, text)
+		}
+	}
+	for _, w := range notWant {
+		if strings.Contains(text, w) {
+			t.Errorf("the text has %q:\n%s", w, text)
+		}
+	}
+}
+
 // TestDescribeError_unauthorized: a refused token gets token advice, a
 // refused signature key advice, and neither the other's.
 func TestDescribeError_unauthorized(t *testing.T) {
@@ -41,17 +57,7 @@ func TestDescribeError_unauthorized(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := describeError(tc.err)
-			for _, w := range tc.want {
-				if !strings.Contains(got, w) {
-					t.Errorf("describeError lacks %q:\n%s", w, got)
-				}
-			}
-			for _, n := range tc.not {
-				if strings.Contains(got, n) {
-					t.Errorf("describeError has %q, advice for other credentials:\n%s", n, got)
-				}
-			}
+			checkContains(t, describeError(tc.err), tc.want, tc.not)
 		})
 	}
 }
@@ -181,16 +187,7 @@ func TestCreateWaitDetail(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			got := createWaitDetail(&clouddc.WaitError{InstanceID: "i-1", Goal: "become running", LastState: clouddc.StatePending, Err: tc.err})
-			for _, w := range tc.want {
-				if !strings.Contains(got, w) {
-					t.Errorf("detail lacks %q:\n%s", w, got)
-				}
-			}
-			for _, w := range tc.notWant {
-				if strings.Contains(got, w) {
-					t.Errorf("detail says %q:\n%s", w, got)
-				}
-			}
+			checkContains(t, got, tc.want, tc.notWant)
 			if u, r := strings.Index(got, "untaint"), strings.Index(got, "replaces it"); u < 0 || r < 0 || u > r {
 				t.Errorf("terraform untaint must come before the replacement:\n%s", got)
 			}

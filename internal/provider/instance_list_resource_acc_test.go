@@ -26,11 +26,7 @@ import (
 // the console would.
 func powerOffOutOfBand(t *testing.T, sim *simulator.TestServer, id string) {
 	t.Helper()
-	c, err := clouddc.NewClient(clouddc.WithEndpoint(sim.URL), clouddc.WithProjectID(sim.ProjectID()),
-		clouddc.WithToken(sim.Token()), clouddc.WithPollSchedule(testPollSchedule))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := simClient(t, sim)
 	ctx := context.Background()
 	inst, err := c.GetInstance(ctx, id)
 	if err != nil {
@@ -180,15 +176,23 @@ func TestAccInstanceListResource_findsNothing(t *testing.T) {
 	}
 }
 
-// createByTerraform makes an instance the way the provider's create does,
-// with a create token: an instance that some Terraform state holds.
-func createByTerraform(t *testing.T, sim *simulator.TestServer, name string) string {
+// simClient is an API client of the simulator, for a test's own set-up
+// and checks, polling as the provider does in tests.
+func simClient(t *testing.T, sim *simulator.TestServer) *clouddc.Client {
 	t.Helper()
 	c, err := clouddc.NewClient(clouddc.WithEndpoint(sim.URL), clouddc.WithProjectID(sim.ProjectID()),
 		clouddc.WithToken(sim.Token()), clouddc.WithPollSchedule(testPollSchedule))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// createByTerraform makes an instance the way the provider's create does,
+// with a create token: an instance that some Terraform state holds.
+func createByTerraform(t *testing.T, sim *simulator.TestServer, name string) string {
+	t.Helper()
+	c := simClient(t, sim)
 	ctx := context.Background()
 	made, err := c.CreateInstanceSafely(ctx, clouddc.CreateInstanceInput{
 		Name: name, ImageID: simulator.DefaultImageID, VPCID: simulator.DefaultVPCID, Password: "Terraform-Passw0rd",
@@ -206,11 +210,7 @@ func createByTerraform(t *testing.T, sim *simulator.TestServer, name string) str
 // waitTerminated waits until the simulator reports an instance terminated.
 func waitTerminated(t *testing.T, sim *simulator.TestServer, id string) {
 	t.Helper()
-	c, err := clouddc.NewClient(clouddc.WithEndpoint(sim.URL), clouddc.WithProjectID(sim.ProjectID()),
-		clouddc.WithToken(sim.Token()), clouddc.WithPollSchedule(testPollSchedule))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := simClient(t, sim)
 	if _, err := c.WaitForInstanceTerminated(context.Background(), id); err != nil {
 		t.Fatal(err)
 	}

@@ -128,7 +128,8 @@ func createWaitDetail(e *clouddc.WaitError) string {
 	fmt.Fprintf(&b, ".\n\nInstance %s exists and stays in the state, marked tainted. Once it is running, "+
 		"run terraform untaint with this resource's address (for example `terraform untaint clouddc_instance.web`) "+
 		"to keep it. Otherwise the next apply replaces it: it deletes this instance and installs a new one, "+
-		"a second full install of a physical server.", e.InstanceID)
+		"a second full install of a physical server. (Under deletion_protection = true that replacement is refused, and "+
+		"terraform untaint is the way on.)", e.InstanceID)
 	if errors.Is(e.Err, context.DeadlineExceeded) {
 		b.WriteString("\n\nIf an install normally takes this long, raise the limit in the resource's timeouts block, " +
 			"for example:\n\n  timeouts {\n    create = \"60m\"\n  }")
@@ -185,7 +186,9 @@ func failedHint(e *clouddc.InstanceFailedError) string {
 			"if it keeps failing, quote the error above to Huawei Cloud support."
 	case typ == clouddc.ErrorTypeCreate || (typ == "" && e.Goal == "become running"):
 		return "The instance is marked as tainted: the next terraform apply deletes it and creates a new one. " +
-			"If the error names the server, the image or the network, fix that first."
+			"If the error names the server, the image or the network, fix that first. Under deletion_protection = true the " +
+			"replacement is refused: run terraform untaint with the resource's address, set deletion_protection = false and " +
+			"apply, then terraform apply -replace with that address."
 	case typ == clouddc.ErrorTypeReinstall:
 		return "The state keeps the image the instance had, so the next terraform apply tries the reinstall again " +
 			"(the API allows it from this error state). If the error names the image, fix image_id first."

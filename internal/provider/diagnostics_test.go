@@ -95,7 +95,8 @@ func TestDescribeError(t *testing.T) {
 			[]string{"iMetal.0001", "Invalid parameter: name", "error_msg names it"}},
 		{"create failed", &clouddc.InstanceFailedError{InstanceID: "i-1", Goal: "become running", State: clouddc.StateError,
 			OperationState: "install-failed", Detail: &clouddc.InstanceError{Code: "iMetal.0099", Message: "BMC timeout", Type: clouddc.ErrorTypeCreate}},
-			[]string{"Instance i-1 failed to become running", "install-failed", "error_type: create_instance_error", "error_code: iMetal.0099", "BMC timeout", "tainted"}},
+			[]string{"Instance i-1 failed to become running", "install-failed", "error_type: create_instance_error", "error_code: iMetal.0099", "BMC timeout", "tainted",
+				"deletion_protection = true the replacement is refused: run terraform untaint"}},
 		{"delete failed", &clouddc.InstanceFailedError{InstanceID: "i-1", Goal: "be terminated", State: clouddc.StateError,
 			Detail: &clouddc.InstanceError{Code: "iMetal.0099", Message: "wipe failed", Type: clouddc.ErrorTypeDelete}},
 			[]string{"delete_instance_error", "wipe failed", "stays in the Terraform state", "again"}},
@@ -177,7 +178,8 @@ func TestCreateWaitDetail(t *testing.T) {
 		notWant []string
 	}{
 		{"ctrl-c", context.Canceled,
-			[]string{"was cancelled", "i-1 exists", "tainted", "terraform untaint clouddc_instance.web", "second full install"},
+			[]string{"was cancelled", "i-1 exists", "tainted", "terraform untaint clouddc_instance.web", "second full install",
+				"deletion_protection = true that replacement is refused"},
 			[]string{"pick up where", "timeouts {"}},
 		{"timeout", context.DeadlineExceeded,
 			[]string{"timed out", "terraform untaint", "second full install", "timeouts {", `create = "60m"`},

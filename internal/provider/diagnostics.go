@@ -229,7 +229,7 @@ func apiHint(e *clouddc.APIError) string {
 // gateway's error_msg tells the causes of a refused signature apart; the
 // hint names them rather than guess from the message.
 func unauthorizedHint(auth clouddc.AuthMethod) string {
-	const token = "The token was refused: it is invalid or has expired (IAM tokens are valid for 24 hours). Get a new token " +
+	const token = "The token is invalid or has expired (IAM tokens are valid for 24 hours). Get a new token " +
 		"from IAM (POST /v3/auth/tokens, scoped to the project) and set it in the provider's token argument or the " +
 		EnvToken + " (or " + EnvHWAuthToken + ") environment variable, or sign with an access key pair instead, which does not expire."
 	const pair = "The access key pair's signature was refused; error_msg says why. \"verify aksk signature fail\": the secret " +

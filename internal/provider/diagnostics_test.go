@@ -44,12 +44,12 @@ func TestDescribeError_unauthorized(t *testing.T) {
 		want, not []string
 	}{
 		{"token", refused(clouddc.AuthToken, "iMetal.0003", "decrypt token fail"),
-			[]string{"token was refused", "24 hours", "POST /v3/auth/tokens", EnvToken, EnvHWAuthToken},
+			[]string{"token is invalid or has expired", "24 hours", "POST /v3/auth/tokens", EnvToken, EnvHWAuthToken},
 			[]string{"secret key", EnvSecretKey, "signature"}},
 		{"access key pair", refused(clouddc.AuthAccessKey, "APIGW.0301", "Incorrect IAM authentication information: verify aksk signature fail"),
 			[]string{"APIGW.0301", "signature was refused", "secret key does not belong to the access key", "ak not exist",
 				"clock", "five minutes", EnvAccessKey, EnvSecretKey, "My Credentials > Access Keys"},
-			[]string{"POST /v3/auth/tokens", "token was refused", EnvSecurityToken}},
+			[]string{"POST /v3/auth/tokens", "token is invalid", EnvSecurityToken}},
 		{"temporary access key pair", refused(clouddc.AuthTemporaryAccessKey, "APIGW.0301", "Incorrect IAM authentication information: ..."),
 			[]string{"signature was refused", "security_token it was issued with", EnvSecurityToken},
 			[]string{"POST /v3/auth/tokens"}},

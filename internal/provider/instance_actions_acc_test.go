@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -429,4 +430,58 @@ func reinstallsStarted(sim *simulator.TestServer, id string) int {
 		}
 	}
 	return n
+}
+
+// TestAccInstanceActions_reinstallInvokeEphemeral: terraform apply -invoke
+// with an ephemeral password. Terraform 1.14 passes the value to the
+// action, which reinstalls with it; Terraform 1.16 (1.16.4 tested) drops
+// it, and the action then stops before any request with an error that
+// says why and what works instead, rather than send an empty password.
+func TestAccInstanceActions_reinstallInvokeEphemeral(t *testing.T) {
+	skipUnless(t, actionsTerraform)
+	sim := startSimulator(t, actionSimOptions())
+	id := createOutOfBand(t, sim, "acc-invoke-ephemeral", "Console-Passw0rd")
+	const newPassword = "Invoked-Passw0rd"
+	dir := t.TempDir()
+	env := append(cliProvider(t), "TF_VAR_root_password="+newPassword)
+	writeFiles(t, dir, map[string]string{"main.tf": providerConfig(sim) + fmt.Sprintf(`
+variable "root_password" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+action "clouddc_instance_reinstall" "this" {
+  config {
+    instance_id         = %q
+    password            = var.root_password
+    deletion_protection = false
+  }
+}
+`, id)})
+	runReattached(t, dir, env, "init", "-input=false", "-no-color")
+	args := []string{"apply", "-auto-approve", "-input=false", "-no-color", "-invoke=action.clouddc_instance_reinstall.this"}
+	if !terraformDropsEphemeralOnInvoke(t) {
+		runReattached(t, dir, env, args...)
+		if pw, _ := sim.Password(id); pw != newPassword || reinstallsStarted(sim, id) != 1 {
+			t.Errorf("after the invoke: password %q and %d reinstalls; want %q and 1", pw, reinstallsStarted(sim, id), newPassword)
+		}
+		return
+	}
+	out := runReattachedFailing(t, dir, env, args...)
+	if !wrapped(`No Password Reached the Reinstall Action.*nothing was sent to the API.*Terraform 1.16.*-invoke.*not ephemeral`).MatchString(out) {
+		t.Errorf("the invoke without a password does not say why:\n%s", out)
+	}
+	if n := sim.RequestCount(simulator.OpReinstallOS); n != 0 {
+		t.Errorf("%d reinstall requests without a password", n)
+	}
+}
+
+// terraformDropsEphemeralOnInvoke reports whether the CLI under test is one
+// that invokes an action run with -invoke without the ephemeral values of
+// its write-only arguments: Terraform 1.16 (known issue, CHANGELOG).
+func terraformDropsEphemeralOnInvoke(t *testing.T) bool {
+	t.Helper()
+	v := cliVersion(t, os.Getenv("TF_ACC_TERRAFORM_PATH"))
+	return strings.HasPrefix(v, "1.16.")
 }

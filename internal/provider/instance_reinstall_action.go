@@ -64,7 +64,9 @@ func (a *instanceReinstallAction) Schema(ctx context.Context, _ action.SchemaReq
 					"`password`. Give the instance's current password (the one the resource's `password` or `password_wo` holds): " +
 					"the provider cannot read passwords back, so a different one here makes the resource's password silently wrong " +
 					"until it is changed again. Write-only: it takes an ephemeral value (such as an `ephemeral = true` variable, " +
-					"as with `password_wo`) and is never stored in a plan or in the state.",
+					"as with `password_wo`) and is never stored in a plan or in the state. Terraform 1.16 drops an ephemeral value " +
+					"here when the action runs with `terraform apply -invoke` (the action then stops, before any request, and says " +
+					"so): there, give a sensitive variable that is not ephemeral, or invoke the action from an `action_trigger`.",
 				Required:   true,
 				WriteOnly:  true,
 				Validators: []validator.String{validPassword()},
@@ -117,6 +119,24 @@ func refuseProtectedReinstall(diags *diag.Diagnostics, cfg instanceReinstallMode
 	return true
 }
 
+// refuseMissingPassword reports whether the action has no password to send,
+// with the error that says why. The password is required, but a CLI may
+// still invoke the action without it: Terraform 1.16.4 drops an ephemeral
+// value of a write-only action argument when the action runs with
+// terraform apply -invoke (TestAccInstanceActions_reinstallInvokeEphemeral).
+// The API would refuse an empty password; nothing is sent.
+func refuseMissingPassword(diags *diag.Diagnostics, cfg instanceReinstallModel) bool {
+	if !cfg.Password.IsNull() && !cfg.Password.IsUnknown() && cfg.Password.ValueString() != "" {
+		return false
+	}
+	diags.AddAttributeError(path.Root("password"), "No Password Reached the Reinstall Action",
+		"The configuration sets password, but Terraform invoked the action without its value, so nothing was sent to the API. "+
+			"Terraform 1.16 does this with an ephemeral value (such as an ephemeral = true variable) when the action is run with "+
+			"terraform apply -invoke. Give password a value that is not ephemeral (a sensitive variable; the argument is "+
+			"write-only, so it is stored nowhere), or invoke the action from an action_trigger.")
+	return true
+}
+
 func (a *instanceReinstallAction) Configure(_ context.Context, req action.ConfigureRequest, resp *action.ConfigureResponse) {
 	if c := configureClient(req.ProviderData, &resp.Diagnostics); c != nil {
 		a.client = c
@@ -133,7 +153,7 @@ func (a *instanceReinstallAction) Invoke(ctx context.Context, req action.InvokeR
 		return
 	}
 	// Known by now, even when it was not at plan time.
-	if refuseProtectedReinstall(&resp.Diagnostics, cfg) {
+	if refuseProtectedReinstall(&resp.Diagnostics, cfg) || refuseMissingPassword(&resp.Diagnostics, cfg) {
 		return
 	}
 	id := cfg.InstanceID.ValueString()

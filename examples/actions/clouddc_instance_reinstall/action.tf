@@ -8,12 +8,14 @@ terraform {
   }
 }
 
-# Ephemeral: never written to a plan or the state. The instance takes it
-# write-only (password_wo), and so does the action.
+# The instance takes the password write-only (password_wo), and so does the
+# action: neither stores it in the state. An ephemeral variable works too
+# (ephemeral = true keeps it out of saved plans as well), except that
+# Terraform 1.16 drops an ephemeral value when the action runs with
+# -invoke, as below; from an action_trigger it works there too.
 variable "root_password" {
   type      = string
   sensitive = true
-  ephemeral = true
 }
 
 resource "clouddc_instance" "web" {

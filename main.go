@@ -3,13 +3,12 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"log"
 	"os"
 	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/provider"
 )
@@ -23,10 +22,13 @@ func main() {
 	flag.Parse()
 
 	alignSDKLogLevels()
-	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
-		Address: "registry.terraform.io/clouddc-tf/clouddc",
-		Debug:   debug,
-	})
+	var opts []tf6server.ServeOpt
+	if debug {
+		opts = append(opts, tf6server.WithManagedDebug())
+	}
+	// What providerserver.Serve does, with the provider's own protocol
+	// server: the framework's, with a repair (provider.NewProtocol6Server).
+	err := tf6server.Serve("registry.terraform.io/clouddc-tf/clouddc", provider.NewProtocol6Server(provider.New(version)()), opts...)
 	if err != nil {
 		// Terraform starts the provider; before the gRPC server runs there
 		// is no tflog sink, so a start-up failure goes to stderr.

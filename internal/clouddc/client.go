@@ -392,7 +392,9 @@ func (c *Client) send(ctx context.Context, cl call, target, rawQuery string, bod
 			Location: redirectTarget(resp.Header.Get("Location")), RequestID: resp.Header.Get("X-Request-Id")}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return true, decodeAPIError(resp, cl.method, cl.path)
+		apiErr := decodeAPIError(resp, cl.method, cl.path)
+		apiErr.Auth = c.authMethod()
+		return true, apiErr
 	}
 	if cl.out == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
@@ -417,6 +419,17 @@ func (c *Client) send(ctx context.Context, cl call, target, rawQuery string, bod
 		}
 	}
 	return true, nil
+}
+
+// authMethod says how the client authenticates its requests.
+func (c *Client) authMethod() AuthMethod {
+	switch {
+	case c.aksk == nil:
+		return AuthToken
+	case c.aksk.securityToken != "":
+		return AuthTemporaryAccessKey
+	}
+	return AuthAccessKey
 }
 
 // decodeAPIError reads an error answer. The body may be the API's JSON, a

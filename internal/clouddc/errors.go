@@ -61,7 +61,22 @@ type APIError struct {
 	Path   string
 	// RetryAfter is the raw Retry-After header, when the API sent one.
 	RetryAfter string
+	// Auth is how the request was authenticated: AuthToken,
+	// AuthAccessKey or AuthTemporaryAccessKey. What to do about a 401
+	// depends on it; the credentials themselves are never kept here.
+	Auth AuthMethod
 }
+
+// AuthMethod is how a client authenticates its requests.
+type AuthMethod string
+
+// The ways a client authenticates: WithToken, or WithAKSK without and with
+// a security token.
+const (
+	AuthToken              AuthMethod = "token"
+	AuthAccessKey          AuthMethod = "access key pair"
+	AuthTemporaryAccessKey AuthMethod = "temporary access key pair"
+)
 
 // Error renders the error on one line without any credential.
 func (e *APIError) Error() string {

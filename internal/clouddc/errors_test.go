@@ -124,6 +124,10 @@ func TestAPIError_decoding(t *testing.T) {
 				}
 				got.Message = ""
 			}
+			if got.Auth != AuthToken {
+				t.Errorf("Auth = %q from a client with a token; want %q", got.Auth, AuthToken)
+			}
+			got.Auth = ""
 			if got != tt.want {
 				t.Errorf("APIError = %#v\nwant       %#v", got, tt.want)
 			}
@@ -173,6 +177,33 @@ func TestAPIError_Error(t *testing.T) {
 				t.Errorf("Error() =\n%q\nwant\n%q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestAPIError_Auth: an error answer says how its request was
+// authenticated, so that the advice about a 401 fits the credentials.
+func TestAPIError_Auth(t *testing.T) {
+	t.Parallel()
+	srv, _ := newRecordingServer(t, answer(http.StatusUnauthorized,
+		`{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail"}`))
+	for _, tc := range []struct {
+		name string
+		opt  Option
+		want AuthMethod
+	}{
+		{"token", WithToken(testToken), AuthToken},
+		{"access key pair", WithAKSK("AKEXAMPLE", "secret", ""), AuthAccessKey},
+		{"temporary access key pair", WithAKSK("AKEXAMPLE", "secret", "security-token"), AuthTemporaryAccessKey},
+	} {
+		c, err := NewClient(WithEndpoint(srv.URL), WithProjectID(testProject), tc.opt, WithMaxRetries(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.ShowInstanceStatus(context.Background(), testID)
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) || apiErr.Auth != tc.want {
+			t.Errorf("%s: error %v; want an *APIError with Auth %q", tc.name, err, tc.want)
+		}
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -183,7 +182,7 @@ func (a *accTarget) instanceConfig(name string, extra ...string) string {
 // own pace on an account.
 func (a *accTarget) factories() map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
-		"clouddc": providerserver.NewProtocol6WithError(&clouddcProvider{
+		"clouddc": NewProtocol6ServerWithError(&clouddcProvider{
 			version:       "test",
 			clientOptions: []clouddc.Option{clouddc.WithPollSchedule(a.poll)},
 		}),

@@ -127,10 +127,14 @@ func TestAccInstancesDataSource_filters(t *testing.T) {
 	opts := fastSimOptions()
 	opts.CreateDuration = time.Hour
 	sim := startSimulator(t, opts)
-	ids := seedInstances(t, sim, "web-1", "web-2", "db-1", "db-2")
-	// One of them runs, so that the state filter has something to tell apart.
-	if err := sim.UpdateInstance(ids[3], func(in *simulator.Instance) { in.State = "running" }); err != nil {
-		t.Fatal(err)
+	ids := seedInstances(t, sim, "web-1", "web-2", "db-1", "db-2", "web-gone", "web-leaving")
+	// One of them runs, so that the state filter has something to tell
+	// apart; the last two are deleted and being deleted, which only a
+	// state filter that names their state lists.
+	for i, st := range map[int]string{3: "running", 4: "terminated", 5: "shutting-down"} {
+		if err := sim.UpdateInstance(ids[i], func(in *simulator.Instance) { in.State = st }); err != nil {
+			t.Fatal(err)
+		}
 	}
 	web2, _ := sim.Instance(ids[1])
 	db2, _ := sim.Instance(ids[3])
@@ -147,29 +151,34 @@ data "clouddc_instances" "running" {
   state = "running"
 }
 data "clouddc_instances" "by_ids" {
-  ids = [%q, %q]
+  instance_ids = [%q, %q]
 }
 data "clouddc_instances" "by_servers" {
   server_ids = [%q, %q]
 }
+data "clouddc_instances" "terminated" {
+  state = "terminated"
+}
 data "clouddc_instances" "combined" {
-  ids        = [%q, %q, %q]
-  server_ids = [%q]
-  name_regex = "^db"
+  instance_ids = [%q, %q, %q]
+  server_ids   = [%q]
+  name_regex   = "^db"
 }
 `, ids[0], ids[2], web2.ServerID, db2.ServerID, ids[0], ids[2], ids[3], db2.ServerID),
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue("data.clouddc_instances.all", tfjsonpath.New("found_ids"),
+				statecheck.ExpectKnownValue("data.clouddc_instances.all", tfjsonpath.New("ids"),
 					knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(ids[0]), knownvalue.StringExact(ids[1]), knownvalue.StringExact(ids[2]), knownvalue.StringExact(ids[3])})),
-				statecheck.ExpectKnownValue("data.clouddc_instances.web", tfjsonpath.New("found_ids"),
+				statecheck.ExpectKnownValue("data.clouddc_instances.web", tfjsonpath.New("ids"),
 					knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(ids[0]), knownvalue.StringExact(ids[1])})),
-				statecheck.ExpectKnownValue("data.clouddc_instances.running", tfjsonpath.New("found_ids"),
+				statecheck.ExpectKnownValue("data.clouddc_instances.running", tfjsonpath.New("ids"),
 					knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(ids[3])})),
 				statecheck.ExpectKnownValue("data.clouddc_instances.by_ids", tfjsonpath.New("instances"), count(2)),
 				statecheck.ExpectKnownValue("data.clouddc_instances.by_ids", tfjsonpath.New("instances").AtSliceIndex(1).AtMapKey("name"), knownvalue.StringExact("db-1")),
-				statecheck.ExpectKnownValue("data.clouddc_instances.by_servers", tfjsonpath.New("found_ids"),
+				statecheck.ExpectKnownValue("data.clouddc_instances.by_servers", tfjsonpath.New("ids"),
 					knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(ids[1]), knownvalue.StringExact(ids[3])})),
-				statecheck.ExpectKnownValue("data.clouddc_instances.combined", tfjsonpath.New("found_ids"),
+				statecheck.ExpectKnownValue("data.clouddc_instances.terminated", tfjsonpath.New("ids"),
+					knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(ids[4])})),
+				statecheck.ExpectKnownValue("data.clouddc_instances.combined", tfjsonpath.New("ids"),
 					knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(ids[3])})),
 			},
 		}},
@@ -193,7 +202,7 @@ func TestAccInstancesDataSource_readsEveryPage(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config: providerConfig(sim) + `data "clouddc_instances" "fleet" { name_regex = "^fleet-" }`,
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue("data.clouddc_instances.fleet", tfjsonpath.New("found_ids"), knownvalue.ListSizeExact(1050)),
+				statecheck.ExpectKnownValue("data.clouddc_instances.fleet", tfjsonpath.New("ids"), knownvalue.ListSizeExact(1050)),
 			},
 		}},
 	})

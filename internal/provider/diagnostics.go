@@ -79,15 +79,7 @@ func describeError(err error) string {
 		b.WriteString(err.Error())
 		b.WriteString(".")
 	case errors.As(err, &apiErr):
-		fmt.Fprintf(&b, "The CloudDC API answered %s %s with HTTP %d", apiErr.Method, apiErr.Path, apiErr.StatusCode)
-		if t := http.StatusText(apiErr.StatusCode); t != "" {
-			fmt.Fprintf(&b, " (%s)", t)
-		}
-		b.WriteString(".\n\n")
-		fmt.Fprintf(&b, "error_code: %s\nerror_msg:  %s\n", orNone(apiErr.Code), orNone(apiErr.Message))
-		if apiErr.RequestID != "" {
-			fmt.Fprintf(&b, "request ID: %s\n", apiErr.RequestID)
-		}
+		b.WriteString(apiAnswer("The CloudDC API", apiErr))
 		if h := apiHint(apiErr); h != "" {
 			b.WriteString("\n")
 			b.WriteString(h)
@@ -107,6 +99,23 @@ func describeError(err error) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// apiAnswer renders what a service (who, such as "The CloudDC API" or
+// "IAM") answered: the request, the HTTP status, error_code, error_msg and
+// the request ID, each line ending with a newline.
+func apiAnswer(who string, e *clouddc.APIError) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s answered %s %s with HTTP %d", who, e.Method, e.Path, e.StatusCode)
+	if t := http.StatusText(e.StatusCode); t != "" {
+		fmt.Fprintf(&b, " (%s)", t)
+	}
+	b.WriteString(".\n\n")
+	fmt.Fprintf(&b, "error_code: %s\nerror_msg:  %s\n", orNone(e.Code), orNone(e.Message))
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, "request ID: %s\n", e.RequestID)
+	}
+	return b.String()
+}
+
 // createWaitDetail explains a create whose wait for running ended first,
 // on its timeout or on Ctrl-C. The instance exists and Terraform keeps it in
 // state, tainted, so the next apply would replace it. On bare metal a
@@ -119,7 +128,8 @@ func createWaitDetail(e *clouddc.WaitError) string {
 	fmt.Fprintf(&b, ".\n\nInstance %s exists and stays in the state, marked tainted. Once it is running, "+
 		"run terraform untaint with this resource's address (for example `terraform untaint clouddc_instance.web`) "+
 		"to keep it. Otherwise the next apply replaces it: it deletes this instance and installs a new one, "+
-		"a second full install of a physical server.", e.InstanceID)
+		"a second full install of a physical server. (Under deletion_protection = true that replacement is refused, and "+
+		"terraform untaint is the way on.)", e.InstanceID)
 	if errors.Is(e.Err, context.DeadlineExceeded) {
 		b.WriteString("\n\nIf an install normally takes this long, raise the limit in the resource's timeouts block, " +
 			"for example:\n\n  timeouts {\n    create = \"60m\"\n  }")
@@ -183,7 +193,9 @@ func failedHint(e *clouddc.InstanceFailedError) string {
 			"if it keeps failing, quote the error above to Huawei Cloud support."
 	case typ == clouddc.ErrorTypeCreate || (typ == "" && e.Goal == "become running"):
 		return "The instance is marked as tainted: the next terraform apply deletes it and creates a new one. " +
-			"If the error names the server, the image or the network, fix that first."
+			"If the error names the server, the image or the network, fix that first. Under deletion_protection = true the " +
+			"replacement is refused: run terraform untaint with the resource's address, set deletion_protection = false and " +
+			"apply, then terraform apply -replace with that address."
 	case typ == clouddc.ErrorTypeReinstall:
 		return "The state keeps the image the instance had, so the next terraform apply tries the reinstall again " +
 			"(the API allows it from this error state). If the error names the image, fix image_id first."
@@ -198,11 +210,7 @@ func failedHint(e *clouddc.InstanceFailedError) string {
 func apiHint(e *clouddc.APIError) string {
 	switch {
 	case errors.Is(e, clouddc.ErrUnauthorized):
-		return "The token is invalid or has expired (IAM tokens are valid for 24 hours). Get a new token from IAM " +
-			"(POST /v3/auth/tokens) and set it in the provider's token argument or the " + EnvToken + " environment variable. " +
-			"If you sign with access_key and secret_key instead, check that they belong together and are enabled, that a temporary " +
-			"key pair comes with its security_token and has not expired, and that this machine's clock is right (the API refuses " +
-			"a signature more than 15 minutes off)."
+		return unauthorizedHint(e.Auth)
 	case errors.Is(e, clouddc.ErrForbidden):
 		return "The credentials lack a permission this operation needs. Ask your administrator for the CloudDC " +
 			"permissions clouddc:instance:* in this project, and check that project_id is the project of the token or the access key."
@@ -220,6 +228,35 @@ func apiHint(e *clouddc.APIError) string {
 		return "The API rejected a value of the configuration; error_msg names it."
 	}
 	return ""
+}
+
+// unauthorizedHint says what to check when the credentials were refused,
+// for the kind of credentials that were sent: token advice for a token,
+// key advice for an access key pair, both when the kind is not known. The
+// gateway's error_msg tells the causes of a refused signature apart; the
+// hint names them rather than guess from the message.
+func unauthorizedHint(auth clouddc.AuthMethod) string {
+	const token = "The token is invalid or has expired (IAM tokens are valid for 24 hours). Get a new token " +
+		"from IAM (POST /v3/auth/tokens, scoped to the project) and set it in the provider's token argument or the " +
+		EnvToken + " (or " + EnvHWAuthToken + ") environment variable, or sign with an access key pair instead, which does not expire."
+	const pair = "The access key pair's signature was refused; error_msg says why. \"verify aksk signature fail\": the secret " +
+		"key does not belong to the access key (both halves must come from one key pair, with no stray space or newline; " +
+		"a rotated secret key is refused). \"ak not exist\": no such access key, or it was deleted or disabled. " +
+		"\"signature expired\": this machine's clock is more than 15 minutes off (the provider signs each request afresh). " +
+		"After five refused signatures in a row the gateway locks the key pair for five minutes, right ones included. " +
+		"The pair comes from access_key and secret_key, or " + EnvAccessKey + " and " + EnvSecretKey + " (or " + EnvHWAccessKey +
+		" and " + EnvHWSecretKey + "); check both in the console under My Credentials > Access Keys."
+	const temporary = " A temporary key pair must come with the security_token it was issued with (" + EnvSecurityToken +
+		" or " + EnvHWSecurityToken + "), and expires with it: get a new one."
+	switch auth {
+	case clouddc.AuthToken:
+		return token
+	case clouddc.AuthAccessKey:
+		return pair
+	case clouddc.AuthTemporaryAccessKey:
+		return pair + temporary
+	}
+	return "The credentials were refused. With a token: " + token + "\n\nWith an access key pair: " + pair + temporary
 }
 
 func orNone(s string) string {

@@ -15,6 +15,53 @@ import (
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 )
 
+// checkContains fails the test unless text has every string of want and
+// none of notWant.
+func checkContains(t *testing.T, text string, want, notWant []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("the text lacks %q:\n%s", w, text)
+		}
+	}
+	for _, w := range notWant {
+		if strings.Contains(text, w) {
+			t.Errorf("the text has %q:\n%s", w, text)
+		}
+	}
+}
+
+// TestDescribeError_unauthorized: a refused token gets token advice, a
+// refused signature key advice, and neither the other's.
+func TestDescribeError_unauthorized(t *testing.T) {
+	t.Parallel()
+	refused := func(auth clouddc.AuthMethod, code, msg string) error {
+		return &clouddc.APIError{StatusCode: 401, Code: code, Message: msg, Method: "GET", Path: "/v1/p/physicalservers", Auth: auth}
+	}
+	tests := []struct {
+		name      string
+		err       error
+		want, not []string
+	}{
+		{"token", refused(clouddc.AuthToken, "iMetal.0003", "decrypt token fail"),
+			[]string{"token is invalid or has expired", "24 hours", "POST /v3/auth/tokens", EnvToken, EnvHWAuthToken},
+			[]string{"secret key", EnvSecretKey, "signature"}},
+		{"access key pair", refused(clouddc.AuthAccessKey, "APIGW.0301", "Incorrect IAM authentication information: verify aksk signature fail"),
+			[]string{"APIGW.0301", "signature was refused", "secret key does not belong to the access key", "ak not exist",
+				"clock", "five minutes", EnvAccessKey, EnvSecretKey, "My Credentials > Access Keys"},
+			[]string{"POST /v3/auth/tokens", "token is invalid", EnvSecurityToken}},
+		{"temporary access key pair", refused(clouddc.AuthTemporaryAccessKey, "APIGW.0301", "Incorrect IAM authentication information: ..."),
+			[]string{"signature was refused", "security_token it was issued with", EnvSecurityToken},
+			[]string{"POST /v3/auth/tokens"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			checkContains(t, describeError(tc.err), tc.want, tc.not)
+		})
+	}
+}
+
 func TestDescribeError(t *testing.T) {
 	t.Parallel()
 	apiErr := func(status int, code, msg string) error {
@@ -30,7 +77,7 @@ func TestDescribeError(t *testing.T) {
 	}{
 		{"not found", apiErr(404, "iMetal.0200", "Instances not found: [i-1]"),
 			[]string{"DELETE /v1/p/instances/i-1", "HTTP 404 (Not Found)", "error_code: iMetal.0200", "error_msg:  Instances not found: [i-1]", "request ID: req-42"}},
-		{"unauthorized", apiErr(401, "iMetal.0003", "token expired"),
+		{"unauthorized, credentials unknown", apiErr(401, "iMetal.0003", "token expired"),
 			[]string{"HTTP 401", "iMetal.0003", "invalid or has expired", "24 hours", EnvToken, "secret_key", "security_token", "clock"}},
 		{"forbidden", apiErr(403, "iMetal.0004", "denied"),
 			[]string{"HTTP 403", "clouddc:instance:*", "project_id"}},
@@ -48,7 +95,8 @@ func TestDescribeError(t *testing.T) {
 			[]string{"iMetal.0001", "Invalid parameter: name", "error_msg names it"}},
 		{"create failed", &clouddc.InstanceFailedError{InstanceID: "i-1", Goal: "become running", State: clouddc.StateError,
 			OperationState: "install-failed", Detail: &clouddc.InstanceError{Code: "iMetal.0099", Message: "BMC timeout", Type: clouddc.ErrorTypeCreate}},
-			[]string{"Instance i-1 failed to become running", "install-failed", "error_type: create_instance_error", "error_code: iMetal.0099", "BMC timeout", "tainted"}},
+			[]string{"Instance i-1 failed to become running", "install-failed", "error_type: create_instance_error", "error_code: iMetal.0099", "BMC timeout", "tainted",
+				"deletion_protection = true the replacement is refused: run terraform untaint"}},
 		{"delete failed", &clouddc.InstanceFailedError{InstanceID: "i-1", Goal: "be terminated", State: clouddc.StateError,
 			Detail: &clouddc.InstanceError{Code: "iMetal.0099", Message: "wipe failed", Type: clouddc.ErrorTypeDelete}},
 			[]string{"delete_instance_error", "wipe failed", "stays in the Terraform state", "again"}},
@@ -134,7 +182,8 @@ func TestCreateWaitDetail(t *testing.T) {
 		notWant []string
 	}{
 		{"ctrl-c", context.Canceled,
-			[]string{"was cancelled", "i-1 exists", "tainted", "terraform untaint clouddc_instance.web", "second full install"},
+			[]string{"was cancelled", "i-1 exists", "tainted", "terraform untaint clouddc_instance.web", "second full install",
+				"deletion_protection = true that replacement is refused"},
 			[]string{"pick up where", "timeouts {"}},
 		{"timeout", context.DeadlineExceeded,
 			[]string{"timed out", "terraform untaint", "second full install", "timeouts {", `create = "60m"`},
@@ -144,16 +193,7 @@ func TestCreateWaitDetail(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			got := createWaitDetail(&clouddc.WaitError{InstanceID: "i-1", Goal: "become running", LastState: clouddc.StatePending, Err: tc.err})
-			for _, w := range tc.want {
-				if !strings.Contains(got, w) {
-					t.Errorf("detail lacks %q:\n%s", w, got)
-				}
-			}
-			for _, w := range tc.notWant {
-				if strings.Contains(got, w) {
-					t.Errorf("detail says %q:\n%s", w, got)
-				}
-			}
+			checkContains(t, got, tc.want, tc.notWant)
 			if u, r := strings.Index(got, "untaint"), strings.Index(got, "replaces it"); u < 0 || r < 0 || u > r {
 				t.Errorf("terraform untaint must come before the replacement:\n%s", got)
 			}

@@ -40,6 +40,9 @@ type exampleCase struct {
 	// keepsSeeded: the example does not manage the seeded instances, so
 	// they outlive its destroy.
 	keepsSeeded bool
+	// passwordOutOfState: the example keeps the password out of the state
+	// (write-only arguments and an ephemeral variable).
+	passwordOutOfState bool
 }
 
 // unsupportedByCLI is what a CLI says, at init or validate, of an example
@@ -67,7 +70,8 @@ var exampleCases = map[string]exampleCase{
 		},
 	},
 	"resources/clouddc_instance/resource_password_wo.tf": {
-		minVersion: "1.11.0",
+		minVersion:         "1.11.0",
+		passwordOutOfState: true,
 		check: func(t *testing.T, sim *simulator.TestServer, _ map[string]json.RawMessage, _ []string) {
 			live := wantLive(t, sim, "app-1")
 			if pw, _ := sim.Password(live["app-1"].ID); pw != examplePassword {
@@ -147,14 +151,19 @@ var exampleCases = map[string]exampleCase{
 		},
 	},
 	"actions/clouddc_instance_reinstall/action.tf": {
-		minVersion:    "1.14.0",
-		terraformOnly: true,
+		minVersion:         "1.14.0",
+		terraformOnly:      true,
+		passwordOutOfState: true,
 		then: func(t *testing.T, sim *simulator.TestServer, run func(env []string, args ...string) string) {
 			run(nil, "apply", "-auto-approve", "-input=false", "-no-color", "-invoke=action.clouddc_instance_reinstall.web")
 			if n := sim.RequestCount(simulator.OpReinstallOS); n != 1 {
 				t.Errorf("the reinstall action sent ReinstallOs %d times, want 1", n)
 			}
-			wantLive(t, sim, "web-1")
+			live := wantLive(t, sim, "web-1")
+			// The action was given the instance's password, as the example says.
+			if pw, _ := sim.Password(live["web-1"].ID); pw != examplePassword {
+				t.Errorf("the reinstalled instance's password is %q, not the one the action was given", pw)
+			}
 		},
 	},
 	"data-sources/clouddc_instance/data-source.tf": {
@@ -298,7 +307,7 @@ func TestAccExamples(t *testing.T) {
 			if tc.then != nil {
 				tc.then(t, sim, runWith)
 			}
-			if show := run("show", "-json", "-no-color"); strings.Contains(show, examplePassword) && f == "resources/clouddc_instance/resource_password_wo.tf" {
+			if show := run("show", "-json", "-no-color"); strings.Contains(show, examplePassword) && tc.passwordOutOfState {
 				t.Error("the write-only password is in the state")
 			}
 			// What the resource example's comment says to do before a

@@ -35,6 +35,11 @@ func TestInstanceResource_deleteRefusedWhenProtected(t *testing.T) {
 	if resp.Diagnostics.ErrorsCount() != 1 || resp.Diagnostics.Errors()[0].Summary() != "Instance Is Protected From Deletion" {
 		t.Fatalf("diagnostics %v, want the deletion protection error", resp.Diagnostics)
 	}
+	// Delete is reached for a tainted or -replace'd instance, whose state
+	// keeps deletion_protection = true: untaint is the advice that works.
+	if d := resp.Diagnostics.Errors()[0].Detail(); !strings.Contains(d, "terraform untaint") || !strings.Contains(d, "would not help") {
+		t.Errorf("the refusal does not point to terraform untaint:\n%s", d)
+	}
 }
 
 // TestReplacingAttributes: the attributes ModifyPlan compares to refuse a

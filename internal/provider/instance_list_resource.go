@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
@@ -37,10 +39,10 @@ type instanceListResource struct {
 // instanceListModel is the configuration of a list "clouddc_instance"
 // block: the filters of the clouddc_instances data source.
 type instanceListModel struct {
-	State     types.String `tfsdk:"state"`
-	IDs       []string     `tfsdk:"ids"`
-	ServerIDs []string     `tfsdk:"server_ids"`
-	NameRegex types.String `tfsdk:"name_regex"`
+	State       types.String `tfsdk:"state"`
+	InstanceIDs []string     `tfsdk:"instance_ids"`
+	ServerIDs   []string     `tfsdk:"server_ids"`
+	NameRegex   types.String `tfsdk:"name_regex"`
 }
 
 func (r *instanceListResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -52,38 +54,45 @@ func (r *instanceListResource) ListResourceConfigSchema(_ context.Context, _ lis
 		MarkdownDescription: "Finds the project's iMetal instances for `terraform query`, reading every page of the API, so that " +
 			"instances installed by hand or in the console can be brought under Terraform: " +
 			"`terraform query -generate-config-out=instances.tf` writes a `clouddc_instance` resource and an `import` block " +
-			"(by identity) for each. **Needs Terraform 1.14 or later.**\n\n" +
-			"Filters combine: an instance is listed when it matches all of them. Terminated instances (which the API shows for a " +
-			"while after their deletion) are left out unless `state = \"terminated\"` asks for them. Terraform stops after the " +
-			"list block's `limit` results (100 unless set).\n\n" +
-			"The API never returns an instance's password, so the generated configuration has `password = null`: set `password` " +
-			"(or `password_wo` and `password_wo_version`) in each resource before planning. The first apply after the import " +
-			"then sets that password on the instance (ChangeInstancePassword), which takes effect at the server's next " +
-			"power-on or reboot. The generated resources also pin `power_state` to the power each instance has now; remove it " +
-			"from those whose power you leave to actions or to the console.",
+			"(by identity) for each. Each result shows as `name (id)`. **Needs Terraform 1.14 or later.**\n\n" +
+			"Filters combine: an instance is listed when it matches all of them. Terraform stops after the list block's `limit` " +
+			"results (100 unless set). Two kinds of instances are left out, because adopting them would be a mistake:\n\n" +
+			"- **Instances that Terraform created.** Every instance this provider creates carries a create token in its metadata " +
+			"(`" + clouddc.CreateTokenKey + "`), so it belongs to a Terraform state, this one or another. Importing it here " +
+			"would put one server under two states: the next apply of either could change its password, and a destroy in " +
+			"either would wipe it under the other. They are listed only when `instance_ids` names them, for the rare instance " +
+			"that no state holds (a create whose outcome was uncertain names it in its error).\n" +
+			"- **Instances that are being deleted or are deleted** (`shutting-down`, `terminated`; the API shows them for a while " +
+			"after their deletion), unless `state` asks for them.\n\n" +
+			"The API never returns an instance's password, so the generated configuration has `password = null`, and planning it " +
+			"fails until each resource has `password` (or `password_wo` and `password_wo_version`); see the guide \"Taking over " +
+			"instances installed by hand\". The first apply after the import then sets that password on the instance " +
+			"(ChangeInstancePassword), which takes effect at the server's next power-on or reboot. The generated resources also " +
+			"pin `power_state` to the power each instance has now; remove it from those whose power you leave to actions or to " +
+			"the console.",
 		Attributes: map[string]schema.Attribute{
 			"state": schema.StringAttribute{
-				MarkdownDescription: "Only instances in this state: `pending`, `running`, `stopped`, `shutting-down`, `terminated` or `error`.",
+				MarkdownDescription: filterStateDescription,
 				Optional:            true,
 				Validators:          []validator.String{stringvalidator.OneOf(instanceStates...)},
 			},
-			"ids": schema.ListAttribute{
-				MarkdownDescription: "Only instances with these IDs.",
-				Optional:            true,
-				ElementType:         types.StringType,
-				Validators:          []validator.List{listvalidator.ValueStringsAre(validUUID())},
+			"instance_ids": schema.ListAttribute{
+				MarkdownDescription: filterInstanceIDsDescription + " An instance named here is listed even when it carries a " +
+					"create token (see above).",
+				Optional:    true,
+				ElementType: types.StringType,
+				Validators:  []validator.List{listvalidator.ValueStringsAre(validUUID())},
 			},
 			"server_ids": schema.ListAttribute{
-				MarkdownDescription: "Only instances on these physical servers.",
+				MarkdownDescription: filterServerIDsDescription,
 				Optional:            true,
 				ElementType:         types.StringType,
 				Validators:          []validator.List{listvalidator.ValueStringsAre(validUUID())},
 			},
 			"name_regex": schema.StringAttribute{
-				MarkdownDescription: "Only instances whose name matches this regular expression ([Go syntax](https://pkg.go.dev/regexp/syntax)); " +
-					"anchor it with `^...$` for a whole-name match.",
-				Optional:   true,
-				Validators: []validator.String{regexValidator{}},
+				MarkdownDescription: filterNameRegexDescription,
+				Optional:            true,
+				Validators:          []validator.String{regexValidator{}},
 			},
 		},
 	}
@@ -107,7 +116,7 @@ func (r *instanceListResource) List(ctx context.Context, req list.ListRequest, s
 		stream.Results = list.ListResultsStreamDiagnostics(diags)
 		return
 	}
-	f := instanceFilter{State: cfg.State.ValueString(), IDs: cfg.IDs, ServerIDs: cfg.ServerIDs}
+	f := instanceFilter{State: cfg.State.ValueString(), InstanceIDs: cfg.InstanceIDs, ServerIDs: cfg.ServerIDs}
 	if s := cfg.NameRegex.ValueString(); s != "" {
 		re, err := regexp.Compile(s)
 		if err != nil {
@@ -123,20 +132,27 @@ func (r *instanceListResource) List(ctx context.Context, req list.ListRequest, s
 		stream.Results = list.ListResultsStreamDiagnostics(diags)
 		return
 	}
+	found, tokened := adoptable(found, f)
 	projectID := r.client.ProjectID()
 	stream.Results = func(push func(list.ListResult) bool) {
+		if len(tokened) > 0 {
+			// A result with nothing but a warning: Terraform shows it with
+			// the list block, so that nobody wonders where they went.
+			var d diag.Diagnostics
+			d.AddWarning("Instances Made by Terraform Left Out", leftOutDetail(tokened))
+			if !push(list.ListResult{Diagnostics: d}) {
+				return
+			}
+		}
 		var n int64
 		for i := range found {
 			in := &found[i]
-			if in.State == clouddc.StateTerminated && f.State != string(clouddc.StateTerminated) {
-				continue
-			}
 			if req.Limit > 0 && n >= req.Limit {
 				return
 			}
 			n++
 			result := req.NewListResult(ctx)
-			result.DisplayName = fmt.Sprintf("%s (%s, %s)", in.Name, in.ID, in.State)
+			result.DisplayName = fmt.Sprintf("%s (%s)", in.Name, in.ID)
 			result.Diagnostics.Append(setInstanceIdentity(ctx, result.Identity, in.ID, projectID)...)
 			if req.IncludeResource {
 				m, d := listedInstance(in)
@@ -148,6 +164,42 @@ func (r *instanceListResource) List(ctx context.Context, req list.ListRequest, s
 			}
 		}
 	}
+}
+
+// adoptable splits what the filter found into the instances the list
+// shows and those it leaves out: instances that carry a create token, which
+// some Terraform state holds, unless the filter names them by ID. Importing
+// such an instance would put one server under two states.
+func adoptable(found []clouddc.Instance, f instanceFilter) (shown, tokened []clouddc.Instance) {
+	for _, in := range found {
+		if in.Metadata[clouddc.CreateTokenKey] != "" && !slices.Contains(f.InstanceIDs, in.ID) {
+			tokened = append(tokened, in)
+			continue
+		}
+		shown = append(shown, in)
+	}
+	return shown, tokened
+}
+
+// leftOutDetail says which instances the list left out, and why.
+func leftOutDetail(tokened []clouddc.Instance) string {
+	const most = 10
+	names := make([]string, 0, most)
+	for _, in := range tokened[:min(len(tokened), most)] {
+		names = append(names, fmt.Sprintf("%s (%s)", in.Name, in.ID))
+	}
+	if len(tokened) > most {
+		names = append(names, fmt.Sprintf("and %d more", len(tokened)-most))
+	}
+	what := fmt.Sprintf("%d instances that match are", len(tokened))
+	if len(tokened) == 1 {
+		what = "An instance that matches is"
+	}
+	return fmt.Sprintf("%s left out: %s. Terraform made them: they carry the create token that this provider sets on every "+
+		"instance it creates (metadata %s), so a Terraform state holds them, this one or another. Importing one here would put "+
+		"its server under two states, and a destroy in either would wipe it under the other. To list one anyway (an instance "+
+		"that no state holds, such as one that an uncertain create named in its error), name it in instance_ids.",
+		what, strings.Join(names, ", "), clouddc.CreateTokenKey)
 }
 
 // listedInstance is the resource that the list shows for an instance, and

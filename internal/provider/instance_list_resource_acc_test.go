@@ -2,7 +2,9 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/querycheck"
+	"github.com/hashicorp/terraform-plugin-testing/querycheck/queryfilter"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
@@ -23,11 +26,7 @@ import (
 // the console would.
 func powerOffOutOfBand(t *testing.T, sim *simulator.TestServer, id string) {
 	t.Helper()
-	c, err := clouddc.NewClient(clouddc.WithEndpoint(sim.URL), clouddc.WithProjectID(sim.ProjectID()),
-		clouddc.WithToken(sim.Token()), clouddc.WithPollSchedule(testPollSchedule))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := simClient(t, sim)
 	ctx := context.Background()
 	inst, err := c.GetInstance(ctx, id)
 	if err != nil {
@@ -50,8 +49,10 @@ func identityOf(sim *simulator.TestServer, id string) map[string]knownvalue.Chec
 }
 
 // TestAccInstanceListResource_query: terraform query lists the instances
-// made outside Terraform, with each filter, and leaves out the terminated
-// ones unless asked for them.
+// made outside Terraform, with each filter, each shown as "name (id)". It
+// leaves out the instances that are being deleted or are deleted unless
+// the state filter asks for them, and those that carry a create token
+// (made by Terraform, so held by some state) unless instance_ids names them.
 func TestAccInstanceListResource_query(t *testing.T) {
 	skipUnless(t, queryTerraform)
 	sim := startSimulator(t, fastSimOptions())
@@ -59,8 +60,14 @@ func TestAccInstanceListResource_query(t *testing.T) {
 	web2 := createOutOfBand(t, sim, "web-2", "Console-Passw0rd")
 	db := createOutOfBand(t, sim, "db-1", "Console-Passw0rd")
 	gone := createOutOfBand(t, sim, "web-old", "Console-Passw0rd")
+	leaving := createOutOfBand(t, sim, "web-leaving", "Console-Passw0rd")
+	managed := createByTerraform(t, sim, "web-managed")
 	powerOffOutOfBand(t, sim, web2)
 	if err := sim.DeleteInstance(gone); err != nil {
+		t.Fatal(err)
+	}
+	// Caught in the middle of its deletion.
+	if err := sim.UpdateInstance(leaving, func(in *simulator.Instance) { in.State = "shutting-down" }); err != nil {
 		t.Fatal(err)
 	}
 	dbInst, _ := sim.Instance(db)
@@ -84,15 +91,18 @@ func TestAccInstanceListResource_query(t *testing.T) {
 				Config: listBlock("all", "") +
 					listBlock("web", `    name_regex = "^web-\\d$"`) +
 					listBlock("stopped", `    state = "stopped"`) +
-					listBlock("by_id", fmt.Sprintf(`    ids = [%q, %q]`, web1, db)) +
+					listBlock("by_id", fmt.Sprintf(`    instance_ids = [%q, %q, %q]`, web1, db, managed)) +
 					listBlock("by_server", fmt.Sprintf(`    server_ids = [%q]`, dbInst.ServerID)) +
 					listBlock("terminated", `    state = "terminated"`) +
+					listBlock("leaving", `    state = "shutting-down"`) +
 					"\nlist \"clouddc_instance\" \"first\" {\n  provider = clouddc\n  limit    = 1\n}\n",
 				QueryResultChecks: []querycheck.QueryResultCheck{
 					querycheck.ExpectLength("clouddc_instance.all", 3),
 					querycheck.ExpectIdentity("clouddc_instance.all", identityOf(sim, web1)),
 					querycheck.ExpectIdentity("clouddc_instance.all", identityOf(sim, web2)),
 					querycheck.ExpectIdentity("clouddc_instance.all", identityOf(sim, db)),
+					querycheck.ExpectResourceDisplayName("clouddc_instance.all", queryfilter.ByResourceIdentity(identityOf(sim, web1)),
+						knownvalue.StringExact("web-1 ("+web1+")")),
 
 					querycheck.ExpectLength("clouddc_instance.web", 2),
 					querycheck.ExpectIdentity("clouddc_instance.web", identityOf(sim, web1)),
@@ -101,9 +111,11 @@ func TestAccInstanceListResource_query(t *testing.T) {
 					querycheck.ExpectLength("clouddc_instance.stopped", 1),
 					querycheck.ExpectIdentity("clouddc_instance.stopped", identityOf(sim, web2)),
 
-					querycheck.ExpectLength("clouddc_instance.by_id", 2),
+					// Named by ID, the instance Terraform made is listed too.
+					querycheck.ExpectLength("clouddc_instance.by_id", 3),
 					querycheck.ExpectIdentity("clouddc_instance.by_id", identityOf(sim, web1)),
 					querycheck.ExpectIdentity("clouddc_instance.by_id", identityOf(sim, db)),
+					querycheck.ExpectIdentity("clouddc_instance.by_id", identityOf(sim, managed)),
 
 					querycheck.ExpectLength("clouddc_instance.by_server", 1),
 					querycheck.ExpectIdentity("clouddc_instance.by_server", identityOf(sim, db)),
@@ -112,6 +124,9 @@ func TestAccInstanceListResource_query(t *testing.T) {
 
 					querycheck.ExpectLength("clouddc_instance.terminated", 1),
 					querycheck.ExpectIdentity("clouddc_instance.terminated", identityOf(sim, gone)),
+
+					querycheck.ExpectLength("clouddc_instance.leaving", 1),
+					querycheck.ExpectIdentity("clouddc_instance.leaving", identityOf(sim, leaving)),
 				},
 			},
 			{
@@ -123,14 +138,79 @@ func TestAccInstanceListResource_query(t *testing.T) {
 	})
 }
 
-// waitTerminated waits until the simulator reports an instance terminated.
-func waitTerminated(t *testing.T, sim *simulator.TestServer, id string) {
+// TestAccInstanceListResource_findsNothing: a query whose only match is an
+// instance Terraform made lists nothing and says why in a warning that
+// names the instance; -generate-config-out then writes no configuration.
+func TestAccInstanceListResource_findsNothing(t *testing.T) {
+	skipUnless(t, queryTerraform)
+	sim := startSimulator(t, fastSimOptions())
+	createOutOfBand(t, sim, "db-1", "Console-Passw0rd")
+	managed := createByTerraform(t, sim, "web-managed") // left out: Terraform made it
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		TerraformVersionChecks:   queryTerraform,
+		Steps: []resource.TestStep{
+			{Config: providerConfig(sim)},
+			{
+				Query:             true,
+				Config:            listBlock("web", `    name_regex = "^web-"`),
+				QueryResultChecks: []querycheck.QueryResultCheck{querycheck.ExpectLength("clouddc_instance.web", 0)},
+			},
+		},
+	})
+
+	dir := t.TempDir()
+	env := cliProvider(t)
+	writeFiles(t, dir, map[string]string{"main.tf": providerConfig(sim), "search.tfquery.hcl": listBlock("web", `    name_regex = "^web-"`)})
+	runReattached(t, dir, env, "init", "-input=false", "-no-color")
+	out := runReattached(t, dir, env, "query", "-no-color", "-generate-config-out=generated.tf")
+	if want := wrapped(`Warning: Instances Made by Terraform Left Out.*An instance that matches is left out: web-managed \(` + managed +
+		`\).*create token.*name it in instance_ids`); !want.MatchString(out) {
+		t.Errorf("terraform query does not say why it left out %s:\n%s", managed, out)
+	}
+	if strings.Contains(out, "list.clouddc_instance.web ") {
+		t.Errorf("terraform query listed an instance:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "generated.tf")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a query that found nothing generated configuration (%v)", err)
+	}
+}
+
+// simClient is an API client of the simulator, for a test's own set-up
+// and checks, polling as the provider does in tests.
+func simClient(t *testing.T, sim *simulator.TestServer) *clouddc.Client {
 	t.Helper()
 	c, err := clouddc.NewClient(clouddc.WithEndpoint(sim.URL), clouddc.WithProjectID(sim.ProjectID()),
 		clouddc.WithToken(sim.Token()), clouddc.WithPollSchedule(testPollSchedule))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// createByTerraform makes an instance the way the provider's create does,
+// with a create token: an instance that some Terraform state holds.
+func createByTerraform(t *testing.T, sim *simulator.TestServer, name string) string {
+	t.Helper()
+	c := simClient(t, sim)
+	ctx := context.Background()
+	made, err := c.CreateInstanceSafely(ctx, clouddc.CreateInstanceInput{
+		Name: name, ImageID: simulator.DefaultImageID, VPCID: simulator.DefaultVPCID, Password: "Terraform-Passw0rd",
+		NetworkInterfaces: []clouddc.NetworkInterface{{SubnetID: simulator.DefaultSubnetID}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WaitForInstanceRunning(ctx, made.ID); err != nil {
+		t.Fatal(err)
+	}
+	return made.ID
+}
+
+// waitTerminated waits until the simulator reports an instance terminated.
+func waitTerminated(t *testing.T, sim *simulator.TestServer, id string) {
+	t.Helper()
+	c := simClient(t, sim)
 	if _, err := c.WaitForInstanceTerminated(context.Background(), id); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +229,14 @@ func TestAccInstanceListResource_generateConfig(t *testing.T) {
 	powerOffOutOfBand(t, sim, web2)
 	createOutOfBand(t, sim, "db-1", "Console-Passw0rd") // filtered out
 
-	generated := generateConfig(t, sim, listBlock("web", `    name_regex = "^web-"`))
+	dir, env, generated := generateConfig(t, sim, listBlock("web", `    name_regex = "^web-"`))
+	// The first thing a user does with it: plan. Every error must be the
+	// one that says what to do, once for each resource.
+	plan := runReattachedFailing(t, dir, env, "plan", "-input=false", "-no-color")
+	errs := regexp.MustCompile(`(?m)^Error: .*$`).FindAllString(plan, -1)
+	if len(errs) != 2 || errs[0] != "Error: Missing Instance Password" || errs[1] != errs[0] {
+		t.Errorf("planning the generated configuration gives the errors %q; want Missing Instance Password for each of the 2 resources:\n%s", errs, plan)
+	}
 	for _, want := range []string{
 		"import {", "identity = {", web1, web2, sim.ProjectID(), `resource "clouddc_instance"`, `"web-1"`, `"off"`,
 	} {
@@ -159,6 +246,12 @@ func TestAccInstanceListResource_generateConfig(t *testing.T) {
 	}
 	if strings.Contains(generated, "db-1") {
 		t.Errorf("the generated configuration holds the filtered-out instance db-1:\n%s", generated)
+	}
+	// The list result has timeouts null: nothing of it may reach the
+	// configuration (a null nested value there crashed Terraform, issue
+	// 38569), which the plans below read as it is.
+	if strings.Contains(generated, "timeouts") {
+		t.Errorf("the generated configuration has timeouts:\n%s", generated)
 	}
 	withPassword := setGeneratedPassword(t, generated, testPassword)
 
@@ -174,10 +267,12 @@ func TestAccInstanceListResource_generateConfig(t *testing.T) {
 			return nil
 		},
 		Steps: []resource.TestStep{{
-			// As generated, without a password: refused before any change.
+			// As generated, without a password: refused before any change,
+			// with an error that says why the password is missing and
+			// where to read on (planGenerated checks that it is the only one).
 			Config:      providerConfig(sim) + generated,
 			PlanOnly:    true,
-			ExpectError: wrapped(`Missing Attribute Configuration.*Exactly one of these attributes must be configured: \[password,password_wo\]`),
+			ExpectError: wrapped(`Missing Instance Password.*API never returns an instance's password.*-generate-config-out.*Taking over instances installed by hand`),
 		}, {
 			Config: providerConfig(sim) + withPassword,
 			ConfigPlanChecks: resource.ConfigPlanChecks{
@@ -196,11 +291,12 @@ func TestAccInstanceListResource_generateConfig(t *testing.T) {
 }
 
 // generateConfig runs terraform query -generate-config-out with the list
-// blocks given and returns the file it wrote.
-func generateConfig(t *testing.T, sim *simulator.TestServer, lists string) string {
+// blocks given, in a folder of its own, and returns the folder, the
+// environment that reaches the provider, and the file it wrote.
+func generateConfig(t *testing.T, sim *simulator.TestServer, lists string) (dir string, env []string, generated string) {
 	t.Helper()
-	dir := t.TempDir()
-	env := cliProvider(t)
+	dir = t.TempDir()
+	env = cliProvider(t)
 	writeFiles(t, dir, map[string]string{"main.tf": providerConfig(sim), "search.tfquery.hcl": lists})
 	runReattached(t, dir, env, "init", "-input=false", "-no-color")
 	runReattached(t, dir, env, "query", "-no-color", "-generate-config-out=generated.tf")
@@ -208,7 +304,7 @@ func generateConfig(t *testing.T, sim *simulator.TestServer, lists string) strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(b)
+	return dir, env, string(b)
 }
 
 // setGeneratedPassword fills in the password that the generated

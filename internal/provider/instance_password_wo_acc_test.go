@@ -200,7 +200,7 @@ resource "clouddc_instance" "test" {
 	}
 	tests := []struct{ name, config, want string }{
 		{"password and password_wo", body(`password = "Both-Passw0rd"`, `password_wo = "Both-Passw0rd"`, `password_wo_version = 1`),
-			`Invalid Attribute Combination.*Exactly one of these attributes must be configured: \[password,password_wo\]`},
+			`Conflicting Instance Passwords.*Both password and password_wo are set`},
 		{"password_wo without a version", body(`password_wo = "Alone-Passw0rd"`),
 			`Attribute "password_wo_version" must be specified when "password_wo" is specified`},
 		{"a weak write-only password", body(`password_wo = "short"`, `password_wo_version = 1`),
@@ -233,7 +233,7 @@ func TestAccInstanceResource_passwordRules(t *testing.T) {
 			{
 				Config:      providerConfig(sim) + noPassword,
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Missing\s+Attribute\s+Configuration.*Exactly\s+one\s+of\s+these\s+attributes\s+must\s+be\s+configured:\s+\[password,password_wo\]`),
+				ExpectError: wrapped(`Missing Instance Password.*never returns an instance's password.*Taking over instances installed by hand`),
 			},
 			{
 				Config:      providerConfig(sim) + versionOnly,

@@ -145,6 +145,16 @@ func (r *instanceResource) deletePending(ctx context.Context, state instanceReso
 	if diags.HasError() || removed {
 		return
 	}
+	if state.DeletionProtection.ValueBool() {
+		// The create made an instance after all, and it is protected:
+		// keep it, in place of the object, as Delete keeps any other.
+		addDeletionProtectedError(&resp.Diagnostics, inst.ID, "delete it", deleteRefusedAdvice)
+		state.ID = types.StringValue(inst.ID)
+		resp.Diagnostics.Append(flattenInstance(inst, &state)...)
+		resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+		resp.Diagnostics.Append(writePending(ctx, resp.Private, nil)...)
+		return
+	}
 	accepted, err := r.client.TerminateInstance(ctx, inst.ID)
 	if err != nil {
 		summary := "Instance Was Not Deleted"

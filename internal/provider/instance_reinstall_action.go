@@ -7,6 +7,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/action/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/action/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -15,8 +17,9 @@ import (
 )
 
 var (
-	_ action.Action              = (*instanceReinstallAction)(nil)
-	_ action.ActionWithConfigure = (*instanceReinstallAction)(nil)
+	_ action.Action               = (*instanceReinstallAction)(nil)
+	_ action.ActionWithConfigure  = (*instanceReinstallAction)(nil)
+	_ action.ActionWithModifyPlan = (*instanceReinstallAction)(nil)
 )
 
 // NewInstanceReinstallAction returns the clouddc_instance_reinstall action.
@@ -32,9 +35,10 @@ type instanceReinstallAction struct {
 }
 
 type instanceReinstallModel struct {
-	InstanceID types.String   `tfsdk:"instance_id"`
-	Password   types.String   `tfsdk:"password"`
-	Timeouts   timeouts.Value `tfsdk:"timeouts"`
+	InstanceID         types.String   `tfsdk:"instance_id"`
+	Password           types.String   `tfsdk:"password"`
+	DeletionProtection types.Bool     `tfsdk:"deletion_protection"`
+	Timeouts           timeouts.Value `tfsdk:"timeouts"`
 }
 
 func (a *instanceReinstallAction) Metadata(_ context.Context, req action.MetadataRequest, resp *action.MetadataResponse) {
@@ -46,7 +50,8 @@ func (a *instanceReinstallAction) Schema(ctx context.Context, _ action.SchemaReq
 		MarkdownDescription: "Reinstalls the operating system of an instance from the image it has (ReinstallOs) and waits until " +
 			"the reinstall has succeeded and the instance is `running` or `stopped`. The instance keeps its ID, its server and " +
 			"its data disks; its system disk is rebuilt, so **anything stored on the system disk is lost**. To install another " +
-			"image, change the `clouddc_instance`'s `image_id` instead.\n\n" +
+			"image, change the `clouddc_instance`'s `image_id` instead. Hand it the resource's `deletion_protection`: while that " +
+			"is `true`, the action is refused at plan time.\n\n" +
 			"**Needs Terraform 1.14 or later** (actions). The action reports the instance's state and the time elapsed as it waits. " +
 			"A reinstall whose answer is lost (a 5xx or a dropped connection) is not sent again, since a second request could " +
 			"start a second reinstall: the error says so, and the instance's `operation_state` tells whether it started. After an " +
@@ -56,14 +61,24 @@ func (a *instanceReinstallAction) Schema(ctx context.Context, _ action.SchemaReq
 			"instance_id": instanceIDActionAttribute(),
 			"password": schema.StringAttribute{
 				MarkdownDescription: "Administrator password of the reinstalled system, with the rules of the `clouddc_instance`'s " +
-					"`password`. Give the instance's current password (such as `var.admin_password`): the provider cannot read " +
-					"passwords back, so a different one here makes the resource's password silently wrong until it is changed again. " +
-					"Action arguments cannot be marked sensitive by the provider: pass it from a `sensitive` variable (or another " +
-					"sensitive value), which keeps it hidden in the plan and the output.",
-				// Action attributes can be neither sensitive nor (with
-				// framework v1.19) write-only; see the description.
+					"`password`. Give the instance's current password (the one the resource's `password` or `password_wo` holds): " +
+					"the provider cannot read passwords back, so a different one here makes the resource's password silently wrong " +
+					"until it is changed again. Write-only: it takes an ephemeral value (such as an `ephemeral = true` variable, " +
+					"as with `password_wo`) and is never stored in a plan or in the state. Terraform 1.16 drops an ephemeral value " +
+					"here when the action runs with `terraform apply -invoke` (the action then stops, before any request, and says " +
+					"so): there, give a sensitive variable that is not ephemeral, or invoke the action from an `action_trigger`.",
 				Required:   true,
+				WriteOnly:  true,
 				Validators: []validator.String{validPassword()},
+			},
+			"deletion_protection": schema.BoolAttribute{
+				MarkdownDescription: "The instance's `deletion_protection`: give the resource's, such as " +
+					"`clouddc_instance.web.deletion_protection`. While it is `true`, the action is refused at plan time, before any " +
+					"request, as a change of the resource's `image_id` is: `deletion_protection` guards the instance against every " +
+					"operation that wipes its system disk. An action cannot read Terraform's state, so the guard must be handed to it; " +
+					"the argument is required so that it cannot be left out by mistake. For an instance that no configuration manages, " +
+					"set `false`.",
+				Required: true,
 			},
 		},
 		Blocks: map[string]schema.Block{
@@ -72,6 +87,54 @@ func (a *instanceReinstallAction) Schema(ctx context.Context, _ action.SchemaReq
 			}),
 		},
 	}
+}
+
+// ModifyPlan refuses, at plan time, to reinstall an instance whose
+// deletion_protection is true.
+func (a *instanceReinstallAction) ModifyPlan(ctx context.Context, req action.ModifyPlanRequest, resp *action.ModifyPlanResponse) {
+	var cfg instanceReinstallModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	refuseProtectedReinstall(&resp.Diagnostics, cfg)
+}
+
+// refuseProtectedReinstall reports whether the action must not reinstall,
+// with the error that says why; an unknown protection is decided at invoke.
+func refuseProtectedReinstall(diags *diag.Diagnostics, cfg instanceReinstallModel) bool {
+	if !cfg.DeletionProtection.ValueBool() {
+		return false
+	}
+	id := cfg.InstanceID.ValueString()
+	if cfg.InstanceID.IsUnknown() {
+		id = "(known after apply)"
+	}
+	diags.AddAttributeError(path.Root("deletion_protection"), "Instance Is Protected From Reinstalling",
+		fmt.Sprintf("This action reinstalls the operating system of instance %s: its system disk is rebuilt, and everything stored "+
+			"on it is lost. It was given deletion_protection = true, which guards the instance against every operation that wipes "+
+			"its system disk, so it was not run, and the instance was not changed.\n\n"+
+			"If the reinstall is meant, set deletion_protection = false on the instance's clouddc_instance resource and run "+
+			"terraform apply (that changes only the state and makes no API call), then invoke the action again.", id))
+	return true
+}
+
+// refuseMissingPassword reports whether the action has no password to send,
+// with the error that says why. The password is required, but a CLI may
+// still invoke the action without it: Terraform 1.16.4 drops an ephemeral
+// value of a write-only action argument when the action runs with
+// terraform apply -invoke (TestAccInstanceActions_reinstallInvokeEphemeral).
+// The API would refuse an empty password; nothing is sent.
+func refuseMissingPassword(diags *diag.Diagnostics, cfg instanceReinstallModel) bool {
+	if !cfg.Password.IsNull() && !cfg.Password.IsUnknown() && cfg.Password.ValueString() != "" {
+		return false
+	}
+	diags.AddAttributeError(path.Root("password"), "No Password Reached the Reinstall Action",
+		"The configuration sets password, but Terraform invoked the action without its value, so nothing was sent to the API. "+
+			"Terraform 1.16 does this with an ephemeral value (such as an ephemeral = true variable) when the action is run with "+
+			"terraform apply -invoke. Give password a value that is not ephemeral (a sensitive variable; the argument is "+
+			"write-only, so it is stored nowhere), or invoke the action from an action_trigger.")
+	return true
 }
 
 func (a *instanceReinstallAction) Configure(_ context.Context, req action.ConfigureRequest, resp *action.ConfigureResponse) {
@@ -87,6 +150,10 @@ func (a *instanceReinstallAction) Invoke(ctx context.Context, req action.InvokeR
 	var cfg instanceReinstallModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	// Known by now, even when it was not at plan time.
+	if refuseProtectedReinstall(&resp.Diagnostics, cfg) || refuseMissingPassword(&resp.Diagnostics, cfg) {
 		return
 	}
 	id := cfg.InstanceID.ValueString()

@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -77,7 +76,8 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"image_id": schema.StringAttribute{
 				MarkdownDescription: "ID of the private image (IMS) to install. Changing it reinstalls the operating system in place " +
 					"(ReinstallOs) with the configured password: the instance keeps its ID, its server and its data disks, and its " +
-					"system disk is rebuilt, so anything stored on the system disk is lost.",
+					"system disk is rebuilt, so anything stored on the system disk is lost. The plan shows it as an in-place update, " +
+					"with a warning that says so; under `deletion_protection = true` it is refused at plan time.",
 				Required:   true,
 				Validators: []validator.String{validUUID()},
 			},
@@ -242,9 +242,7 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 // ConfigValidators require exactly one way to give the password: in the
 // state (password) or write-only (password_wo).
 func (r *instanceResource) ConfigValidators(context.Context) []resource.ConfigValidator {
-	return []resource.ConfigValidator{
-		resourcevalidator.ExactlyOneOf(path.MatchRoot("password"), path.MatchRoot("password_wo")),
-	}
+	return []resource.ConfigValidator{passwordGiven{}}
 }
 
 func computedString(desc string) schema.StringAttribute {
@@ -713,7 +711,7 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	}
 	if state.DeletionProtection.ValueBool() {
 		// Also when Terraform did not show the destroy to ModifyPlan.
-		addDeletionProtectedError(&resp.Diagnostics, id, "destroy it")
+		addDeletionProtectedError(&resp.Diagnostics, id, "delete it", deleteRefusedAdvice)
 		return
 	}
 

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"regexp"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -29,12 +29,12 @@ type instancesDataSource struct {
 }
 
 type instancesDataModel struct {
-	State     types.String        `tfsdk:"state"`
-	IDs       []string            `tfsdk:"ids"`
-	ServerIDs []string            `tfsdk:"server_ids"`
-	NameRegex types.String        `tfsdk:"name_regex"`
-	Instances []instanceDataModel `tfsdk:"instances"`
-	FoundIDs  []string            `tfsdk:"found_ids"`
+	State       types.String        `tfsdk:"state"`
+	InstanceIDs []string            `tfsdk:"instance_ids"`
+	ServerIDs   []string            `tfsdk:"server_ids"`
+	NameRegex   types.String        `tfsdk:"name_regex"`
+	Instances   []instanceDataModel `tfsdk:"instances"`
+	IDs         []string            `tfsdk:"ids"`
 }
 
 // instanceStates are the states a filter may name.
@@ -47,37 +47,38 @@ func (d *instancesDataSource) Metadata(_ context.Context, req datasource.Metadat
 func (d *instancesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the project's iMetal instances, reading every page, optionally filtered. Filters combine: an instance " +
-			"is listed when it matches all of them.",
+			"is listed when it matches all of them. Instances that are being deleted or are deleted (`shutting-down`, `terminated`) " +
+			"are left out unless `state` asks for them.\n\n" +
+			"The ID filters are lists, as in the `clouddc_instance` list resource; their order and repetitions do not matter.",
 		Attributes: map[string]schema.Attribute{
 			"state": schema.StringAttribute{
-				MarkdownDescription: "Only instances in this state: `pending`, `running`, `stopped`, `shutting-down`, `terminated` or `error`.",
+				MarkdownDescription: filterStateDescription,
 				Optional:            true,
 				Validators:          []validator.String{stringvalidator.OneOf(instanceStates...)},
 			},
-			"ids": schema.SetAttribute{
-				MarkdownDescription: "Only instances with these IDs.",
+			"instance_ids": schema.ListAttribute{
+				MarkdownDescription: filterInstanceIDsDescription,
 				Optional:            true,
 				ElementType:         types.StringType,
-				Validators:          []validator.Set{setvalidator.ValueStringsAre(validUUID())},
+				Validators:          []validator.List{listvalidator.ValueStringsAre(validUUID())},
 			},
-			"server_ids": schema.SetAttribute{
-				MarkdownDescription: "Only instances on these physical servers.",
+			"server_ids": schema.ListAttribute{
+				MarkdownDescription: filterServerIDsDescription,
 				Optional:            true,
 				ElementType:         types.StringType,
-				Validators:          []validator.Set{setvalidator.ValueStringsAre(validUUID())},
+				Validators:          []validator.List{listvalidator.ValueStringsAre(validUUID())},
 			},
 			"name_regex": schema.StringAttribute{
-				MarkdownDescription: "Only instances whose name matches this regular expression ([Go syntax](https://pkg.go.dev/regexp/syntax)); " +
-					"anchor it with `^...$` for a whole-name match.",
-				Optional:   true,
-				Validators: []validator.String{regexValidator{}},
+				MarkdownDescription: filterNameRegexDescription,
+				Optional:            true,
+				Validators:          []validator.String{regexValidator{}},
 			},
 			"instances": schema.ListNestedAttribute{
 				MarkdownDescription: "The matching instances, oldest first.",
 				Computed:            true,
 				NestedObject:        schema.NestedAttributeObject{Attributes: instanceDataAttributes(false)},
 			},
-			"found_ids": schema.ListAttribute{
+			"ids": schema.ListAttribute{
 				MarkdownDescription: "The IDs of the matching instances, in the order of `instances`.",
 				Computed:            true,
 				ElementType:         types.StringType,
@@ -108,17 +109,17 @@ func (d *instancesDataSource) Read(ctx context.Context, req datasource.ReadReque
 		nameRE = re
 	}
 	found, err := findInstances(ctx, d.client, instanceFilter{
-		State: cfg.State.ValueString(), IDs: cfg.IDs, ServerIDs: cfg.ServerIDs, NameRegex: nameRE,
+		State: cfg.State.ValueString(), InstanceIDs: cfg.InstanceIDs, ServerIDs: cfg.ServerIDs, NameRegex: nameRE,
 	})
 	if err != nil {
 		addClientError(&resp.Diagnostics, "Unable to List Instances", err)
 		return
 	}
 	cfg.Instances = []instanceDataModel{}
-	cfg.FoundIDs = []string{}
+	cfg.IDs = []string{}
 	for i := range found {
 		cfg.Instances = append(cfg.Instances, newInstanceData(&found[i]))
-		cfg.FoundIDs = append(cfg.FoundIDs, found[i].ID)
+		cfg.IDs = append(cfg.IDs, found[i].ID)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &cfg)...)
 }

@@ -306,16 +306,7 @@ func (p *clouddcProvider) lookupProject(ctx context.Context, s settings, opts []
 	defer cancel()
 	id, err := clouddc.LookupProjectID(lookupCtx, s.iamEndpoint, s.region, opts...)
 	if err != nil {
-		var detail strings.Builder
-		fmt.Fprintf(&detail, "project_id is unset, so the provider looked up the IAM project named %q (the region) at %s "+
-			"with %s, and could not find it:\n\n%s", s.region, clouddc.RedactURL(s.iamEndpoint), s.credentialSource(), describeError(err))
-		if story := retryStory(ctx, lookupCtx, p.startupLimit(), err); story != "" {
-			detail.WriteString("\n\n" + story)
-		}
-		fmt.Fprintf(&detail, "\n\nSet project_id in the provider block (or %s or %s) to the project's ID, which the console shows "+
-			"under My Credentials > Projects, and no lookup is made. The project is looked up in the region %q; "+
-			"if that is not the region you meant, fix region (or %s or %s).", EnvProjectID, EnvHWProjectID, s.region, EnvRegion, EnvHWRegion)
-		diags.AddAttributeError(path.Root("project_id"), "Unable to Look Up the CloudDC Project", detail.String())
+		diags.AddAttributeError(path.Root("project_id"), "Unable to Look Up the CloudDC Project", lookupFailure(ctx, lookupCtx, p.startupLimit(), s, err))
 		return "", false
 	}
 	if p.projects == nil {
@@ -324,6 +315,47 @@ func (p *clouddcProvider) lookupProject(ctx context.Context, s settings, opts []
 	p.projects[key] = id
 	tflog.Info(ctx, "found the project of the region in IAM", map[string]any{"region": s.region, "project_id": id})
 	return id, true
+}
+
+// lookupFailure explains a project lookup in IAM that failed: what was
+// asked of whom, with which credentials from where, IAM's answer, and what
+// to do. IAM is not CloudDC: its refusals get IAM's advice, not CloudDC's.
+func lookupFailure(ctx, lookupCtx context.Context, limit time.Duration, s settings, err error) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "project_id is unset, so the provider looked up the IAM project named %q (the region) at %s, with %s. ",
+		s.region, clouddc.RedactURL(s.iamEndpoint), s.credentialSource())
+	var notFound *clouddc.ProjectLookupError
+	var apiErr *clouddc.APIError
+	switch {
+	case errors.As(err, &notFound):
+		fmt.Fprintf(&b, "%s.", notFound.Error())
+	case errors.As(err, &apiErr) && errors.Is(err, clouddc.ErrUnauthorized):
+		b.WriteString("IAM refused the credentials:\n\n")
+		b.WriteString(apiAnswer("IAM", apiErr))
+		b.WriteString("\n" + unauthorizedHint(apiErr.Auth) + "\n\nFix the credentials: the same ones authenticate every CloudDC " +
+			"request, so setting project_id to skip the lookup would only move this error to CloudDC.")
+	case errors.As(err, &apiErr) && errors.Is(err, clouddc.ErrForbidden):
+		b.WriteString("IAM accepted the credentials but refused to list the projects:\n\n")
+		b.WriteString(apiAnswer("IAM", apiErr))
+		b.WriteString("\nCredentials made for CloudDC alone may lack IAM's permission to list projects; they need it only for " +
+			"this lookup. Setting project_id (below) makes the lookup needless.")
+	case errors.As(err, &apiErr):
+		b.WriteString("It failed:\n\n")
+		b.WriteString(apiAnswer("IAM", apiErr))
+	default:
+		fmt.Fprintf(&b, "It failed:\n\n%s\n\nIAM's endpoint follows from the region, or is iam_endpoint (or %s) when set.",
+			describeError(err), EnvIAMEndpoint)
+	}
+	if story := retryStory(ctx, lookupCtx, limit, err); story != "" {
+		b.WriteString("\n\n" + story)
+	}
+	if errors.Is(err, clouddc.ErrUnauthorized) {
+		return b.String() // fix the credentials: a project ID would not help
+	}
+	fmt.Fprintf(&b, "\n\nSet project_id in the provider block (or %s or %s) to the project's ID, which the console shows "+
+		"under My Credentials > Projects, and no lookup is made. The project is looked up in the region %q; "+
+		"if that is not the region you meant, fix region (or %s or %s).", EnvProjectID, EnvHWProjectID, s.region, EnvRegion, EnvHWRegion)
+	return b.String()
 }
 
 // credentialCheckTimeout bounds the request that checks the credentials

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -84,7 +83,7 @@ var testCreateLookup = clouddc.CreateLookup{Window: 3 * time.Second, FirstDelay:
 // testProviderFactories serves the provider in-process to the Terraform CLI.
 func testProviderFactories() map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
-		"clouddc": providerserver.NewProtocol6WithError(&clouddcProvider{
+		"clouddc": NewProtocol6ServerWithError(&clouddcProvider{
 			version:       "test",
 			clientOptions: []clouddc.Option{clouddc.WithPollSchedule(testPollSchedule), clouddc.WithCreateLookup(testCreateLookup)},
 		}),

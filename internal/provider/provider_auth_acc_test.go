@@ -68,10 +68,13 @@ provider "clouddc" {
 		CheckDestroy:             checkAllTerminated(sim),
 		Steps: []resource.TestStep{
 			{
-				// Refused when the provider starts, before anything is planned.
-				Config:      config("not-the-secret-key"),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Invalid CloudDC Credentials.*HTTP 401.*iMetal.0003.*verify\s+aksk\s+signature\s+fail`),
+				// Refused when the provider starts, before anything is planned,
+				// with advice about the key pair that names where it came from.
+				Config:   config("not-the-secret-key"),
+				PlanOnly: true,
+				ExpectError: wrapped(`Invalid CloudDC Credentials.*an access key pair: access_key from "access_key" in the provider block, ` +
+					`secret_key from "secret_key" in the provider block.*HTTP 401.*iMetal.0003.*verify aksk signature fail.*` +
+					`signature was refused.*secret key does not belong to the access key`),
 			},
 			{
 				Config: config(accPermanentSK),
@@ -86,6 +89,29 @@ provider "clouddc" {
 	if n := sim.RequestCount(simulator.OpCreateInstance); n != 1 {
 		t.Errorf("%d create requests, want 1: the wrong key must be refused before any create", n)
 	}
+}
+
+// TestAccProvider_gatewayRefusesSignature: Huawei Cloud's gateway refuses a
+// signature itself, before the service, with APIGW.0301 and its own words.
+// The error gives advice about the key pair, not about tokens, and says
+// which variable supplied each half.
+func TestAccProvider_gatewayRefusesSignature(t *testing.T) {
+	sim := startSimulator(t, akskSimOptions())
+	t.Setenv(EnvSecretKey, accPermanentSK)
+	sim.InjectFault(simulator.Fault{Op: simulator.OpListServers, Status: 401, Code: "APIGW.0301",
+		Message: "Incorrect IAM authentication information: verify aksk signature fail", Count: 10})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf("provider \"clouddc\" {\n  endpoint   = %q\n  project_id = %q\n  access_key = %q\n}\n",
+				sim.URL, sim.ProjectID(), accPermanentAK) + instanceConfig("acc-gateway-refuses"),
+			PlanOnly: true,
+			ExpectError: wrapped(`Invalid CloudDC Credentials.*an access key pair: access_key from "access_key" in the provider block, ` +
+				`secret_key from the ` + EnvSecretKey + ` environment variable.*The CloudDC API answered GET .*physicalservers with HTTP 401.*` +
+				`error_code: APIGW.0301.*verify aksk signature fail.*signature was refused.*secret key does not belong to the access key.*` +
+				`My Credentials > Access Keys`),
+		}},
+	})
 }
 
 // TestAccProvider_huaweiCloudVariables: a shell set up for the huaweicloud

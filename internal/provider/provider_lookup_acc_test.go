@@ -90,6 +90,32 @@ provider "clouddc" {
 	}
 }
 
+// TestAccProvider_projectLookupRefused: IAM's 401 on the project lookup is
+// reported as IAM's, with advice for the key pair that names where each
+// half came from, and nothing is asked of CloudDC.
+func TestAccProvider_projectLookupRefused(t *testing.T) {
+	sim := startSimulator(t, akskSimOptions()) // its project is named cn-east-3
+	t.Setenv(EnvHWAccessKey, accPermanentAK)
+	t.Setenv(EnvHWSecretKey, "not-the-secret-key")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf("provider \"clouddc\" {\n  region       = \"cn-east-3\"\n  endpoint     = %q\n  iam_endpoint = %q\n}\n",
+				sim.URL, sim.URL) + instanceConfig("acc-lookup-refused"),
+			PlanOnly: true,
+			ExpectError: wrapped(`Unable to Look Up the CloudDC Project.*IAM project named "cn-east-3".*an access key pair: access_key from the ` +
+				EnvHWAccessKey + ` environment variable, secret_key from the ` + EnvHWSecretKey + ` environment variable.*` +
+				`IAM refused the credentials.*IAM answered GET /v3/projects with HTTP 401.*signature was refused.*` +
+				`secret key does not belong to the access key.*Fix the credentials`),
+		}},
+	})
+	for op, n := range sim.RequestCounts() {
+		if op != simulator.OpListProjects && n != 0 {
+			t.Errorf("%d %s requests after a refused lookup", n, op)
+		}
+	}
+}
+
 // TestAccProvider_badCredentialsFailAtPlan: with an empty state, wrong
 // credentials fail terraform plan with one request, not the apply at
 // "Creating..."; skip_credentials_validation plans without it. It runs on
@@ -106,7 +132,7 @@ provider "clouddc" {
 }
 `, a.endpoint, a.projectID, extra) + a.instanceConfig(a.name("bad-credentials"))
 	}
-	want := `(?s)Invalid CloudDC Credentials.*checks its credentials \(a token, project ` + a.projectID + `\).*` +
+	want := `(?s)Invalid CloudDC Credentials.*checks its credentials \(a token, from "token" in the provider block, project ` + a.projectID + `\).*` +
 		`HTTP 401.*not retried.*Nothing was planned.*skip_credentials_validation = true.*` + EnvSkipCredentialsValidation
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: a.factories(),

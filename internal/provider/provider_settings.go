@@ -108,7 +108,10 @@ type settings struct {
 	iamEndpoint                         string
 	token                               string
 	accessKey, secretKey, securityToken string
-	conn                                connSettings
+	// credentialsFrom says which credentials are used and which setting
+	// or variable each came from, for messages (see credentialSource).
+	credentialsFrom string
+	conn            connSettings
 }
 
 // connSettings are how the provider talks to the API.
@@ -122,10 +125,15 @@ type connSettings struct {
 	skipCredentialsValidation bool
 }
 
-// credentialSource says which kind of credentials is used, for a message.
-// Not even the access key ID is quoted: when the credentials are refused,
-// it may be a secret pasted in the wrong place.
+// credentialSource says which credentials are used and where each came
+// from, for a message, as in "an access key pair: access_key from the
+// CLOUDDC_ACCESS_KEY environment variable, secret_key from "secret_key" in
+// the provider block". Not even the access key ID is quoted: when the
+// credentials are refused, it may be a secret pasted in the wrong place.
 func (s settings) credentialSource() string {
+	if s.credentialsFrom != "" {
+		return s.credentialsFrom
+	}
 	switch {
 	case s.token != "":
 		return "a token"
@@ -440,6 +448,7 @@ func resolveCredentials(s *settings, token, accessKey, secretKey, securityToken 
 			return
 		}
 		s.token = token.value
+		s.credentialsFrom = "a token, from " + token.where()
 		return
 	}
 
@@ -467,6 +476,14 @@ func resolveCredentials(s *settings, token, accessKey, secretKey, securityToken 
 				"Check that the access key, not another value, is in it.", accessKey.where()))
 	default:
 		s.accessKey, s.secretKey, s.securityToken = accessKey.value, secretKey.value, securityToken.value
+		kind := "an access key pair"
+		if securityToken.set() {
+			kind = "a temporary access key pair"
+		}
+		s.credentialsFrom = fmt.Sprintf("%s: access_key from %s, secret_key from %s", kind, accessKey.where(), secretKey.where())
+		if securityToken.set() {
+			s.credentialsFrom += ", security_token from " + securityToken.where()
+		}
 	}
 }
 

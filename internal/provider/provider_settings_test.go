@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"maps"
 	"strings"
 	"testing"
 
@@ -97,16 +98,7 @@ func TestResolveSettings_huaweiCloudFallbacks(t *testing.T) {
 func TestResolveSettings_huaweiCloudFallbackErrors(t *testing.T) {
 	t.Parallel()
 	keys := map[string]string{EnvHWAccessKey: "HWAK", EnvHWSecretKey: "hw-sk"}
-	with := func(kv ...string) map[string]string {
-		out := map[string]string{}
-		for k, v := range keys {
-			out[k] = v
-		}
-		for i := 0; i+1 < len(kv); i += 2 {
-			out[kv[i]] = kv[i+1]
-		}
-		return out
-	}
+	with := func(kv ...string) map[string]string { return envWith(keys, kv...) }
 	tests := []settingsErrorCase{
 		{"an unknown region gives no endpoint", providerModel{}, with(EnvHWRegion, "cn-east-9", EnvHWProjectID, "p"),
 			"region", "Unknown CloudDC region", []string{`"cn-east-9"`, EnvHWRegion, "af-north-1, af-south-1", "eu-west-101", "set endpoint"}},
@@ -154,12 +146,69 @@ func runSettingsCases(t *testing.T, tests []settingsCase) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, diags := resolveSettings(tc.cfg, func(k string) string { return tc.env[k] })
-			if diags.HasError() {
-				t.Fatalf("unexpected diagnostics: %v", diags)
-			}
+			got := mustResolve(t, tc.cfg, tc.env)
+			// Where the credentials came from is TestSettings_credentialSource's.
+			got.credentialsFrom = ""
 			if got != tc.want {
 				t.Errorf("got  %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// mustResolve resolves settings that must be valid.
+func mustResolve(t *testing.T, cfg providerModel, env map[string]string) settings {
+	t.Helper()
+	got, diags := resolveSettings(cfg, func(k string) string { return env[k] })
+	if diags.HasError() {
+		t.Fatalf("unexpected diagnostics: %v", diags)
+	}
+	return got
+}
+
+// envWith is base with the variables kv (name, value, name, value, ...)
+// added or replaced.
+func envWith(base map[string]string, kv ...string) map[string]string {
+	out := maps.Clone(base)
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
+
+// TestSettings_credentialSource: messages about the credentials name which
+// setting or variable supplied each of them, and never a value.
+func TestSettings_credentialSource(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{EnvEndpoint: "https://clouddc.example.com", EnvProjectID: "p"}
+	with := func(kv ...string) map[string]string { return envWith(base, kv...) }
+	tests := []struct {
+		name string
+		cfg  providerModel
+		env  map[string]string
+		want string
+	}{
+		{"token in the block", providerModel{Token: types.StringValue("tok-secret")}, base,
+			`a token, from "token" in the provider block`},
+		{"token from HW_AUTH_TOKEN", providerModel{}, with(EnvHWAuthToken, "tok-secret"),
+			"a token, from the " + EnvHWAuthToken + " environment variable"},
+		{"a pair from two places", providerModel{AccessKey: types.StringValue("AKID")}, with(EnvSecretKey, "sk-secret"),
+			`an access key pair: access_key from "access_key" in the provider block, secret_key from the ` + EnvSecretKey + " environment variable"},
+		{"a temporary pair", providerModel{}, with(EnvHWAccessKey, "AKID", EnvHWSecretKey, "sk-secret", EnvHWSecurityToken, "st-secret"),
+			"a temporary access key pair: access_key from the " + EnvHWAccessKey + " environment variable, secret_key from the " +
+				EnvHWSecretKey + " environment variable, security_token from the " + EnvHWSecurityToken + " environment variable"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			src := mustResolve(t, tc.cfg, tc.env).credentialSource()
+			if src != tc.want {
+				t.Errorf("credentialSource() = %q\nwant                 %q", src, tc.want)
+			}
+			for _, secret := range []string{"tok-secret", "sk-secret", "st-secret", "AKID"} {
+				if strings.Contains(src, secret) {
+					t.Errorf("credentialSource() = %q quotes a value", src)
+				}
 			}
 		})
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/go-version"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
@@ -21,25 +20,30 @@ import (
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 )
 
-// Resource identity needs Terraform 1.12, list resources (terraform query)
-// and actions 1.14. OpenTofu has none of them, whatever its version number
-// says, so the checks skip on it too.
+// Resource identity needs Terraform 1.12 or OpenTofu 1.12 (which imports by
+// identity too), list resources (terraform query) and actions Terraform
+// 1.14; OpenTofu has neither of those, whatever its version number says, so
+// their checks skip on it.
 var (
-	identityTerraform = []tfversion.TerraformVersionCheck{terraformAtLeast{version.Must(version.NewVersion("1.12.0")), "resource identity"}}
-	queryTerraform    = []tfversion.TerraformVersionCheck{terraformAtLeast{tfversion.Version1_14_0, "terraform query and list resources"}}
-	actionsTerraform  = []tfversion.TerraformVersionCheck{terraformAtLeast{tfversion.Version1_14_0, "actions"}}
+	identityTerraform = []tfversion.TerraformVersionCheck{terraformAtLeast{version.Must(version.NewVersion("1.12.0")), "resource identity", true}}
+	queryTerraform    = []tfversion.TerraformVersionCheck{terraformAtLeast{tfversion.Version1_14_0, "terraform query and list resources", false}}
+	actionsTerraform  = []tfversion.TerraformVersionCheck{terraformAtLeast{tfversion.Version1_14_0, "actions", false}}
 )
 
-// terraformAtLeast skips a test on OpenTofu and on Terraform below min.
+// terraformAtLeast skips a test on a CLI below min, and on OpenTofu unless
+// inOpenTofu says that OpenTofu has the feature from the same version.
 type terraformAtLeast struct {
-	min     *version.Version
-	feature string
+	min        *version.Version
+	feature    string
+	inOpenTofu bool
 }
 
 func (c terraformAtLeast) CheckTerraformVersion(_ context.Context, req tfversion.CheckTerraformVersionRequest, resp *tfversion.CheckTerraformVersionResponse) {
 	switch {
-	case isOpenTofu():
+	case isOpenTofu() && !c.inOpenTofu:
 		resp.Skip = fmt.Sprintf("OpenTofu does not support %s", c.feature)
+	case isOpenTofu() && req.TerraformVersion.Core().LessThan(c.min):
+		resp.Skip = fmt.Sprintf("OpenTofu %s does not support %s (needs %s)", req.TerraformVersion, c.feature, c.min)
 	case req.TerraformVersion.Core().LessThan(c.min):
 		resp.Skip = fmt.Sprintf("Terraform %s does not support %s (needs %s)", req.TerraformVersion, c.feature, c.min)
 	}
@@ -54,19 +58,26 @@ func isOpenTofu() bool { return os.Getenv("TF_ACC_TERRAFORM_PATH") != "" && open
 
 // cliProvider serves the provider for a Terraform CLI that a test runs by
 // hand (for the commands terraform-plugin-testing cannot run, such as
-// terraform query -generate-config-out), the way the test framework does:
-// in-process, reached through TF_REATTACH_PROVIDERS.
+// terraform query -generate-config-out or terraform untaint), the way the
+// test framework does: in-process, reached through TF_REATTACH_PROVIDERS.
 func cliProvider(t *testing.T) (env []string) {
 	t.Helper()
+	// The address the CLI resolves clouddc to: OpenTofu's registry for
+	// OpenTofu (make testacc-tofu sets TF_ACC_PROVIDER_HOST), else Terraform's.
+	host := os.Getenv("TF_ACC_PROVIDER_HOST")
+	if host == "" {
+		host = "registry.terraform.io"
+	}
+	address := host + "/hashicorp/clouddc"
 	ctx, cancel := context.WithCancel(context.Background())
 	cfgCh := make(chan *plugin.ReattachConfig, 1)
 	closed := make(chan struct{})
 	go func() {
-		factory := providerserver.NewProtocol6WithError(&clouddcProvider{
+		factory := NewProtocol6ServerWithError(&clouddcProvider{
 			version:       "test",
 			clientOptions: []clouddc.Option{clouddc.WithPollSchedule(testPollSchedule)},
 		})
-		err := tf6server.Serve("registry.terraform.io/hashicorp/clouddc", func() tfprotov6.ProviderServer {
+		err := tf6server.Serve(address, func() tfprotov6.ProviderServer {
 			s, err := factory()
 			if err != nil {
 				panic(err)
@@ -83,7 +94,7 @@ func cliProvider(t *testing.T) (env []string) {
 		<-closed
 	})
 	// The shape Terraform reads from TF_REATTACH_PROVIDERS.
-	js, err := json.Marshal(map[string]any{"registry.terraform.io/hashicorp/clouddc": map[string]any{
+	js, err := json.Marshal(map[string]any{address: map[string]any{
 		"Protocol": string(cfg.Protocol), "ProtocolVersion": cfg.ProtocolVersion, "Pid": cfg.Pid, "Test": true,
 		"Addr": map[string]string{"Network": cfg.Addr.Network(), "String": cfg.Addr.String()},
 	}})
@@ -101,6 +112,19 @@ func runReattached(t *testing.T, dir string, env []string, args ...string) strin
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("terraform %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// runReattachedFailing runs the CLI under test in dir, fails the test
+// unless the CLI fails, and returns its combined output.
+func runReattachedFailing(t *testing.T, dir string, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), os.Getenv("TF_ACC_TERRAFORM_PATH"), args...) //nolint:gosec // G204: the CLI under test
+	cmd.Dir, cmd.Env = dir, env
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("terraform %s succeeded; it should have failed:\n%s", strings.Join(args, " "), out)
 	}
 	return string(out)
 }

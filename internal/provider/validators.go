@@ -9,6 +9,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -177,5 +179,44 @@ func (metadataRules) ValidateMap(_ context.Context, req validator.MapRequest, re
 			resp.Diagnostics.AddAttributeError(req.Path.AtMapKey(k), "Metadata Value Too Long",
 				fmt.Sprintf("%s: the value of key %q has %d characters; at most 255 are allowed.", req.Path, k, utf8.RuneCountInString(s.ValueString())))
 		}
+	}
+}
+
+// passwordGiven requires exactly one of password and password_wo. A
+// resource without either is most often configuration that terraform query
+// -generate-config-out wrote, or an import block's: the API never returns a
+// password, so Terraform could not fill it in. The error says so and where
+// to read on, rather than the generic "exactly one of".
+type passwordGiven struct{}
+
+var _ resource.ConfigValidator = passwordGiven{}
+
+func (passwordGiven) Description(context.Context) string {
+	return "exactly one of password and password_wo must be set"
+}
+
+func (v passwordGiven) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (passwordGiven) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var pw, wo types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("password"), &pw)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("password_wo"), &wo)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	switch {
+	case !pw.IsNull() && !wo.IsNull():
+		resp.Diagnostics.AddAttributeError(path.Root("password_wo"), "Conflicting Instance Passwords",
+			"Both password and password_wo are set. Set one of them: password_wo (with password_wo_version, Terraform 1.11 and "+
+				"later) keeps the password out of the state; password is stored in the state, marked sensitive.")
+	case pw.IsNull() && wo.IsNull():
+		resp.Diagnostics.AddAttributeError(path.Root("password"), "Missing Instance Password",
+			"Set password, or password_wo with password_wo_version (Terraform 1.11 and later), to the administrator password "+
+				"the instance should have. The CloudDC API never returns an instance's password, so Terraform cannot fill it in: "+
+				"configuration written by terraform query -generate-config-out, or for an import, has password = null. "+
+				"Give it from a sensitive variable, such as password = var.web_password. The first apply after an import then "+
+				"sets it on the instance (ChangeInstancePassword), which takes effect at the server's next power-on or reboot.\n\n"+
+				"The guide \"Taking over instances installed by hand\" in the provider's documentation "+
+				"(docs/guides/adopting-instances.md in its repository) walks through it.")
 	}
 }

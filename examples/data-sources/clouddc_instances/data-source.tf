@@ -13,5 +13,5 @@ data "clouddc_instances" "web" {
 }
 
 output "web_ids" {
-  value = data.clouddc_instances.web.found_ids
+  value = data.clouddc_instances.web.ids
 }

@@ -1,8 +1,10 @@
 # instances.tfquery.hcl, next to the configuration that holds the provider
-# block. `terraform query` lists what matches; `terraform query
-# -generate-config-out=instances.tf` also writes a clouddc_instance and an
-# import block (by identity) for each, to review and then plan. Set the
-# password in each generated resource first: the API never returns it.
+# block. `terraform query` lists what matches, as "name (id)";
+# `terraform query -generate-config-out=instances.tf` also writes a
+# clouddc_instance and an import block (by identity) for each, to review and
+# then plan. Set the password in each generated resource first: the API
+# never returns it. Instances that Terraform made (they carry its create
+# token) and instances being deleted are left out.
 list "clouddc_instance" "web" {
   provider = clouddc
 
@@ -12,7 +14,7 @@ list "clouddc_instance" "web" {
   }
 }
 
-# Everything on two physical servers, whatever its state.
+# Everything on two physical servers, stopped or running.
 list "clouddc_instance" "rack_a" {
   provider = clouddc
 

@@ -41,8 +41,9 @@ resource "clouddc_instance" "db" {
     { subnet_id = "d0000000-0000-4000-8000-000000000002" },
   ]
 
-  # The database must outlive a mistaken destroy: terraform destroy and any
-  # change that replaces it fail until this is set to false and applied.
+  # The database must outlive a mistake: terraform destroy, any change that
+  # replaces it and a change of image_id (which reinstalls the system disk)
+  # fail until this is set to false and applied.
   deletion_protection = true
 
   timeouts {

@@ -152,6 +152,7 @@ func TestClient_sweepLogsUnderTheBackgroundContext(t *testing.T) {
 		for _, id := range ids {
 			items = append(items, `{"id":"`+id+`","state":"running","operation_state":"install-succeed"}`)
 		}
+		//nolint:gosec // G705: a test server answering JSON to the client under test
 		_, _ = w.Write([]byte(`{"instances":[` + strings.Join(items, ",") + `],"count":` + fmt.Sprint(len(items)) + `}`))
 	})
 	var mu sync.Mutex

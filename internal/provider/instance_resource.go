@@ -521,14 +521,12 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	defer cancel()
 	ctx = tflog.SetField(ctx, "instance_id", id)
 
-	// cur is what is true so far: the prior state, plus each step done.
-	cur := state
-	cur.Timeouts = plan.Timeouts
-	fail := func(summary string, err error) {
-		addClientError(&resp.Diagnostics, summary, err)
-		r.saveAfterFailure(ctx, id, &cur, &resp.State, &resp.Diagnostics)
+	// The password to set when one is needed: password, or else the
+	// write-only password_wo, which only the configuration holds.
+	password := desiredPassword(ctx, plan, req.Config, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
 	}
-
 	planNICs, d := nicModels(ctx, plan.NetworkInterfaces)
 	resp.Diagnostics.Append(d...)
 	stateNICs, d := nicModels(ctx, state.NetworkInterfaces)
@@ -536,92 +534,133 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if !plan.VPCID.Equal(state.VPCID) || nicsDiffer(planNICs, stateNICs) {
-		in := clouddc.ModifyIPInput{VPCID: plan.VPCID.ValueString()}
-		for _, n := range planNICs {
-			in.NICs = append(in.NICs, clouddc.ModifyIP{SubnetID: n.SubnetID.ValueString(), IPAddress: n.IPv4Address.ValueString()})
-		}
-		tflog.Info(ctx, "changing the instance's network interfaces")
-		// The instance as it is before the change, so that the wait ends
-		// on this change, not on an earlier one's modify-ip-succeed.
-		prior, err := r.client.GetInstance(ctx, id)
-		if err != nil {
-			fail("Unable to Read the Instance Before Changing Its Network Interfaces", err)
-			return
-		}
-		if err := r.client.ModifyInstanceIP(ctx, id, in); err != nil {
-			fail("Unable to Change the Instance's Network Interfaces", err)
-			return
-		}
-		if _, err := r.client.WaitForModifyIP(ctx, id, prior); err != nil {
-			fail("Changing the Instance's Network Interfaces Failed", err)
+	u := &instanceUpdate{r: r, id: id, plan: plan, state: state, cur: state, password: password, planNICs: planNICs, stateNICs: stateNICs}
+	u.cur.Timeouts = plan.Timeouts
+	for _, step := range []func(context.Context) *stepFailure{u.changeNetwork, u.reinstall, u.changePassword, u.changePower} {
+		if f := step(ctx); f != nil {
+			addClientError(&resp.Diagnostics, f.summary, f.err)
+			r.saveAfterFailure(ctx, id, &u.cur, &resp.State, &resp.Diagnostics)
 			return
 		}
 	}
-
-	// The password to set when one is needed: password, or else the
-	// write-only password_wo, which only the configuration holds.
-	password := desiredPassword(ctx, plan, req.Config, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	reinstalled := false
-	if !plan.ImageID.Equal(state.ImageID) {
-		tflog.Info(ctx, "reinstalling the instance's operating system", map[string]any{"image_id": plan.ImageID.ValueString()})
-		// As for the IP change: the wait must end on this reinstall.
-		prior, err := r.client.GetInstance(ctx, id)
-		if err != nil {
-			fail("Unable to Read the Instance Before Reinstalling It", err)
-			return
-		}
-		if err := r.client.ReinstallOS(ctx, id, plan.ImageID.ValueString(), password); err != nil {
-			fail("Unable to Reinstall the Instance", err)
-			return
-		}
-		// The reinstall was accepted with the new password: from here on,
-		// the password in state is the new one, whatever happens next.
-		cur.Password, cur.PasswordWOVersion = plan.Password, plan.PasswordWOVersion
-		if _, err := r.client.WaitForReinstall(ctx, id, prior); err != nil {
-			fail("Reinstalling the Instance Failed", err)
-			return
-		}
-		reinstalled = true
-	}
-
-	if !reinstalled && passwordChanged(plan, state) {
-		tflog.Info(ctx, "changing the instance's password")
-		if err := r.client.ChangeInstancePassword(ctx, password, id); err != nil {
-			fail("Unable to Change the Instance's Password", err)
-			return
-		}
-		cur.Password, cur.PasswordWOVersion = plan.Password, plan.PasswordWOVersion
-	}
-
-	if want := plan.PowerState.ValueString(); want != "" && !plan.PowerState.IsUnknown() {
-		// Compare with the instance as it is now: a reinstall leaves it
-		// running whatever its power was before.
-		st, err := r.client.ShowInstanceStatus(ctx, id)
-		if err != nil {
-			fail("Unable to Read the Instance's Power State", err)
-			return
-		}
-		if powerOf(st.State) != want {
-			if err := r.setPower(ctx, id, cur.ServerID.ValueString(), want); err != nil {
-				fail("Unable to Power the Instance "+strings.ToUpper(want[:1])+want[1:], err)
-				return
-			}
-		}
-	}
-
 	inst, err := r.client.GetInstance(ctx, id)
 	if err != nil {
 		addClientError(&resp.Diagnostics, "Unable to Read Instance After Updating It", err)
-		r.saveAfterFailure(ctx, id, &cur, &resp.State, &resp.Diagnostics)
+		r.saveAfterFailure(ctx, id, &u.cur, &resp.State, &resp.Diagnostics)
 		return
 	}
-	plan.PowerState = cur.PowerState
+	plan.PowerState = u.cur.PowerState
 	resp.Diagnostics.Append(flattenInstance(inst, &plan)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+// instanceUpdate is one Update in progress: what the plan asks for, the
+// state before it, and cur, what is true so far (the prior state plus each
+// step done), which a failure writes to the state. Each step makes its one
+// change, if the plan asks for it, and waits for it to end.
+type instanceUpdate struct {
+	r           *instanceResource
+	id          string
+	plan, state instanceResourceModel
+	cur         instanceResourceModel
+	password    string
+	reinstalled bool
+	// planNICs and stateNICs are the network interfaces planned and in
+	// the state.
+	planNICs, stateNICs []networkInterfaceModel
+}
+
+// stepFailure is a step of an update that failed: the diagnostic's
+// summary and the client's error.
+type stepFailure struct {
+	summary string
+	err     error
+}
+
+func failed(summary string, err error) *stepFailure { return &stepFailure{summary: summary, err: err} }
+
+// changeNetwork moves the NICs (and the VPC) with ModifyInstanceIp.
+func (u *instanceUpdate) changeNetwork(ctx context.Context) *stepFailure {
+	if u.plan.VPCID.Equal(u.state.VPCID) && !nicsDiffer(u.planNICs, u.stateNICs) {
+		return nil
+	}
+	in := clouddc.ModifyIPInput{VPCID: u.plan.VPCID.ValueString()}
+	for _, n := range u.planNICs {
+		in.NICs = append(in.NICs, clouddc.ModifyIP{SubnetID: n.SubnetID.ValueString(), IPAddress: n.IPv4Address.ValueString()})
+	}
+	tflog.Info(ctx, "changing the instance's network interfaces")
+	// The instance as it is before the change, so that the wait ends on
+	// this change, not on an earlier one's modify-ip-succeed.
+	prior, err := u.r.client.GetInstance(ctx, u.id)
+	if err != nil {
+		return failed("Unable to Read the Instance Before Changing Its Network Interfaces", err)
+	}
+	if err := u.r.client.ModifyInstanceIP(ctx, u.id, in); err != nil {
+		return failed("Unable to Change the Instance's Network Interfaces", err)
+	}
+	if _, err := u.r.client.WaitForModifyIP(ctx, u.id, prior); err != nil {
+		return failed("Changing the Instance's Network Interfaces Failed", err)
+	}
+	return nil
+}
+
+// reinstall installs the new image with ReinstallOs, which sets the
+// password too.
+func (u *instanceUpdate) reinstall(ctx context.Context) *stepFailure {
+	if u.plan.ImageID.Equal(u.state.ImageID) {
+		return nil
+	}
+	tflog.Info(ctx, "reinstalling the instance's operating system", map[string]any{"image_id": u.plan.ImageID.ValueString()})
+	// As for the IP change: the wait must end on this reinstall.
+	prior, err := u.r.client.GetInstance(ctx, u.id)
+	if err != nil {
+		return failed("Unable to Read the Instance Before Reinstalling It", err)
+	}
+	if err := u.r.client.ReinstallOS(ctx, u.id, u.plan.ImageID.ValueString(), u.password); err != nil {
+		return failed("Unable to Reinstall the Instance", err)
+	}
+	// The reinstall was accepted with the new password: from here on, the
+	// password in state is the new one, whatever happens next.
+	u.cur.Password, u.cur.PasswordWOVersion = u.plan.Password, u.plan.PasswordWOVersion
+	if _, err := u.r.client.WaitForReinstall(ctx, u.id, prior); err != nil {
+		return failed("Reinstalling the Instance Failed", err)
+	}
+	u.reinstalled = true
+	return nil
+}
+
+// changePassword sets a new password, unless a reinstall already did.
+func (u *instanceUpdate) changePassword(ctx context.Context) *stepFailure {
+	if u.reinstalled || !passwordChanged(u.plan, u.state) {
+		return nil
+	}
+	tflog.Info(ctx, "changing the instance's password")
+	if err := u.r.client.ChangeInstancePassword(ctx, u.password, u.id); err != nil {
+		return failed("Unable to Change the Instance's Password", err)
+	}
+	u.cur.Password, u.cur.PasswordWOVersion = u.plan.Password, u.plan.PasswordWOVersion
+	return nil
+}
+
+// changePower powers the server on or off when the instance is not as
+// power_state asks, compared with the instance as it is now: a reinstall
+// leaves it running whatever its power was before.
+func (u *instanceUpdate) changePower(ctx context.Context) *stepFailure {
+	want := u.plan.PowerState.ValueString()
+	if want == "" || u.plan.PowerState.IsUnknown() {
+		return nil
+	}
+	st, err := u.r.client.ShowInstanceStatus(ctx, u.id)
+	if err != nil {
+		return failed("Unable to Read the Instance's Power State", err)
+	}
+	if powerOf(st.State) == want {
+		return nil
+	}
+	if err := u.r.setPower(ctx, u.id, u.cur.ServerID.ValueString(), want); err != nil {
+		return failed("Unable to Power the Instance "+strings.ToUpper(want[:1])+want[1:], err)
+	}
+	return nil
 }
 
 // desiredPassword is the password the configuration asks for: password,

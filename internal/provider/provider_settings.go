@@ -220,15 +220,15 @@ func resolveSettings(cfg providerModel, getenv func(string) string) (settings, d
 		}
 		return st
 	}
-	endpoint := lookup(cfg.Endpoint, "endpoint", "endpoint", EnvEndpoint)
-	region := lookup(cfg.Region, "region", "region", EnvRegion, EnvHWRegion)
-	project := lookup(cfg.ProjectID, "project_id", "project ID", EnvProjectID, EnvHWProjectID)
-	token := lookup(cfg.Token, "token", "token", EnvToken, EnvHWAuthToken)
-	accessKey := lookup(cfg.AccessKey, "access_key", "access key", EnvAccessKey, EnvHWAccessKey)
-	secretKey := lookup(cfg.SecretKey, "secret_key", "secret key", EnvSecretKey, EnvHWSecretKey)
-	securityToken := lookup(cfg.SecurityToken, "security_token", "security token", EnvSecurityToken, EnvHWSecurityToken)
+	endpoint := lookup(cfg.Endpoint, "endpoint", "Endpoint", EnvEndpoint)
+	region := lookup(cfg.Region, "region", "Region", EnvRegion, EnvHWRegion)
+	project := lookup(cfg.ProjectID, "project_id", "Project ID", EnvProjectID, EnvHWProjectID)
+	token := lookup(cfg.Token, "token", "Token", EnvToken, EnvHWAuthToken)
+	accessKey := lookup(cfg.AccessKey, "access_key", "Access Key", EnvAccessKey, EnvHWAccessKey)
+	secretKey := lookup(cfg.SecretKey, "secret_key", "Secret Key", EnvSecretKey, EnvHWSecretKey)
+	securityToken := lookup(cfg.SecurityToken, "security_token", "Security Token", EnvSecurityToken, EnvHWSecurityToken)
 
-	iamEndpoint := lookup(cfg.IAMEndpoint, "iam_endpoint", "IAM endpoint", EnvIAMEndpoint)
+	iamEndpoint := lookup(cfg.IAMEndpoint, "iam_endpoint", "IAM Endpoint", EnvIAMEndpoint)
 
 	s := settings{region: region.value, projectID: project.value}
 	regionReported := resolveEndpoint(&s, endpoint, region, &diags)
@@ -238,7 +238,7 @@ func resolveSettings(cfg providerModel, getenv func(string) string) (settings, d
 	case !project.set():
 		resolveProjectLookup(&s, iamEndpoint, region, regionReported, &diags)
 	case strings.ContainsAny(s.projectID, "/?#% \t\n"):
-		diags.AddAttributeError(path.Root("project_id"), "Invalid CloudDC project ID",
+		diags.AddAttributeError(path.Root("project_id"), "Invalid CloudDC Project ID",
 			fmt.Sprintf("project_id: the project ID %q (from %s) contains characters that cannot be part of an IAM project ID ('/', '?', '#', '%%' or white space).",
 				s.projectID, project.where()))
 	}
@@ -268,20 +268,20 @@ func resolveProjectLookup(s *settings, iamEndpoint, region setting, regionReport
 	switch {
 	case region.unknown || iamEndpoint.unknown || regionReported:
 	case !region.set():
-		diags.AddAttributeError(path.Root("project_id"), "Missing CloudDC project ID",
+		diags.AddAttributeError(path.Root("project_id"), "Missing CloudDC Project ID",
 			fmt.Sprintf("The provider needs the IAM project ID. Set %q in the provider block or the %s or %s environment variable, "+
 				"or set %q (or %s or %s) to the region, and the provider looks up the project named after the region in IAM, "+
 				"as the huaweicloud provider does.", "project_id", EnvProjectID, EnvHWProjectID, "region", EnvRegion, EnvHWRegion))
 	case iamEndpoint.set():
 		if msg := checkEndpoint(iamEndpoint.value); msg != "" {
-			diags.AddAttributeError(path.Root("iam_endpoint"), "Invalid IAM endpoint",
+			diags.AddAttributeError(path.Root("iam_endpoint"), "Invalid IAM Endpoint",
 				fmt.Sprintf("iam_endpoint (from %s): the endpoint %q %s.", iamEndpoint.where(), clouddc.RedactURL(iamEndpoint.value), msg))
 			return
 		}
 		s.iamEndpoint = iamEndpoint.value
 	default:
 		if msg := checkRegion(region); msg != "" {
-			diags.AddAttributeError(path.Root("region"), "Unknown CloudDC region",
+			diags.AddAttributeError(path.Root("region"), "Unknown CloudDC Region",
 				msg+". The project ID is looked up in IAM by the region's name, at an endpoint that follows from the region. "+
 					"Set project_id (or "+EnvProjectID+") instead, or set iam_endpoint (or "+EnvIAMEndpoint+") to IAM's URL in that region.")
 			return
@@ -295,7 +295,7 @@ func resolveProjectLookup(s *settings, iamEndpoint, region setting, regionReport
 func resolveConnection(cfg providerModel, getenv func(string) string, diags *diag.Diagnostics) connSettings {
 	var c connSettings
 	unknown := func(attr string, envs ...string) {
-		diags.AddAttributeError(path.Root(attr), "Unknown CloudDC provider setting",
+		diags.AddAttributeError(path.Root(attr), "Unknown CloudDC Provider Setting",
 			fmt.Sprintf("The provider cannot be configured while %q is unknown: it depends on a value that is known only after apply. "+
 				"Set it to a literal or a variable, or set the %s environment variable instead.", attr, orList(envs)))
 	}
@@ -314,7 +314,7 @@ func resolveConnection(cfg providerModel, getenv func(string) string, diags *dia
 		}
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			diags.AddAttributeError(path.Root(attr), "Invalid CloudDC provider setting",
+			diags.AddAttributeError(path.Root(attr), "Invalid CloudDC Provider Setting",
 				fmt.Sprintf("%s: the %s environment variable is %q, which is not true or false.", attr, env, v))
 			return false, ""
 		}
@@ -330,7 +330,7 @@ func resolveConnection(cfg providerModel, getenv func(string) string, diags *dia
 		if env, v := firstEnv(EnvMaxRetries, EnvHWMaxRetries); env != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 || n > maxRetriesLimit {
-				diags.AddAttributeError(path.Root("max_retries"), "Invalid CloudDC provider setting",
+				diags.AddAttributeError(path.Root("max_retries"), "Invalid CloudDC Provider Setting",
 					fmt.Sprintf("max_retries: the %s environment variable is %q; it must be a whole number from 0 to %d.", env, v, maxRetriesLimit))
 				break
 			}
@@ -376,27 +376,27 @@ func resolveEndpoint(s *settings, endpoint, region setting, diags *diag.Diagnost
 			if endpoint.level != fromConfig {
 				source = "endpoint (from " + endpoint.source + ")"
 			}
-			diags.AddAttributeError(path.Root("endpoint"), "Invalid CloudDC endpoint", fmt.Sprintf("%s: the endpoint %q %s.", source, clouddc.RedactURL(endpoint.value), msg))
+			diags.AddAttributeError(path.Root("endpoint"), "Invalid CloudDC Endpoint", fmt.Sprintf("%s: the endpoint %q %s.", source, clouddc.RedactURL(endpoint.value), msg))
 		}
 	case region.unknown:
 	case region.set():
 		// A region from the environment is checked only here, when it is
 		// used; the block's value has its shape checked by validation too.
 		if !regionRE.MatchString(region.value) {
-			diags.AddAttributeError(path.Root("region"), "Invalid CloudDC region",
+			diags.AddAttributeError(path.Root("region"), "Invalid CloudDC Region",
 				fmt.Sprintf("region: %q (from %s) is not a Huawei Cloud region name such as cn-east-3, so no endpoint can be derived from it. "+
 					"Fix the region, or set endpoint to the API's URL.", region.value, region.where()))
 			return true
 		}
 		if msg := checkRegion(region); msg != "" {
-			diags.AddAttributeError(path.Root("region"), "Unknown CloudDC region",
+			diags.AddAttributeError(path.Root("region"), "Unknown CloudDC Region",
 				msg+". For a region missing from this list, set endpoint (or "+EnvEndpoint+") to the CloudDC API's URL in that region, "+
 					"and project_id or iam_endpoint, since no endpoint can be derived from the region.")
 			return true
 		}
 		s.endpoint = regionEndpoint(region.value)
 	default:
-		diags.AddAttributeError(path.Root("endpoint"), "Missing CloudDC endpoint",
+		diags.AddAttributeError(path.Root("endpoint"), "Missing CloudDC Endpoint",
 			fmt.Sprintf("The provider needs to know where the CloudDC API is. Set %q in the provider block or the %s environment variable "+
 				"to the API's URL, or set %q (or the %s or %s environment variable) to a region such as cn-east-3, "+
 				"from which the endpoint %s follows.", "endpoint", EnvEndpoint, "region", EnvRegion, EnvHWRegion, "https://clouddc.{region}."+domainCom))
@@ -415,7 +415,7 @@ func resolveCredentials(s *settings, token, accessKey, secretKey, securityToken 
 	pairLevel := min(accessKey.level, secretKey.level)
 	switch {
 	case !token.set() && pairLevel == fromNowhere && !securityToken.set():
-		diags.AddAttributeError(path.Root("token"), "Missing CloudDC credentials",
+		diags.AddAttributeError(path.Root("token"), "Missing CloudDC Credentials",
 			fmt.Sprintf("The provider needs a token or an access key pair. Set %q in the provider block or the %s or %s environment variable, "+
 				"or set %q and %q (or %s and %s, or %s and %s).", "token", EnvToken, EnvHWAuthToken,
 				"access_key", "secret_key", EnvAccessKey, EnvSecretKey, EnvHWAccessKey, EnvHWSecretKey))
@@ -460,18 +460,18 @@ func resolveCredentials(s *settings, token, accessKey, secretKey, securityToken 
 				"temporary access key pair it was issued with. Set access_key and secret_key (or %s and %s), or remove the security token.",
 				securityToken.where(), EnvAccessKey, EnvSecretKey))
 	case !secretKey.set():
-		diags.AddAttributeError(path.Root("secret_key"), "Missing CloudDC secret key",
+		diags.AddAttributeError(path.Root("secret_key"), "Missing CloudDC Secret Key",
 			fmt.Sprintf("access_key is set (%s), but secret_key is not: requests are signed with the secret key. "+
 				"Set %q in the provider block or the %s or %s environment variable.", accessKey.where(), "secret_key", EnvSecretKey, EnvHWSecretKey))
 	case !accessKey.set():
-		diags.AddAttributeError(path.Root("access_key"), "Missing CloudDC access key",
+		diags.AddAttributeError(path.Root("access_key"), "Missing CloudDC Access Key",
 			fmt.Sprintf("secret_key is set (%s), but access_key is not: the access key names the key pair. "+
 				"Set %q in the provider block or the %s or %s environment variable.", secretKey.where(), "access_key", EnvAccessKey, EnvHWAccessKey))
 	case strings.ContainsAny(accessKey.value, ", \t\r\n"):
 		// It goes into the Authorization header as Access=<AK>, where a
 		// comma or white space would cut it. An AK is an ID, not a secret,
 		// but it is not repeated: it may be a secret pasted in the wrong place.
-		diags.AddAttributeError(path.Root("access_key"), "Invalid CloudDC access key",
+		diags.AddAttributeError(path.Root("access_key"), "Invalid CloudDC Access Key",
 			fmt.Sprintf("The access key (from %s) contains a comma or white space, which no access key ID has. "+
 				"Check that the access key, not another value, is in it.", accessKey.where()))
 	default:
@@ -523,7 +523,7 @@ func (endpointValidator) ValidateString(_ context.Context, req validator.StringR
 		return
 	}
 	if msg := checkEndpoint(req.ConfigValue.ValueString()); msg != "" {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid CloudDC endpoint",
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid CloudDC Endpoint",
 			fmt.Sprintf("endpoint: the endpoint %q %s.", clouddc.RedactURL(req.ConfigValue.ValueString()), msg))
 	}
 }

@@ -101,22 +101,22 @@ func TestResolveSettings_huaweiCloudFallbackErrors(t *testing.T) {
 	with := func(kv ...string) map[string]string { return envWith(keys, kv...) }
 	tests := []settingsErrorCase{
 		{"an unknown region gives no endpoint", providerModel{}, with(EnvHWRegion, "cn-east-9", EnvHWProjectID, "p"),
-			"region", "Unknown CloudDC region", []string{`"cn-east-9"`, EnvHWRegion, "af-north-1, af-south-1", "eu-west-101", "set endpoint"}},
+			"region", "Unknown CloudDC Region", []string{`"cn-east-9"`, EnvHWRegion, "af-north-1, af-south-1", "eu-west-101", "set endpoint"}},
 		{"an unknown region gives no IAM endpoint", providerModel{Endpoint: types.StringValue("https://clouddc.example.com")},
 			with(EnvRegion, "cn-east-9"),
-			"region", "Unknown CloudDC region", []string{`"cn-east-9"`, EnvRegion, "cn-southwest-2", "project_id", "iam_endpoint"}},
+			"region", "Unknown CloudDC Region", []string{`"cn-east-9"`, EnvRegion, "cn-southwest-2", "project_id", "iam_endpoint"}},
 		{"no project and no region", providerModel{Endpoint: types.StringValue("https://clouddc.example.com")}, keys,
-			"project_id", "Missing CloudDC project ID", []string{`"project_id"`, EnvProjectID, EnvHWProjectID, `"region"`, EnvHWRegion, "IAM"}},
+			"project_id", "Missing CloudDC Project ID", []string{`"project_id"`, EnvProjectID, EnvHWProjectID, `"region"`, EnvHWRegion, "IAM"}},
 		{"a remote IAM endpoint over http", providerModel{}, with(EnvHWRegion, "cn-east-3", EnvIAMEndpoint, "http://iam.example.com"),
-			"iam_endpoint", "Invalid IAM endpoint", []string{EnvIAMEndpoint, "plain http"}},
+			"iam_endpoint", "Invalid IAM Endpoint", []string{EnvIAMEndpoint, "plain http"}},
 		{"HW_MAX_RETRIES not a number", providerModel{}, with(EnvHWRegion, "cn-east-3", EnvHWProjectID, "p", EnvHWMaxRetries, "ten"),
-			"max_retries", "Invalid CloudDC provider setting", []string{EnvHWMaxRetries, `"ten"`, "0 to 100"}},
+			"max_retries", "Invalid CloudDC Provider Setting", []string{EnvHWMaxRetries, `"ten"`, "0 to 100"}},
 		{"CLOUDDC_MAX_RETRIES out of range", providerModel{}, with(EnvHWRegion, "cn-east-3", EnvHWProjectID, "p", EnvMaxRetries, "101"),
-			"max_retries", "Invalid CloudDC provider setting", []string{EnvMaxRetries, "0 to 100"}},
+			"max_retries", "Invalid CloudDC Provider Setting", []string{EnvMaxRetries, "0 to 100"}},
 		{"HW_INSECURE not a boolean", providerModel{}, with(EnvHWRegion, "cn-east-3", EnvHWProjectID, "p", EnvHWInsecure, "yes please"),
-			"insecure", "Invalid CloudDC provider setting", []string{EnvHWInsecure, "true or false"}},
+			"insecure", "Invalid CloudDC Provider Setting", []string{EnvHWInsecure, "true or false"}},
 		{"unknown skip_credentials_validation", providerModel{SkipCredentialsValidation: types.BoolUnknown()}, with(EnvHWRegion, "cn-east-3", EnvHWProjectID, "p"),
-			"skip_credentials_validation", "Unknown CloudDC provider setting", []string{"known only after apply", EnvSkipCredentialsValidation}},
+			"skip_credentials_validation", "Unknown CloudDC Provider Setting", []string{"known only after apply", EnvSkipCredentialsValidation}},
 	}
 	runSettingsErrorCases(t, tests)
 }

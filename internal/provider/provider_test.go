@@ -168,27 +168,27 @@ func TestResolveSettings_errors(t *testing.T) {
 	}
 	tests := []settingsErrorCase{
 		{"missing credentials", okKeys, nil,
-			"token", "Missing CloudDC credentials", []string{`"token"`, EnvToken, EnvHWAuthToken, `"access_key"`, `"secret_key"`, EnvAccessKey, EnvHWSecretKey}},
+			"token", "Missing CloudDC Credentials", []string{`"token"`, EnvToken, EnvHWAuthToken, `"access_key"`, `"secret_key"`, EnvAccessKey, EnvHWSecretKey}},
 		{"missing endpoint and region", with(ok, func(m *providerModel) { m.Endpoint = types.StringNull() }), nil,
-			"endpoint", "Missing CloudDC endpoint", []string{`"endpoint"`, EnvEndpoint, `"region"`, EnvRegion, EnvHWRegion, "https://clouddc.{region}.myhuaweicloud.com"}},
+			"endpoint", "Missing CloudDC Endpoint", []string{`"endpoint"`, EnvEndpoint, `"region"`, EnvRegion, EnvHWRegion, "https://clouddc.{region}.myhuaweicloud.com"}},
 		{"missing project", with(ok, func(m *providerModel) { m.ProjectID = types.StringNull() }), nil,
-			"project_id", "Missing CloudDC project ID", []string{`"project_id"`, EnvProjectID, EnvHWProjectID}},
+			"project_id", "Missing CloudDC Project ID", []string{`"project_id"`, EnvProjectID, EnvHWProjectID}},
 		{"unknown token", with(ok, func(m *providerModel) { m.Token = types.StringUnknown() }), nil,
-			"token", "Unknown CloudDC token", []string{"known only after apply", EnvToken, EnvHWAuthToken}},
+			"token", "Unknown CloudDC Token", []string{"known only after apply", EnvToken, EnvHWAuthToken}},
 		{"unknown secret key", with(okKeys, func(m *providerModel) { m.AccessKey, m.SecretKey = str("AK"), types.StringUnknown() }), nil,
-			"secret_key", "Unknown CloudDC secret key", []string{"known only after apply", EnvSecretKey}},
+			"secret_key", "Unknown CloudDC Secret Key", []string{"known only after apply", EnvSecretKey}},
 		{"unknown region", with(ok, func(m *providerModel) { m.Endpoint, m.Region = types.StringNull(), types.StringUnknown() }), nil,
-			"region", "Unknown CloudDC region", []string{"known only after apply", EnvRegion, EnvHWRegion}},
+			"region", "Unknown CloudDC Region", []string{"known only after apply", EnvRegion, EnvHWRegion}},
 		{"http endpoint to a remote host", with(ok, func(m *providerModel) { m.Endpoint = str("http://clouddc.example.com") }), nil,
-			"endpoint", "Invalid CloudDC endpoint", []string{"plain http", "https"}},
+			"endpoint", "Invalid CloudDC Endpoint", []string{"plain http", "https"}},
 		{"bad endpoint from the environment", providerModel{}, map[string]string{EnvEndpoint: "clouddc.example.com", EnvProjectID: "p", EnvToken: tok},
-			"endpoint", "Invalid CloudDC endpoint", []string{EnvEndpoint, "absolute URL"}},
+			"endpoint", "Invalid CloudDC Endpoint", []string{EnvEndpoint, "absolute URL"}},
 		{"project ID with a slash", with(ok, func(m *providerModel) { m.ProjectID = str("a/b") }), nil,
-			"project_id", "Invalid CloudDC project ID", []string{`"a/b"`}},
+			"project_id", "Invalid CloudDC Project ID", []string{`"a/b"`}},
 		{"malformed region in the configuration", with(ok, func(m *providerModel) { m.Endpoint, m.Region = types.StringNull(), str("cn_east_3") }), nil,
-			"region", "Invalid CloudDC region", []string{`"cn_east_3"`, `"region" in the provider block`, "cn-east-3"}},
+			"region", "Invalid CloudDC Region", []string{`"cn_east_3"`, `"region" in the provider block`, "cn-east-3"}},
 		{"malformed region from HW_REGION_NAME", with(ok, func(m *providerModel) { m.Endpoint = types.StringNull() }), map[string]string{EnvHWRegion: "Shanghai"},
-			"region", "Invalid CloudDC region", []string{`"Shanghai"`, EnvHWRegion}},
+			"region", "Invalid CloudDC Region", []string{`"Shanghai"`, EnvHWRegion}},
 		{"token and keys in the configuration", with(ok, func(m *providerModel) { m.AccessKey, m.SecretKey = str("AK"), str(sk) }), nil,
 			"token", "Conflicting CloudDC credentials", []string{"The provider block sets", `remove "token" from the provider block`, `remove "access_key" and "secret_key" from the provider block`}},
 		{"token and keys from CLOUDDC_* variables", okKeys, map[string]string{EnvToken: tok, EnvAccessKey: "AK", EnvSecretKey: sk},
@@ -196,13 +196,13 @@ func TestResolveSettings_errors(t *testing.T) {
 		{"token and keys from HW_* variables", okKeys, map[string]string{EnvHWAuthToken: tok, EnvHWAccessKey: "AK", EnvHWSecretKey: sk},
 			"access_key", "Conflicting CloudDC credentials", []string{"unset " + EnvHWAuthToken, "unset " + EnvHWAccessKey + " and " + EnvHWSecretKey}},
 		{"access key without a secret key", with(okKeys, func(m *providerModel) { m.AccessKey = str("AK") }), nil,
-			"secret_key", "Missing CloudDC secret key", []string{`"access_key" in the provider block`, `"secret_key"`, EnvSecretKey, EnvHWSecretKey}},
+			"secret_key", "Missing CloudDC Secret Key", []string{`"access_key" in the provider block`, `"secret_key"`, EnvSecretKey, EnvHWSecretKey}},
 		{"secret key without an access key", okKeys, map[string]string{EnvHWSecretKey: sk},
-			"access_key", "Missing CloudDC access key", []string{EnvHWSecretKey, `"access_key"`, EnvAccessKey, EnvHWAccessKey}},
+			"access_key", "Missing CloudDC Access Key", []string{EnvHWSecretKey, `"access_key"`, EnvAccessKey, EnvHWAccessKey}},
 		{"security token with a token", with(ok, func(m *providerModel) { m.SecurityToken = str(st) }), nil,
 			"security_token", "Security Token Without an Access Key Pair", []string{`"security_token" in the provider block`, `"token" in the provider block`}},
 		{"access key with white space", okKeys, map[string]string{EnvAccessKey: "AK " + sk, EnvSecretKey: sk},
-			"access_key", "Invalid CloudDC access key", []string{EnvAccessKey, "white space"}},
+			"access_key", "Invalid CloudDC Access Key", []string{EnvAccessKey, "white space"}},
 		{"security token alone", okKeys, map[string]string{EnvSecurityToken: st},
 			"security_token", "Security Token Without an Access Key Pair", []string{EnvSecurityToken, "access_key and secret_key"}},
 	}
@@ -271,7 +271,7 @@ provider "clouddc" {
 }
 `, sim.ProjectID(), sim.Token()) + instanceConfig("acc-bad-endpoint"),
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Invalid CloudDC endpoint.*plain http.*not loopback`),
+				ExpectError: regexp.MustCompile(`(?s)Invalid CloudDC Endpoint.*plain http.*not loopback`),
 			},
 			{
 				Config: fmt.Sprintf(`
@@ -281,7 +281,7 @@ provider "clouddc" {
 }
 `, sim.URL, sim.ProjectID()) + instanceConfig("acc-no-token"),
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Missing CloudDC credentials.*"token".*CLOUDDC_TOKEN.*"access_key"`),
+				ExpectError: regexp.MustCompile(`(?s)Missing CloudDC Credentials.*"token".*CLOUDDC_TOKEN.*"access_key"`),
 			},
 		},
 	})
@@ -362,7 +362,7 @@ func TestAccProvider_invalidConfigurations(t *testing.T) {
 		{"negative max_retries", `max_retries = -1`, `max_retries.*between 0 and 100`},
 		{"huge max_retries", `max_retries = 1000`, `max_retries.*between 0 and 100`},
 		{"zero rate", `max_requests_per_second = 0`, `max_requests_per_second.*at least 0.01`},
-		{"project ID with a slash", `project_id = "a/b"`, `Invalid CloudDC project ID.*project_id: the project ID "a/b"`},
+		{"project ID with a slash", `project_id = "a/b"`, `Invalid CloudDC Project ID.*project_id: the project ID "a/b"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -43,7 +44,8 @@ func TestMain(m *testing.M) {
 // telling the provider. The provider inherits fd 3 (the test's "alive"
 // pipe), so the test sees it end.
 func fakeCLI() int {
-	cmd := exec.Command(os.Args[0]) //nolint:gosec // G204: this test binary, as the provider
+	// go-plugin ends it (or, in this test, does not): no context of ours.
+	cmd := exec.CommandContext(context.Background(), os.Args[0]) //nolint:gosec // G204: this test binary, as the provider
 	cmd.Env = withRole("provider")
 	cmd.ExtraFiles = []*os.File{os.NewFile(3, "alive")}
 	client := plugin.NewClient(&plugin.ClientConfig{
@@ -78,7 +80,7 @@ func TestProvider_exitsWithItsCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer aliveR.Close()
+	defer func() { _ = aliveR.Close() }()
 	cli := exec.CommandContext(t.Context(), os.Args[0]) //nolint:gosec // G204: this test binary, as the CLI
 	cli.Env = withRole("cli")
 	cli.ExtraFiles = []*os.File{aliveW}
@@ -97,7 +99,10 @@ func TestProvider_exitsWithItsCLI(t *testing.T) {
 	if err := cli.Start(); err != nil {
 		t.Fatal(err)
 	}
-	aliveW.Close() // only the CLI and the provider hold it now
+	// Only the CLI and the provider hold it now.
+	if err := aliveW.Close(); err != nil {
+		t.Fatal(err)
+	}
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
 		_ = cli.Process.Kill()

@@ -308,7 +308,7 @@ action "clouddc_instance_reboot" "this" {
 	out := runReattached(t, dir, env, "apply", "-auto-approve", "-no-color", "-invoke=action.clouddc_instance_reboot.this")
 	// Terraform 1.14 prints "Warning when invoking action ...: Reboot Not
 	// Seen: The API ...", 1.16 the usual "Warning: Reboot Not Seen" box.
-	if !wrapped(`Warning( when invoking action.*)?: Reboot Not Seen.*The API accepted the reboot of physical server a0000000-\S+, but reported it on at every poll`).MatchString(out) {
+	if !wrapped(`Warning(:| when invoking action.*) Reboot Not Seen.*The API accepted the reboot of physical server a0000000-\S+, but reported it on at every poll`).MatchString(out) {
 		t.Errorf("the output lacks the warning:\n%s", out)
 	}
 	if n := sim.RequestCount(simulator.OpChangePowerState); n != 1 {

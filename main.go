@@ -16,12 +16,21 @@ import (
 // version is set by the release build (-ldflags "-X main.version=...").
 var version = "dev"
 
+// exitParentGone is the exit status when the CLI that started the provider
+// went away without ending it (nobody is left to read it).
+const exitParentGone = 3
+
 func main() {
 	var debug bool
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers such as delve")
 	flag.Parse()
 
 	alignSDKLogLevels()
+	if !debug {
+		// With -debug the provider is started by hand (or by a debugger)
+		// and outlives the CLIs that attach to it.
+		exitWithParent(func() { os.Exit(exitParentGone) })
+	}
 	var opts []tf6server.ServeOpt
 	if debug {
 		opts = append(opts, tf6server.WithManagedDebug())

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
@@ -95,7 +96,12 @@ func TestAccAbsence_ignoredFilter(t *testing.T) {
 // later. The failed apply keeps a provisional object per resource; the
 // next one adopts the instances that landed (tainted, so it replaces them)
 // and never makes a second set: four resources, four live instances.
+//
+// Four creates fail at once here, which is what sets off Terraform 1.16's
+// known issue (knownIssueFailedCreateStatus), so it skips there.
 func TestAccAbsence_createsHeldUntilTerraformGivesUp(t *testing.T) {
+	skipUnless(t, []tfversion.TerraformVersionCheck{notAffectedBy{knownIssueFailedCreateStatus,
+		"a known issue: it may panic when several creates fail at once (Failed to serialize resource instance in state)"}})
 	sim := startSimulator(t, fastSimOptions())
 	heldLookup := testCreateLookup
 	heldLookup.Window, heldLookup.Interrupted = 5*time.Second, 500*time.Millisecond

@@ -412,7 +412,9 @@ action "clouddc_instance_reboot" "this" {
 `, id)})
 	runReattached(t, dir, env, "init", "-input=false", "-no-color")
 	out := runReattached(t, dir, env, "apply", "-auto-approve", "-no-color", "-invoke=action.clouddc_instance_reboot.this")
-	if !wrapped(`Warning when invoking action.*Reboot Not Seen: The API accepted the reboot of physical server a0000000-\S+, but reported it on at every poll`).MatchString(out) {
+	// Terraform 1.14 prints "Warning when invoking action ...: Reboot Not
+	// Seen: The API ...", 1.16 the usual "Warning: Reboot Not Seen" box.
+	if !wrapped(`Warning(:| when invoking action.*) Reboot Not Seen.*The API accepted the reboot of physical server a0000000-\S+, but reported it on at every poll`).MatchString(out) {
 		t.Errorf("the output lacks the warning:\n%s", out)
 	}
 	if n := sim.RequestCount(simulator.OpChangePowerState); n != 1 {

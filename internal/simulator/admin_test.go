@@ -31,7 +31,7 @@ func (c *apiClient) adminAs(token, method, path, body string) response {
 	if token != "" {
 		req.Header.Set(AdminTokenHeader, token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testHTTP.Do(req)
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", method, path, err)
 	}

@@ -100,7 +100,7 @@ func testSign(t *testing.T, base string, s signedReq) *http.Request {
 
 func sendSigned(t *testing.T, req *http.Request) response {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testHTTP.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}

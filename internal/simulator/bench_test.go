@@ -18,7 +18,7 @@ func BenchmarkListInstances1000(b *testing.B) {
 	for b.Loop() {
 		req, _ := http.NewRequestWithContext(b.Context(), http.MethodGet, url, nil)
 		req.Header.Set("X-Auth-Token", DefaultToken)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := testHTTP.Do(req)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -49,7 +49,7 @@ func BenchmarkCreateDelete(b *testing.B) {
 		}
 		req, _ := http.NewRequestWithContext(b.Context(), method, url, rd)
 		req.Header.Set("X-Auth-Token", DefaultToken)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := testHTTP.Do(req)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -304,7 +304,7 @@ func TestFault_latency(t *testing.T) {
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, sim.URL+"/v1/"+DefaultProjectID+"/instances", nil)
 	req.Header.Set("X-Auth-Token", DefaultToken)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testHTTP.Do(req)
 	if err == nil {
 		closeBody(t, resp)
 	}

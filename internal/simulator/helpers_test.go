@@ -169,7 +169,7 @@ func (c *apiClient) raw(method, path, token, body string) response {
 	if token != "" {
 		req.Header.Set("X-Auth-Token", token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testHTTP.Do(req)
 	if err != nil {
 		c.t.Errorf("%s %s: %v", method, path, err)
 		return response{}
@@ -554,3 +554,9 @@ func (c *apiClient) servers(query string) wireServerList {
 	}
 	return l
 }
+
+// testHTTP is the tests' HTTP client. It has a transport of its own:
+// httptest.Server.Close closes the idle connections of
+// http.DefaultTransport, which would break a parallel test's request
+// that is about to reuse one ("CloseIdleConnections called").
+var testHTTP = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()} //nolint:forcetypeassert // the default transport is always *http.Transport

@@ -2,16 +2,12 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/action/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/action"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 )
@@ -151,45 +147,4 @@ func (p *progressReporter) sayNow(m string) {
 	p.mu.Unlock()
 	p.stopCh, p.done = make(chan struct{}), make(chan struct{})
 	go p.loop()
-}
-
-// addActionWaitError reports a failed wait of an action. A timeout names
-// the action's timeouts block; anything else is described as usual.
-func addActionWaitError(diags *diag.Diagnostics, summary string, err error) {
-	var waitErr *clouddc.WaitError
-	var srvErr *clouddc.ServerWaitError
-	if errors.Is(err, context.DeadlineExceeded) && (errors.As(err, &waitErr) || errors.As(err, &srvErr)) {
-		diags.AddError(summary, err.Error()+".\n\nThe change may still finish on its own: the request was accepted. "+
-			"If it normally takes this long, raise the limit in the action's timeouts block, for example:\n\n"+
-			"  timeouts {\n    invoke = \"60m\"\n  }")
-		return
-	}
-	addClientError(diags, summary, err)
-}
-
-// clientConfigured reports whether the provider gave an action or a list
-// resource its client; it is missing when the provider's configuration is
-// not known yet (it depends on values known only after an apply).
-func clientConfigured(c *clouddc.Client, diags *diag.Diagnostics) bool {
-	if c == nil {
-		diags.AddError("Provider Not Configured",
-			"The clouddc provider has no client: its configuration depends on values that are not known yet. "+
-				"Apply the resources that the provider block refers to first, then run this again.")
-		return false
-	}
-	return true
-}
-
-// invocationContext is the context an action runs in: bounded by its
-// timeouts block (defaultActionTimeout when unset) and logging the
-// instance's ID. It is nil, with the problem in diags, when the timeout
-// cannot be read.
-func invocationContext(ctx context.Context, t timeouts.Value, id string, diags *diag.Diagnostics) (context.Context, context.CancelFunc) {
-	timeout, d := t.Invoke(ctx, defaultActionTimeout)
-	diags.Append(d...)
-	if diags.HasError() {
-		return nil, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	return tflog.SetField(ctx, "instance_id", id), cancel
 }

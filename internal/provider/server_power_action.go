@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,8 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/action/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/action/schema"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -113,14 +110,6 @@ func (a *serverPowerAction) Schema(ctx context.Context, _ action.SchemaRequest, 
 	}
 }
 
-func instanceIDActionAttribute() schema.StringAttribute {
-	return schema.StringAttribute{
-		MarkdownDescription: "ID of the instance, such as `clouddc_instance.web.id`.",
-		Required:            true,
-		Validators:          []validator.String{validUUID()},
-	}
-}
-
 func (a *serverPowerAction) Configure(_ context.Context, req action.ConfigureRequest, resp *action.ConfigureResponse) {
 	if c := configureClient(req.ProviderData, &resp.Diagnostics); c != nil {
 		a.client = c
@@ -185,25 +174,6 @@ func (a *serverPowerAction) Invoke(ctx context.Context, req action.InvokeRequest
 		return
 	}
 	progress.say(fmt.Sprintf("%s; the instance is %s", k.past, k.done))
-}
-
-// readActionInstance reads the instance an action works on, reporting an
-// error when it cannot or when the instance is gone.
-func readActionInstance(ctx context.Context, c *clouddc.Client, id, title string, diags *diag.Diagnostics) *clouddc.Instance {
-	inst, err := c.GetInstance(ctx, id)
-	switch {
-	case errors.Is(err, clouddc.ErrNotFound):
-		diags.AddError("Instance Not Found", fmt.Sprintf("Instance %s does not exist in project %s, so there is nothing to %s. "+
-			"Check the action's instance_id.", id, c.ProjectID(), title))
-		return nil
-	case err != nil:
-		addClientError(diags, "Unable to Read the Instance", err)
-		return nil
-	case inst.State == clouddc.StateTerminated:
-		diags.AddError("Instance Is Terminated", fmt.Sprintf("Instance %s is terminated, so there is nothing to %s.", id, title))
-		return nil
-	}
-	return inst
 }
 
 // stateRefusal explains why an instance in its state cannot take a power

@@ -261,7 +261,7 @@ func TestClient_requestHeaders(t *testing.T) {
 		{
 			name: "CreateInstance", method: http.MethodPost, path: base, withBody: true,
 			call: func(c *Client) error {
-				_, err := c.CreateInstance(context.Background(), CreateInstanceInput{Name: "web-1", Password: "Secret-123"})
+				_, err := c.CreateInstanceByHand(context.Background(), CreateInstanceInput{Name: "web-1", Password: "Secret-123"})
 				return err
 			},
 		},
@@ -532,7 +532,7 @@ func TestClient_createInstanceBody(t *testing.T) {
 			t.Parallel()
 			srv, rec := newRecordingServer(t, answer(http.StatusOK, `{"instance_id":"`+testID+`"}`))
 			c := newTestClient(t, srv.URL)
-			id, err := c.CreateInstance(context.Background(), tt.in)
+			id, err := c.CreateInstanceByHand(context.Background(), tt.in)
 			if err != nil {
 				t.Fatalf("CreateInstance: %v", err)
 			}
@@ -641,7 +641,7 @@ func TestClient_successAnswers(t *testing.T) {
 }
 
 func create(c *Client) (string, error) {
-	return c.CreateInstance(context.Background(), CreateInstanceInput{Name: "web-1", Password: "Secret-123"})
+	return c.CreateInstanceByHand(context.Background(), CreateInstanceInput{Name: "web-1", Password: "Secret-123"})
 }
 
 func deleteCall(c *Client) (string, error) {

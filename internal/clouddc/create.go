@@ -14,12 +14,13 @@ import (
 	"time"
 )
 
-// CreateInstance has no idempotency token, and the API may carry a create
-// out although its answer was a 5xx, a timeout or a lost connection, up to
-// a minute later. CreateInstanceSafely therefore makes its own certainty:
+// The API's CreateInstance has no idempotency token, and the API may carry
+// a create out although its answer was a 5xx, a timeout or a lost
+// connection, up to a minute later. (*Client).CreateInstance therefore
+// makes its own certainty:
 //
 //   - Every create carries a create token: a random value under the
-//     metadata key CreateTokenKey, made once per CreateInstanceSafely call
+//     metadata key CreateTokenKey, made once per CreateInstance call
 //     and sent again, unchanged, with every resend. Only this call knows
 //     it, so an instance that carries it was made by this call and no
 //     other: not by a sibling create with the same name, not by someone
@@ -51,11 +52,11 @@ const CreateTokenKey = "terraform-provider-clouddc:create-token" //nolint:gosec 
 // MaxMetadataPairs is the most metadata pairs the API accepts.
 const MaxMetadataPairs = 10
 
-// MaxUserMetadata is how many metadata pairs CreateInstanceSafely leaves to
+// MaxUserMetadata is how many metadata pairs CreateInstance leaves to
 // its caller: one pair carries the create token.
 const MaxUserMetadata = MaxMetadataPairs - 1
 
-// CreateLookup says how CreateInstanceSafely looks for the instance of a
+// CreateLookup says how CreateInstance looks for the instance of a
 // create whose outcome is unknown.
 type CreateLookup struct {
 	// Window is how long after an unknown outcome the instance may still
@@ -75,7 +76,7 @@ type CreateLookup struct {
 	MinGap time.Duration
 }
 
-// DefaultCreateLookup is the lookup CreateInstanceSafely uses unless
+// DefaultCreateLookup is the lookup CreateInstance uses unless
 // WithCreateLookup changes it.
 func DefaultCreateLookup() CreateLookup {
 	return CreateLookup{Window: time.Minute, FirstDelay: 500 * time.Millisecond, MaxDelay: 10 * time.Second, Interrupted: 10 * time.Second,
@@ -133,7 +134,7 @@ func (s *createState) isClaimed(id string) bool {
 	return s.claimed[id]
 }
 
-// CreateResult says how CreateInstanceSafely got its instance.
+// CreateResult says how CreateInstance got its instance.
 type CreateResult struct {
 	// ID is the new instance's ID.
 	ID string
@@ -153,7 +154,7 @@ type CreateResult struct {
 	Duplicates []string
 }
 
-// CreateUncertainError is returned when CreateInstanceSafely cannot tell
+// CreateUncertainError is returned when CreateInstance cannot tell
 // whether its create made an instance, or cannot prove that the instance it
 // found is the one it asked for. An instance that carries Token under
 // CreateTokenKey was made by this create.
@@ -272,11 +273,11 @@ func classifyCreate(err error) createOutcome {
 	return notCreated
 }
 
-// CreateInstanceSafely creates an instance and returns it, never making
+// CreateInstance creates an instance and returns it, never making
 // two, and never returning an instance it did not make (see the top of
 // this file). in must not set the metadata key CreateTokenKey and may have
 // at most MaxUserMetadata pairs.
-func (c *Client) CreateInstanceSafely(ctx context.Context, in CreateInstanceInput) (CreateResult, error) {
+func (c *Client) CreateInstance(ctx context.Context, in CreateInstanceInput) (CreateResult, error) {
 	if _, ok := in.Metadata[CreateTokenKey]; ok {
 		return CreateResult{}, fmt.Errorf("clouddc: metadata key %q is reserved for the create token", CreateTokenKey)
 	}
@@ -295,7 +296,7 @@ func (c *Client) CreateInstanceSafely(ctx context.Context, in CreateInstanceInpu
 	return c.createWithToken(ctx, in, token)
 }
 
-// createWithToken is CreateInstanceSafely once in carries its token.
+// createWithToken is CreateInstance once in carries its token.
 func (c *Client) createWithToken(ctx context.Context, in CreateInstanceInput, token string) (CreateResult, error) {
 	settings := c.creates.settings()
 	pinned := in.Placement != nil && in.Placement.ServerID != ""

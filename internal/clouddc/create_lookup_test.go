@@ -27,7 +27,7 @@ func TestCreateLookups_shareListings(t *testing.T) {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { _, errs[i] = f.client.CreateInstanceSafely(context.Background(), createInput()) })
+		wg.Go(func() { _, errs[i] = f.client.CreateInstance(context.Background(), createInput()) })
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -43,10 +43,10 @@ func TestCreateLookups_shareListings(t *testing.T) {
 	}
 }
 
-// TestCreateInstanceSafely_pinnedServerIsResentAtOnce: for a create that
+// TestCreateInstance_pinnedServerIsResentAtOnce: for a create that
 // asks for a server, the server is the idempotency key, so an unknown
 // outcome is resent at once rather than after the window.
-func TestCreateInstanceSafely_pinnedServerIsResentAtOnce(t *testing.T) {
+func TestCreateInstance_pinnedServerIsResentAtOnce(t *testing.T) {
 	t.Parallel()
 	slow := CreateLookup{Window: 5 * time.Second, FirstDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond, Interrupted: time.Second}
 	pinned := func(f *front) CreateInstanceInput {
@@ -59,7 +59,7 @@ func TestCreateInstanceSafely_pinnedServerIsResentAtOnce(t *testing.T) {
 		t.Parallel()
 		f := newFront(t, firstThen(false, http.StatusServiceUnavailable, false), WithCreateLookup(slow))
 		start := time.Now()
-		res, err := f.client.CreateInstanceSafely(context.Background(), pinned(f))
+		res, err := f.client.CreateInstance(context.Background(), pinned(f))
 		if err != nil || res.Attempts != 2 || res.Adopted {
 			t.Fatalf("res %+v, err %v; want a second attempt that made it", res, err)
 		}
@@ -75,7 +75,7 @@ func TestCreateInstanceSafely_pinnedServerIsResentAtOnce(t *testing.T) {
 		t.Parallel()
 		f := newFront(t, firstThen(true, http.StatusServiceUnavailable, false), WithCreateLookup(slow))
 		start := time.Now()
-		res, err := f.client.CreateInstanceSafely(context.Background(), pinned(f))
+		res, err := f.client.CreateInstance(context.Background(), pinned(f))
 		if err != nil || !res.Adopted || res.Attempts != 2 {
 			t.Fatalf("res %+v, err %v; want the first attempt's instance adopted after the resend was refused", res, err)
 		}
@@ -88,10 +88,10 @@ func TestCreateInstanceSafely_pinnedServerIsResentAtOnce(t *testing.T) {
 	})
 }
 
-// TestCreateInstanceSafely_cancelledBeforeTheRequestWasWritten: a create
+// TestCreateInstance_cancelledBeforeTheRequestWasWritten: a create
 // whose context ends while it waits for the rate limiter sent nothing, so
 // it fails plainly, at once, without a lookup or a "may still appear".
-func TestCreateInstanceSafely_cancelledBeforeTheRequestWasWritten(t *testing.T) {
+func TestCreateInstance_cancelledBeforeTheRequestWasWritten(t *testing.T) {
 	t.Parallel()
 	f := newFront(t, always(true, 0, false), WithRateLimit(0.5))
 	if _, err := f.client.ListInstances(context.Background(), ListInstancesInput{}); err != nil { // takes the limiter's slot
@@ -100,7 +100,7 @@ func TestCreateInstanceSafely_cancelledBeforeTheRequestWasWritten(t *testing.T) 
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := f.client.CreateInstanceSafely(ctx, createInput())
+	_, err := f.client.CreateInstance(ctx, createInput())
 	var unc *CreateUncertainError
 	if err == nil || errors.As(err, &unc) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v; want a plain context error (nothing was sent)", err)
@@ -113,23 +113,23 @@ func TestCreateInstanceSafely_cancelledBeforeTheRequestWasWritten(t *testing.T) 
 	}
 }
 
-// TestCreateInstanceSafely_oversizedSuccessCountsAsCreated: a 2xx answer
+// TestCreateInstance_oversizedSuccessCountsAsCreated: a 2xx answer
 // too large to read still means the API made the instance: it is found
 // by its token, never sent again.
-func TestCreateInstanceSafely_oversizedSuccessCountsAsCreated(t *testing.T) {
+func TestCreateInstance_oversizedSuccessCountsAsCreated(t *testing.T) {
 	t.Parallel()
 	f := newFront(t, firstThen(true, huge, false))
-	res, err := f.client.CreateInstanceSafely(context.Background(), createInput())
+	res, err := f.client.CreateInstance(context.Background(), createInput())
 	if err != nil || !res.Adopted || f.creates.Load() != 1 {
 		t.Fatalf("res %+v, err %v after %d POSTs; want the instance adopted after one", res, err, f.creates.Load())
 	}
 }
 
-// TestCreateInstanceSafely_adoptKeepsOneAndDeletesEveryOtherHolder: every
+// TestCreateInstance_adoptKeepsOneAndDeletesEveryOtherHolder: every
 // live instance carrying the token was made by this create: the one that
 // matches what was sent is kept, the others are deleted, whether or not
 // they match.
-func TestCreateInstanceSafely_adoptKeepsOneAndDeletesEveryOtherHolder(t *testing.T) {
+func TestCreateInstance_adoptKeepsOneAndDeletesEveryOtherHolder(t *testing.T) {
 	t.Parallel()
 	f := newFront(t, always(true, 0, false))
 	ctx := context.Background()
@@ -226,17 +226,17 @@ func TestResolveCreate(t *testing.T) {
 	})
 }
 
-// TestCreateInstanceSafely_interruptedSaysUntilWhen: a create held by the
+// TestCreateInstance_interruptedSaysUntilWhen: a create held by the
 // API when its caller gives up fails with the deadline until which its
 // instance may still appear: the window after the client stopped waiting.
-func TestCreateInstanceSafely_interruptedSaysUntilWhen(t *testing.T) {
+func TestCreateInstance_interruptedSaysUntilWhen(t *testing.T) {
 	t.Parallel()
 	lookup := sharedLookup
 	lookup.Window, lookup.Interrupted = 2*time.Second, 100*time.Millisecond
 	f := newFront(t, always(false, hang, false), WithCreateLookup(lookup))
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	_, err := f.client.CreateInstanceSafely(ctx, createInput())
+	_, err := f.client.CreateInstance(ctx, createInput())
 	var unc *CreateUncertainError
 	if !errors.As(err, &unc) || unc.InstanceID != "" {
 		t.Fatalf("err = %v; want an uncertain create without an instance", err)
@@ -249,10 +249,10 @@ func TestCreateInstanceSafely_interruptedSaysUntilWhen(t *testing.T) {
 	}
 }
 
-// TestCreateInstanceSafely_refusalAfterAnUnknownOutcomeLooks: a pinned
+// TestCreateInstance_refusalAfterAnUnknownOutcomeLooks: a pinned
 // create whose resend the API refuses outright, after a first attempt whose
 // answer was lost, still finds and adopts the first attempt's instance.
-func TestCreateInstanceSafely_refusalAfterAnUnknownOutcomeLooks(t *testing.T) {
+func TestCreateInstance_refusalAfterAnUnknownOutcomeLooks(t *testing.T) {
 	t.Parallel()
 	f := newFront(t, func(n int) (bool, int, bool) {
 		if n == 1 {
@@ -262,7 +262,7 @@ func TestCreateInstanceSafely_refusalAfterAnUnknownOutcomeLooks(t *testing.T) {
 	}, WithCreateLookup(sharedLookup))
 	in := createInput()
 	in.Placement = &Placement{ServerID: f.sim.Servers()[0].ID}
-	res, err := f.client.CreateInstanceSafely(context.Background(), in)
+	res, err := f.client.CreateInstance(context.Background(), in)
 	if err != nil || !res.Adopted {
 		t.Fatalf("res %+v, err %v; want the first attempt's instance adopted", res, err)
 	}

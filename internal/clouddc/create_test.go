@@ -169,7 +169,7 @@ func firstThen(forward bool, status int, drop bool) createFault {
 	}
 }
 
-func TestCreateInstanceSafely(t *testing.T) {
+func TestCreateInstance(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name         string
@@ -187,9 +187,9 @@ func TestCreateInstanceSafely(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFront(t, tc.fault)
-			res, err := f.client.CreateInstanceSafely(context.Background(), createInput())
+			res, err := f.client.CreateInstance(context.Background(), createInput())
 			if err != nil {
-				t.Fatalf("CreateInstanceSafely: %v", err)
+				t.Fatalf("CreateInstance: %v", err)
 			}
 			if res.Adopted != tc.wantAdopted || res.Attempts != tc.wantAttempts || int(f.creates.Load()) != tc.wantAttempts {
 				t.Errorf("result %+v after %d POSTs; want adopted=%v attempts=%d", res, f.creates.Load(), tc.wantAdopted, tc.wantAttempts)
@@ -214,11 +214,11 @@ func TestCreateInstanceSafely(t *testing.T) {
 
 // The happy path costs one request: no lookup when the answer names the
 // instance.
-func TestCreateInstanceSafely_successCostsOneRequest(t *testing.T) {
+func TestCreateInstance_successCostsOneRequest(t *testing.T) {
 	t.Parallel()
 	f := newFront(t, always(true, 0, false))
 	in := createInput()
-	res, err := f.client.CreateInstanceSafely(context.Background(), in)
+	res, err := f.client.CreateInstance(context.Background(), in)
 	if err != nil || res.Adopted || res.Resent || res.Attempts != 1 {
 		t.Fatalf("res %+v, err %v", res, err)
 	}
@@ -235,7 +235,7 @@ func TestCreateInstanceSafely_successCostsOneRequest(t *testing.T) {
 
 // Someone else's instance with the same name, made moments ago, is never
 // adopted, nor is a sibling create's of the same process.
-func TestCreateInstanceSafely_neverAdoptsAnotherInstanceWithTheSameName(t *testing.T) {
+func TestCreateInstance_neverAdoptsAnotherInstanceWithTheSameName(t *testing.T) {
 	t.Parallel()
 	f := newFront(t, func(n int) (bool, int, bool) {
 		if n == 3 {
@@ -244,15 +244,15 @@ func TestCreateInstanceSafely_neverAdoptsAnotherInstanceWithTheSameName(t *testi
 		return true, 0, false
 	})
 	ctx := context.Background()
-	foreign, err := f.client.CreateInstance(ctx, createInput()) // by hand, just now
+	foreign, err := f.client.CreateInstanceByHand(ctx, createInput()) // by hand, just now
 	if err != nil {
 		t.Fatal(err)
 	}
-	sibling, err := f.client.CreateInstanceSafely(ctx, createInput())
+	sibling, err := f.client.CreateInstance(ctx, createInput())
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := f.client.CreateInstanceSafely(ctx, createInput())
+	res, err := f.client.CreateInstance(ctx, createInput())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +266,7 @@ func TestCreateInstanceSafely_neverAdoptsAnotherInstanceWithTheSameName(t *testi
 
 // Creates with one name that all fail after acting, in parallel: each
 // adopts its own instance.
-func TestCreateInstanceSafely_parallelSameNameEachAdoptsItsOwn(t *testing.T) {
+func TestCreateInstance_parallelSameNameEachAdoptsItsOwn(t *testing.T) {
 	t.Parallel()
 	f := newFront(t, always(true, 503, false))
 	const n = 6
@@ -275,7 +275,7 @@ func TestCreateInstanceSafely_parallelSameNameEachAdoptsItsOwn(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			res, err := f.client.CreateInstanceSafely(context.Background(), createInput())
+			res, err := f.client.CreateInstance(context.Background(), createInput())
 			ids[i], errs[i] = res.ID, err
 		})
 	}
@@ -297,12 +297,12 @@ func TestCreateInstanceSafely_parallelSameNameEachAdoptsItsOwn(t *testing.T) {
 
 // A create answered 504 whose instance appears later, within the window,
 // is adopted: nothing is sent again.
-func TestCreateInstanceSafely_lateCreateWithinTheWindow(t *testing.T) {
+func TestCreateInstance_lateCreateWithinTheWindow(t *testing.T) {
 	t.Parallel()
 	f := newFront(t, always(true, 0, false), WithCreateLookup(CreateLookup{Window: 3 * time.Second,
 		FirstDelay: 10 * time.Millisecond, MaxDelay: 100 * time.Millisecond, Interrupted: time.Second}))
 	f.sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, Status: http.StatusGatewayTimeout, Late: 400 * time.Millisecond})
-	res, err := f.client.CreateInstanceSafely(context.Background(), createInput())
+	res, err := f.client.CreateInstance(context.Background(), createInput())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,12 +316,12 @@ func TestCreateInstanceSafely_lateCreateWithinTheWindow(t *testing.T) {
 
 // A first attempt that lands after the window (later than the API
 // promises) is found by its token and deleted.
-func TestCreateInstanceSafely_lateBeyondTheWindowIsDeleted(t *testing.T) {
+func TestCreateInstance_lateBeyondTheWindowIsDeleted(t *testing.T) {
 	t.Parallel()
 	f := newFront(t, always(true, 0, false))
 	f.sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, Status: http.StatusGatewayTimeout, Late: time.Second})
 	ctx := context.Background()
-	res, err := f.client.CreateInstanceSafely(ctx, createInput())
+	res, err := f.client.CreateInstance(ctx, createInput())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +346,7 @@ func TestCreateInstanceSafely_lateBeyondTheWindowIsDeleted(t *testing.T) {
 
 // A 2xx answer whose body is unusable: the create took effect, so it is
 // never sent again; the instance is found by its token.
-func TestCreateInstanceSafely_undecodableSuccess(t *testing.T) {
+func TestCreateInstance_undecodableSuccess(t *testing.T) {
 	t.Parallel()
 	for _, body := range []string{"", "<html><body>Request accepted</body></html>", `{"instance_id":""}`, `{"instance_id":`,
 		`{"instance_id":"not-a-uuid"}`, `{"instance_id":"../instances"}`} {
@@ -354,7 +354,7 @@ func TestCreateInstanceSafely_undecodableSuccess(t *testing.T) {
 			t.Parallel()
 			f := newFront(t, always(true, 0, false), WithMaxRetries(0))
 			f.sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, After: true, Status: http.StatusOK, RawBody: &body})
-			res, err := f.client.CreateInstanceSafely(context.Background(), createInput())
+			res, err := f.client.CreateInstance(context.Background(), createInput())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -369,10 +369,10 @@ func TestCreateInstanceSafely_undecodableSuccess(t *testing.T) {
 }
 
 // An undecodable 2xx whose instance never shows is uncertain, never resent.
-func TestCreateInstanceSafely_undecodableSuccessNotListed(t *testing.T) {
+func TestCreateInstance_undecodableSuccessNotListed(t *testing.T) {
 	t.Parallel()
 	f := newFront(t, always(false, http.StatusOK, false)) // an empty 200, and nothing made
-	_, err := f.client.CreateInstanceSafely(context.Background(), createInput())
+	_, err := f.client.CreateInstance(context.Background(), createInput())
 	var unc *CreateUncertainError
 	if !errors.As(err, &unc) || unc.InstanceID != "" || !strings.Contains(err.Error(), CreateTokenKey+" = "+unc.Token) {
 		t.Fatalf("err = %v; want an uncertain create that names its token", err)
@@ -384,12 +384,12 @@ func TestCreateInstanceSafely_undecodableSuccessNotListed(t *testing.T) {
 
 // With max_retries = 0 an unknown outcome is still looked for; a create
 // that certainly made nothing fails plainly.
-func TestCreateInstanceSafely_noRetries(t *testing.T) {
+func TestCreateInstance_noRetries(t *testing.T) {
 	t.Parallel()
 	t.Run("created, then a 503: adopt", func(t *testing.T) {
 		t.Parallel()
 		f := newFront(t, always(true, 503, false), WithMaxRetries(0))
-		res, err := f.client.CreateInstanceSafely(context.Background(), createInput())
+		res, err := f.client.CreateInstance(context.Background(), createInput())
 		if err != nil || !res.Adopted {
 			t.Fatalf("res %+v, err %v; want the instance adopted", res, err)
 		}
@@ -397,7 +397,7 @@ func TestCreateInstanceSafely_noRetries(t *testing.T) {
 	t.Run("a 503 before anything was made: fail, nothing exists", func(t *testing.T) {
 		t.Parallel()
 		f := newFront(t, always(false, 503, false), WithMaxRetries(0))
-		_, err := f.client.CreateInstanceSafely(context.Background(), createInput())
+		_, err := f.client.CreateInstance(context.Background(), createInput())
 		var unc *CreateUncertainError
 		var notMade *CreateNotMadeError
 		var unknown *OutcomeUnknownError
@@ -412,7 +412,7 @@ func TestCreateInstanceSafely_noRetries(t *testing.T) {
 }
 
 // When no listing can be read, nothing is resent and the error says so.
-func TestCreateInstanceSafely_lookupFailsSoNothingIsResent(t *testing.T) {
+func TestCreateInstance_lookupFailsSoNothingIsResent(t *testing.T) {
 	t.Parallel()
 	for name, answer := range map[string][2]string{
 		"401":               {"401", `{"error_code":"iMetal.0003","error_msg":"token expired"}`},
@@ -426,7 +426,7 @@ func TestCreateInstanceSafely_lookupFailsSoNothingIsResent(t *testing.T) {
 			t.Parallel()
 			f := newFront(t, always(true, 503, false))
 			f.listAnswer.Store(&answer)
-			_, err := f.client.CreateInstanceSafely(context.Background(), createInput())
+			_, err := f.client.CreateInstance(context.Background(), createInput())
 			var unc *CreateUncertainError
 			var unknown *OutcomeUnknownError
 			if !errors.As(err, &unc) || !errors.As(err, &unknown) || unc.Lookup == nil {
@@ -444,13 +444,13 @@ func TestCreateInstanceSafely_lookupFailsSoNothingIsResent(t *testing.T) {
 
 // An instance that carries the token but differs from what was sent is
 // not adopted; the error names it.
-func TestCreateInstanceSafely_tokenMatchesButFieldsDiffer(t *testing.T) {
+func TestCreateInstance_tokenMatchesButFieldsDiffer(t *testing.T) {
 	t.Parallel()
 	f := newFront(t, always(true, 503, false))
 	f.afterCreate = func(id string) {
 		_ = f.sim.UpdateInstance(id, func(in *simulator.Instance) { in.Description = "changed by the API" })
 	}
-	_, err := f.client.CreateInstanceSafely(context.Background(), createInput())
+	_, err := f.client.CreateInstance(context.Background(), createInput())
 	var unc *CreateUncertainError
 	if !errors.As(err, &unc) || unc.InstanceID == "" || !strings.Contains(err.Error(), unc.InstanceID) {
 		t.Fatalf("err = %v; want an uncertain create naming the instance", err)
@@ -462,7 +462,7 @@ func TestCreateInstanceSafely_tokenMatchesButFieldsDiffer(t *testing.T) {
 
 // A create interrupted after its request was written (Ctrl-C, or its
 // timeout) still looks briefly, on a fresh context, for what it made.
-func TestCreateInstanceSafely_interrupted(t *testing.T) {
+func TestCreateInstance_interrupted(t *testing.T) {
 	t.Parallel()
 	t.Run("the instance is found", func(t *testing.T) {
 		t.Parallel()
@@ -470,7 +470,7 @@ func TestCreateInstanceSafely_interrupted(t *testing.T) {
 		f := newFront(t, always(true, hang, false))
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
-		res, err := f.client.CreateInstanceSafely(ctx, createInput())
+		res, err := f.client.CreateInstance(ctx, createInput())
 		if err != nil || res.ID == "" {
 			t.Fatalf("res %+v, err %v; want the instance found after the interruption", res, err)
 		}
@@ -484,7 +484,7 @@ func TestCreateInstanceSafely_interrupted(t *testing.T) {
 		f.sim.SetLatency(simulator.OpCreateInstance, 2*time.Second) // never answered in time, never made
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
-		_, err := f.client.CreateInstanceSafely(ctx, createInput())
+		_, err := f.client.CreateInstance(ctx, createInput())
 		var unc *CreateUncertainError
 		if !errors.As(err, &unc) || !strings.Contains(err.Error(), "interrupted") || !strings.Contains(err.Error(), unc.Token) {
 			t.Fatalf("err = %v; want an uncertain, interrupted create naming its token", err)
@@ -493,19 +493,19 @@ func TestCreateInstanceSafely_interrupted(t *testing.T) {
 }
 
 // The reserved key and the pair it takes are refused before any request.
-func TestCreateInstanceSafely_reservedMetadata(t *testing.T) {
+func TestCreateInstance_reservedMetadata(t *testing.T) {
 	t.Parallel()
 	f := newFront(t, always(true, 0, false))
 	in := createInput()
 	in.Metadata = map[string]string{CreateTokenKey: "mine"}
-	if _, err := f.client.CreateInstanceSafely(context.Background(), in); err == nil || !strings.Contains(err.Error(), "reserved") {
+	if _, err := f.client.CreateInstance(context.Background(), in); err == nil || !strings.Contains(err.Error(), "reserved") {
 		t.Errorf("reserved key: err = %v", err)
 	}
 	in.Metadata = map[string]string{}
 	for i := range MaxMetadataPairs {
 		in.Metadata[string(rune('a'+i))] = "v"
 	}
-	if _, err := f.client.CreateInstanceSafely(context.Background(), in); err == nil || !strings.Contains(err.Error(), "at most 9") {
+	if _, err := f.client.CreateInstance(context.Background(), in); err == nil || !strings.Contains(err.Error(), "at most 9") {
 		t.Errorf("10 pairs: err = %v", err)
 	}
 	if f.creates.Load() != 0 {
@@ -513,12 +513,12 @@ func TestCreateInstanceSafely_reservedMetadata(t *testing.T) {
 	}
 }
 
-func TestCreateInstanceSafely_ordinaryErrorsAreReturned(t *testing.T) {
+func TestCreateInstance_ordinaryErrorsAreReturned(t *testing.T) {
 	t.Parallel()
 	f := newFront(t, always(true, 0, false))
 	in := createInput()
 	in.Password = "short"
-	_, err := f.client.CreateInstanceSafely(context.Background(), in)
+	_, err := f.client.CreateInstance(context.Background(), in)
 	if !errors.Is(err, ErrBadRequest) || f.creates.Load() != 1 || f.lists.Load() != 0 {
 		t.Fatalf("err %v after %d POSTs and %d listings; want one ErrBadRequest and no lookup", err, f.creates.Load(), f.lists.Load())
 	}

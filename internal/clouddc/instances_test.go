@@ -49,7 +49,7 @@ func validInput(name string) CreateInstanceInput {
 
 func mustCreate(t *testing.T, c *Client, in CreateInstanceInput) string {
 	t.Helper()
-	id, err := c.CreateInstance(context.Background(), in)
+	id, err := c.CreateInstanceByHand(context.Background(), in)
 	if err != nil {
 		t.Fatalf("CreateInstance(%s): %v", in.Name, err)
 	}
@@ -499,7 +499,7 @@ func TestClient_createInstance_apiErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			id, err := c.CreateInstance(context.Background(), tt.in)
+			id, err := c.CreateInstanceByHand(context.Background(), tt.in)
 			if id != "" {
 				t.Errorf("CreateInstance returned ID %q with an error answer", id)
 			}

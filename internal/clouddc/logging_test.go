@@ -52,7 +52,7 @@ func TestClient_logging(t *testing.T) {
 	c := newTestClient(t, srv.URL, WithLogger(logger))
 	ctx := context.Background()
 
-	if _, err := c.CreateInstance(ctx, CreateInstanceInput{Name: "web-1", Password: testPassword}); err != nil {
+	if _, err := c.CreateInstanceByHand(ctx, CreateInstanceInput{Name: "web-1", Password: testPassword}); err != nil {
 		t.Fatalf("CreateInstance: %v", err)
 	}
 	if _, err := c.ShowInstanceStatus(ctx, testID); err != nil {

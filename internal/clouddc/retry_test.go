@@ -109,7 +109,7 @@ func TestRetry_table(t *testing.T) {
 			c := newTestClient(t, srv.URL, WithRetryPolicy(fastRetry))
 			var err error
 			if tc.create {
-				_, err = c.CreateInstance(context.Background(), CreateInstanceInput{Name: "x"})
+				_, err = c.CreateInstanceByHand(context.Background(), CreateInstanceInput{Name: "x"})
 			} else {
 				_, err = c.ShowInstanceStatus(context.Background(), testID)
 			}
@@ -238,7 +238,7 @@ func TestRetry_createIsResentWhenNothingWasSent(t *testing.T) {
 	tr := &dialFailTransport{next: http.DefaultTransport}
 	tr.fails.Store(2)
 	c := newTestClient(t, srv.URL, WithRetryPolicy(fastRetry), WithHTTPClient(&http.Client{Transport: tr}))
-	id, err := c.CreateInstance(context.Background(), CreateInstanceInput{Name: "x"})
+	id, err := c.CreateInstanceByHand(context.Background(), CreateInstanceInput{Name: "x"})
 	if err != nil || id != testID {
 		t.Fatalf("CreateInstance = %q, %v", id, err)
 	}

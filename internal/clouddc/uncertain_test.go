@@ -392,7 +392,7 @@ func TestRedirects_areNeverFollowed(t *testing.T) {
 			t.Cleanup(redirect.Close)
 			hc := &http.Client{Timeout: 5 * time.Second}
 			c := newTestClient(t, redirect.URL, WithRetryPolicy(fastRetry), WithHTTPClient(hc))
-			_, err := c.CreateInstance(context.Background(), CreateInstanceInput{Name: "x", Password: "Pa55word-SECRET"})
+			_, err := c.CreateInstanceByHand(context.Background(), CreateInstanceInput{Name: "x", Password: "Pa55word-SECRET"})
 			var redirectErr *RedirectError
 			if !errors.As(err, &redirectErr) {
 				t.Fatalf("CreateInstance = %v; want a *RedirectError", err)

@@ -33,7 +33,7 @@ func createN(t *testing.T, c *Client, n int) []string {
 	t.Helper()
 	ids := make([]string, n)
 	for i := range ids {
-		id, err := c.CreateInstance(context.Background(), CreateInstanceInput{
+		id, err := c.CreateInstanceByHand(context.Background(), CreateInstanceInput{
 			Name: fmt.Sprintf("w-%d", i), ImageID: simulator.DefaultImageID, VPCID: simulator.DefaultVPCID, Password: "Secret-123x",
 			NetworkInterfaces: []NetworkInterface{{SubnetID: simulator.DefaultSubnetID}},
 		})

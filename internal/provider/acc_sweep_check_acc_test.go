@@ -43,7 +43,7 @@ func TestAccSweep_seed(t *testing.T) {
 	defer cancel()
 	var lines []string
 	for _, name := range []string{a.name("left-behind"), "not-a-test-" + acctest.RandString(6)} {
-		id, err := c.CreateInstance(ctx, clouddc.CreateInstanceInput{Name: name, ImageID: a.imageID, VPCID: a.vpcID, Password: testPassword,
+		id, err := c.CreateInstanceByHand(ctx, clouddc.CreateInstanceInput{Name: name, ImageID: a.imageID, VPCID: a.vpcID, Password: testPassword,
 			NetworkInterfaces: []clouddc.NetworkInterface{{SubnetID: a.subnetID}}})
 		if err != nil {
 			t.Fatalf("creating %s: %v", name, err)

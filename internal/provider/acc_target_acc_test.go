@@ -91,7 +91,7 @@ func TestAccSweeper_leavesOthersAlone(t *testing.T) {
 		if len(servers) > i {
 			in.Placement = &clouddc.Placement{ServerID: servers[i]}
 		}
-		id, err := c.CreateInstance(ctx, in)
+		id, err := c.CreateInstanceByHand(ctx, in)
 		if err != nil {
 			t.Fatalf("creating %s: %v", names[i], err)
 		}

@@ -29,7 +29,7 @@ func seedInstances(t *testing.T, sim *simulator.TestServer, names ...string) []s
 	}
 	ids := make([]string, len(names))
 	create := func(i int) error {
-		id, err := c.CreateInstance(context.Background(), clouddc.CreateInstanceInput{
+		id, err := c.CreateInstanceByHand(context.Background(), clouddc.CreateInstanceInput{
 			Name: names[i], ImageID: simulator.DefaultImageID, VPCID: simulator.DefaultVPCID, Password: "Seed-Passw0rd",
 			NetworkInterfaces: []clouddc.NetworkInterface{{SubnetID: simulator.DefaultSubnetID}},
 		})

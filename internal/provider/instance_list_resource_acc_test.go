@@ -194,7 +194,7 @@ func createByTerraform(t *testing.T, sim *simulator.TestServer, name string) str
 	t.Helper()
 	c := simClient(t, sim)
 	ctx := context.Background()
-	made, err := c.CreateInstanceSafely(ctx, clouddc.CreateInstanceInput{
+	made, err := c.CreateInstance(ctx, clouddc.CreateInstanceInput{
 		Name: name, ImageID: simulator.DefaultImageID, VPCID: simulator.DefaultVPCID, Password: "Terraform-Passw0rd",
 		NetworkInterfaces: []clouddc.NetworkInterface{{SubnetID: simulator.DefaultSubnetID}},
 	})

@@ -279,7 +279,7 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	defer cancel()
 	plan.ProjectID = types.StringValue(r.projectID())
 
-	created, err := r.client.CreateInstanceSafely(ctx, input)
+	created, err := r.client.CreateInstance(ctx, input)
 	if err != nil {
 		addClientError(&resp.Diagnostics, "Unable to Create Instance", err)
 		var unsure *clouddc.CreateUncertainError

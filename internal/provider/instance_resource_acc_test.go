@@ -80,7 +80,7 @@ func createOutOfBand(t *testing.T, sim *simulator.TestServer, name, password str
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	id, err := c.CreateInstance(ctx, clouddc.CreateInstanceInput{
+	id, err := c.CreateInstanceByHand(ctx, clouddc.CreateInstanceInput{
 		Name: name, ImageID: simulator.DefaultImageID, VPCID: simulator.DefaultVPCID, Password: password,
 		NetworkInterfaces: []clouddc.NetworkInterface{{SubnetID: simulator.DefaultSubnetID}},
 	})
@@ -156,7 +156,7 @@ func TestAccInstanceResource_importTenMetadataPairs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := c.CreateInstance(context.Background(), clouddc.CreateInstanceInput{Name: "acc-ten-pairs", ImageID: simulator.DefaultImageID,
+	id, err := c.CreateInstanceByHand(context.Background(), clouddc.CreateInstanceInput{Name: "acc-ten-pairs", ImageID: simulator.DefaultImageID,
 		VPCID: simulator.DefaultVPCID, Password: "Console-Passw0rd", Metadata: md,
 		NetworkInterfaces: []clouddc.NetworkInterface{{SubnetID: simulator.DefaultSubnetID}}})
 	if err != nil {

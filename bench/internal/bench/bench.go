@@ -246,7 +246,7 @@ func seed(ctx context.Context, client *clouddc.Client, n int) ([]string, error) 
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			ids[i], errs[i] = client.CreateInstance(ctx, clouddc.CreateInstanceInput{
+			ids[i], errs[i] = client.CreateInstanceByHand(ctx, clouddc.CreateInstanceInput{
 				Name: fmt.Sprintf("bench-%d", i), ImageID: simulator.DefaultImageID, VPCID: simulator.DefaultVPCID,
 				Password: "Bench-Passw0rd", NetworkInterfaces: []clouddc.NetworkInterface{{SubnetID: simulator.DefaultSubnetID}},
 			})

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,37 +9,19 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/testutil"
 
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
 
-// syncBuffer is an io.Writer that the simulator's goroutines and the test
-// can share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // started is a run of the command in the background.
 type started struct {
 	endpoint string
-	stdout   *syncBuffer
+	stdout   *testutil.SyncBuffer
 	stop     context.CancelFunc
 	done     chan error
 }
@@ -51,8 +32,8 @@ func start(t *testing.T, args ...string) *started {
 	t.Helper()
 	endpointFile := filepath.Join(t.TempDir(), "endpoint")
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &started{stdout: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
-	stderr := &syncBuffer{}
+	s := &started{stdout: &testutil.SyncBuffer{}, stop: cancel, done: make(chan error, 1)}
+	stderr := &testutil.SyncBuffer{}
 	go func() {
 		s.done <- run(ctx, append([]string{"-listen", "127.0.0.1:0", "-endpoint-file", endpointFile}, args...), s.stdout, stderr)
 	}()
@@ -242,7 +223,7 @@ func TestRun_errors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr syncBuffer
+			var stdout, stderr testutil.SyncBuffer
 			err := run(context.Background(), append([]string{"-listen", "127.0.0.1:0"}, tt.args...), &stdout, &stderr)
 			if err == nil || !strings.Contains(err.Error()+stderr.String(), tt.want) {
 				t.Errorf("run = %v (stderr %s), want an error about %q", err, stderr.String(), tt.want)

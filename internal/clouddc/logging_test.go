@@ -1,7 +1,6 @@
 package clouddc
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -9,25 +8,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/testutil"
 )
-
-// syncBuffer is a bytes.Buffer that the client's goroutines may share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func TestClient_logging(t *testing.T) {
 	t.Parallel()
@@ -47,7 +30,7 @@ func TestClient_logging(t *testing.T) {
 			_, _ = w.Write([]byte(`{"state":"running","operation_state":"install-succeed"}`))
 		}
 	})
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c := newTestClient(t, srv.URL, WithLogger(logger))
 	ctx := context.Background()

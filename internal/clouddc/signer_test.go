@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/testutil"
 )
 
 // Distinctive so that a test can assert that they never leak.
@@ -386,7 +388,7 @@ func TestClient_akskSecretsNeverLogged(t *testing.T) {
 	t.Parallel()
 	srv, _ := newRecordingServer(t, answer(http.StatusUnauthorized,
 		`{"error_code":"iMetal.0003","error_msg":"Incorrect IAM authentication information: verify aksk signature fail"}`))
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c, err := NewClient(WithEndpoint(srv.URL), WithProjectID(testProject), WithAKSK(testAccessKey, testSecretKey, testSecurityToken),
 		WithLogger(logger), noRetry)

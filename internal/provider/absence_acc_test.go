@@ -22,19 +22,6 @@ import (
 // The scenarios of issue 16, each run with the real CLI against an API
 // that misbehaves in a way the provider once mistook for an answer.
 
-// checkNoLiveLeft fails when the simulator holds a live instance carrying
-// a create token (made by the provider) after a destroy.
-func checkNoLiveLeft(sim *simulator.TestServer) func(*terraform.State) error {
-	return func(*terraform.State) error {
-		for _, in := range liveInstances(sim) {
-			if in.Metadata["terraform-provider-clouddc:create-token"] != "" {
-				return fmt.Errorf("instance %s (%s) made by the provider is %s after the destroy", in.ID, in.Name, in.State)
-			}
-		}
-		return nil
-	}
-}
-
 // Scenario 1: a gateway caps every page at three items whatever limit
 // asks. Seven instances (three pages) must all be found by the refresh
 // (the plan after the apply is empty, nothing is created again), and the

@@ -13,60 +13,6 @@ import (
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
 
-// fleetConfig is count instances of clouddc_instance.test, all named name.
-func fleetConfig(name string, count int) string {
-	return instanceHCL{name: name, count: count}.String()
-}
-
-// checkOnePerResource asserts that the state holds want distinct instance
-// IDs, none of them in foreign, and that the simulator's live instances
-// are exactly those plus foreign.
-func checkOnePerResource(sim *simulator.TestServer, want int, foreign ...string) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		ids := map[string]bool{}
-		for addr, rs := range s.RootModule().Resources {
-			if rs.Type != "clouddc_instance" {
-				continue
-			}
-			if ids[rs.Primary.ID] {
-				return fmt.Errorf("instance %s is in the state twice (again as %s)", rs.Primary.ID, addr)
-			}
-			ids[rs.Primary.ID] = true
-		}
-		if len(ids) != want {
-			return fmt.Errorf("the state holds %d distinct instances, want %d", len(ids), want)
-		}
-		others := map[string]bool{}
-		for _, id := range foreign {
-			if ids[id] {
-				return fmt.Errorf("the state adopted %s, an instance made outside Terraform", id)
-			}
-			others[id] = true
-		}
-		for _, in := range liveInstances(sim) {
-			if !ids[in.ID] && !others[in.ID] {
-				return fmt.Errorf("instance %s (%s, %s) exists but is in no resource: a duplicate or an orphan", in.ID, in.Name, in.State)
-			}
-		}
-		if live := len(liveInstances(sim)); live != want+len(foreign) {
-			return fmt.Errorf("%d live instances, want %d", live, want+len(foreign))
-		}
-		return nil
-	}
-}
-
-// checkOnlyLeft is a CheckDestroy: nothing but the given instances lives.
-func checkOnlyLeft(sim *simulator.TestServer, keep *string) func(*terraform.State) error {
-	return func(*terraform.State) error {
-		for _, in := range liveInstances(sim) {
-			if in.ID != *keep {
-				return fmt.Errorf("instance %s (%s) is %s after destroy", in.ID, in.Name, in.State)
-			}
-		}
-		return nil
-	}
-}
-
 // Four instances with one name in one apply, two creates refused with a
 // 503 before the API acted, and someone else's instance with that name
 // made a moment before: each resource gets its own new instance, the

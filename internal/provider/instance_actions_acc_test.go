@@ -50,25 +50,6 @@ resource "terraform_data" "trigger" {
 `, actionType, instanceID, trigger, extra)
 }
 
-func checkInstance(sim *simulator.TestServer, id string, check func(simulator.Instance) error) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		in, ok := sim.Instance(id)
-		if !ok {
-			return fmt.Errorf("instance %s is unknown to the simulator", id)
-		}
-		return check(in)
-	}
-}
-
-func wantState(want string) func(simulator.Instance) error {
-	return func(in simulator.Instance) error {
-		if in.State != want {
-			return fmt.Errorf("instance %s is %s, want %s", in.ID, in.State, want)
-		}
-		return nil
-	}
-}
-
 func serverOf(sim *simulator.TestServer, instanceID string) (simulator.Server, error) {
 	in, _ := sim.Instance(instanceID)
 	for _, s := range sim.Servers() {
@@ -143,12 +124,7 @@ func TestAccInstanceActions_lifecycle(t *testing.T) {
 						}
 						return nil
 					}),
-					func(*terraform.State) error {
-						if pw, _ := sim.Password(id); pw != testPassword {
-							return fmt.Errorf("the reinstalled instance has password %q", pw)
-						}
-						return nil
-					},
+					checkSimPassword(sim, testPassword),
 				),
 			},
 			{

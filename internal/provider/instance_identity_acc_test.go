@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
@@ -95,12 +94,7 @@ func TestAccInstanceResource_importIdentityOtherProject(t *testing.T) {
 						"project_id": knownvalue.StringExact(sim.ProjectID()),
 					}),
 				},
-				Check: func(*terraform.State) error {
-					if pw, _ := sim.Password(id); pw != testPassword {
-						return fmt.Errorf("the API has password %q after the first apply, want the configured one", pw)
-					}
-					return nil
-				},
+				Check: checkSimPassword(sim, testPassword),
 			},
 		},
 	})

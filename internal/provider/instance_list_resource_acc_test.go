@@ -18,27 +18,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/querycheck/queryfilter"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
-	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
-
-// powerOffOutOfBand stops an instance through the API, as an operator in
-// the console would.
-func powerOffOutOfBand(t *testing.T, sim *simulator.TestServer, id string) {
-	t.Helper()
-	c := simClient(t, sim)
-	ctx := context.Background()
-	inst, err := c.GetInstance(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.ChangeServerPowerState(ctx, clouddc.ActionPowerOff, inst.ServerID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.WaitForPowerState(ctx, id, clouddc.StateStopped); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func listBlock(name, config string) string {
 	return fmt.Sprintf("\nlist \"clouddc_instance\" %q {\n  provider = clouddc\n  config {\n%s\n  }\n}\n", name, config)
@@ -173,46 +154,6 @@ func TestAccInstanceListResource_findsNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "generated.tf")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a query that found nothing generated configuration (%v)", err)
-	}
-}
-
-// simClient is an API client of the simulator, for a test's own set-up
-// and checks, polling as the provider does in tests.
-func simClient(t *testing.T, sim *simulator.TestServer) *clouddc.Client {
-	t.Helper()
-	c, err := clouddc.NewClient(clouddc.WithEndpoint(sim.URL), clouddc.WithProjectID(sim.ProjectID()),
-		clouddc.WithToken(sim.Token()), clouddc.WithPollSchedule(testPollSchedule))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// createByTerraform makes an instance the way the provider's create does,
-// with a create token: an instance that some Terraform state holds.
-func createByTerraform(t *testing.T, sim *simulator.TestServer, name string) string {
-	t.Helper()
-	c := simClient(t, sim)
-	ctx := context.Background()
-	made, err := c.CreateInstance(ctx, clouddc.CreateInstanceInput{
-		Name: name, ImageID: simulator.DefaultImageID, VPCID: simulator.DefaultVPCID, Password: "Terraform-Passw0rd",
-		NetworkInterfaces: []clouddc.NetworkInterface{{SubnetID: simulator.DefaultSubnetID}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.WaitForInstanceRunning(ctx, made.ID); err != nil {
-		t.Fatal(err)
-	}
-	return made.ID
-}
-
-// waitTerminated waits until the simulator reports an instance terminated.
-func waitTerminated(t *testing.T, sim *simulator.TestServer, id string) {
-	t.Helper()
-	c := simClient(t, sim)
-	if _, err := c.WaitForInstanceTerminated(context.Background(), id); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -51,13 +51,8 @@ func TestAccInstanceResource_basic(t *testing.T) {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					captureID(&id),
 					checkSimState(sim, &id, "running"),
-					func(*terraform.State) error {
-						// The password reached the API as configured.
-						if pw, _ := sim.Password(id); pw != testPassword {
-							return fmt.Errorf("the simulator got password %q", pw)
-						}
-						return nil
-					},
+					// The password reached the API as configured.
+					checkSimPassword(sim, testPassword),
 				),
 			},
 			{
@@ -68,29 +63,6 @@ func TestAccInstanceResource_basic(t *testing.T) {
 			},
 		},
 	})
-}
-
-// createOutOfBand makes an instance through the API, as someone outside
-// Terraform would, and waits until it runs.
-func createOutOfBand(t *testing.T, sim *simulator.TestServer, name, password string) string {
-	t.Helper()
-	c, err := clouddc.NewClient(clouddc.WithEndpoint(sim.URL), clouddc.WithProjectID(sim.ProjectID()),
-		clouddc.WithToken(sim.Token()), clouddc.WithPollSchedule(testPollSchedule))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	id, err := c.CreateInstanceByHand(ctx, clouddc.CreateInstanceInput{
-		Name: name, ImageID: simulator.DefaultImageID, VPCID: simulator.DefaultVPCID, Password: password,
-		NetworkInterfaces: []clouddc.NetworkInterface{{SubnetID: simulator.DefaultSubnetID}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.WaitForInstanceRunning(ctx, id); err != nil {
-		t.Fatal(err)
-	}
-	return id
 }
 
 func TestAccInstanceResource_importExisting(t *testing.T) {
@@ -126,12 +98,7 @@ func TestAccInstanceResource_importExisting(t *testing.T) {
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(res, "id", id),
-					func(*terraform.State) error {
-						if pw, _ := sim.Password(id); pw != testPassword {
-							return fmt.Errorf("the API has password %q, want the configured one", pw)
-						}
-						return nil
-					},
+					checkSimPassword(sim, testPassword),
 				),
 			},
 		},

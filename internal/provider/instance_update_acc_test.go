@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"net/netip"
 	"regexp"
 	"strings"
 	"testing"
@@ -21,35 +20,6 @@ const (
 	otherSubnetID = "d0000000-0000-4000-8000-000000000003"
 )
 
-func updateSimOptions() simulator.Options {
-	o := fastSimOptions()
-	o.ReinstallDuration = 300 * time.Millisecond
-	o.ModifyIPDuration = 300 * time.Millisecond
-	o.PowerDuration = 300 * time.Millisecond
-	o.Subnets = append(simulator.DefaultSubnets(),
-		simulator.SubnetSpec{ID: otherSubnetID, VPCID: otherVPCID, CIDR: netip.MustParsePrefix("10.20.0.0/24")})
-	return o
-}
-
-func expectAction(a plancheck.ResourceActionType) resource.ConfigPlanChecks {
-	return resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, a)}}
-}
-
-// sameID checks that the instance in state is still the one first created.
-func sameID(id *string) resource.TestCheckFunc {
-	return resource.TestCheckResourceAttrPtr(res, "id", id)
-}
-
-func simCheck(sim *simulator.TestServer, id *string, check func(simulator.Instance) error) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		in, ok := sim.Instance(*id)
-		if !ok {
-			return fmt.Errorf("instance %s is unknown to the simulator", *id)
-		}
-		return check(in)
-	}
-}
-
 func TestAccInstanceResource_updatePassword(t *testing.T) {
 	sim := startSimulator(t, updateSimOptions())
 	var id string
@@ -61,10 +31,7 @@ func TestAccInstanceResource_updatePassword(t *testing.T) {
 			{
 				Config:           providerConfig(sim) + instanceHCL{password: "Changed-Passw0rd"}.String(),
 				ConfigPlanChecks: expectAction(plancheck.ResourceActionUpdate),
-				Check: resource.ComposeAggregateTestCheckFunc(sameID(&id), func(*terraform.State) error {
-					if pw, _ := sim.Password(id); pw != "Changed-Passw0rd" {
-						return fmt.Errorf("the API has password %q", pw)
-					}
+				Check: resource.ComposeAggregateTestCheckFunc(sameID(&id), checkSimPassword(sim, "Changed-Passw0rd"), func(*terraform.State) error {
 					if n := sim.RequestCount(simulator.OpChangePassword); n != 1 {
 						return fmt.Errorf("%d password changes", n)
 					}
@@ -97,10 +64,8 @@ func TestAccInstanceResource_updateImage(t *testing.T) {
 					resource.TestCheckResourceAttr(res, "image_name", "CentOS 7.9 64bit"),
 					resource.TestCheckResourceAttr(res, "operation_state", "reinstall-succeed"),
 					resource.TestCheckResourceAttr(res, "state", "running"),
+					checkSimPassword(sim, "Reinstall-Passw0rd"),
 					func(*terraform.State) error {
-						if pw, _ := sim.Password(id); pw != "Reinstall-Passw0rd" {
-							return fmt.Errorf("the API has password %q", pw)
-						}
 						if n := sim.RequestCount(simulator.OpChangePassword); n != 0 {
 							return fmt.Errorf("%d separate password changes after a reinstall", n)
 						}
@@ -137,7 +102,7 @@ func TestAccInstanceResource_updateNetwork(t *testing.T) {
 					resource.TestCheckResourceAttrPtr(res, "network_interfaces.0.ipv4_address", &firstAddr),
 					resource.TestCheckResourceAttr(res, "network_interfaces.1.ipv4_address", "192.168.1.77"),
 					resource.TestCheckResourceAttr(res, "operation_state", "modify-ip-succeed"),
-					simCheck(sim, &id, func(in simulator.Instance) error {
+					checkInstancePtr(sim, &id, func(in simulator.Instance) error {
 						if len(in.NetworkInterfaces) != 2 || in.NetworkInterfaces[1].IPv4Address != "192.168.1.77" {
 							return fmt.Errorf("the API has NICs %+v", in.NetworkInterfaces)
 						}

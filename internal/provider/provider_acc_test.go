@@ -260,3 +260,18 @@ func setenv(t *testing.T, k, v string) {
 		t.Fatal(err)
 	}
 }
+
+// checkSimPassword asserts the password the simulator holds for the
+// instance in state.
+func checkSimPassword(sim *simulator.TestServer, want string) resource.TestCheckFunc {
+	return func(st *terraform.State) error {
+		rs, ok := st.RootModule().Resources[res]
+		if !ok {
+			return fmt.Errorf("%s is not in the state", res)
+		}
+		if pw, _ := sim.Password(rs.Primary.ID); pw != want {
+			return fmt.Errorf("the simulator has password %q for %s, want %q", pw, rs.Primary.ID, want)
+		}
+		return nil
+	}
+}

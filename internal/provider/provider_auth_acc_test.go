@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
@@ -30,21 +29,6 @@ func akskSimOptions() simulator.Options {
 		accTemporaryAK: {Secret: accTemporarySK, SecurityToken: accSecToken},
 	}
 	return o
-}
-
-// checkSimPassword asserts the password the simulator holds for the
-// instance in state.
-func checkSimPassword(sim *simulator.TestServer, want string) resource.TestCheckFunc {
-	return func(st *terraform.State) error {
-		rs, ok := st.RootModule().Resources[res]
-		if !ok {
-			return fmt.Errorf("%s is not in the state", res)
-		}
-		if pw, _ := sim.Password(rs.Primary.ID); pw != want {
-			return fmt.Errorf("the simulator has password %q for %s, want %q", pw, rs.Primary.ID, want)
-		}
-		return nil
-	}
 }
 
 // TestAccProvider_accessKeyPair configures the provider with access_key and

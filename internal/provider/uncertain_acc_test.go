@@ -39,17 +39,6 @@ func startHookedSim(t *testing.T, opts simulator.Options, hook func(*simulator.S
 	return &simulator.TestServer{Simulator: sim, URL: srv.URL}
 }
 
-// checkFaultsUsed fails when fewer than want faults were injected, so that
-// a test whose faults never reached the provider does not pass unnoticed.
-func checkFaultsUsed(sim *simulator.TestServer, want int) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		if got := sim.Stats().FaultsInjected; got < want {
-			return fmt.Errorf("%d faults were injected, want at least %d: the test proves nothing", got, want)
-		}
-		return nil
-	}
-}
-
 // Scenario 4: ListInstances answers 200 with a document that is not a
 // listing ({} or {"instances": null}) during the create wait, a refresh and
 // the delete wait. None of them may conclude that the instance is gone: the

@@ -21,8 +21,8 @@ import (
 // configuration builders; terraform114_acc_test.go the CLI version checks
 // and the tests that drive the CLI by hand.)
 
-// Checks of the simulator.
-
+// updateSimOptions are fastSimOptions with reinstalls, IP changes and
+// power changes that take a moment, and a second VPC to move to.
 func updateSimOptions() simulator.Options {
 	o := fastSimOptions()
 	o.ReinstallDuration = 300 * time.Millisecond
@@ -33,6 +33,9 @@ func updateSimOptions() simulator.Options {
 	return o
 }
 
+// Checks of the plan and of the simulator.
+
+// expectAction is a plan check that the resource's planned action is a.
 func expectAction(a plancheck.ResourceActionType) resource.ConfigPlanChecks {
 	return resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, a)}}
 }

@@ -19,10 +19,8 @@ import (
 // with power changes that show only after a lag, as a real service may:
 // a reboot reads on, rebooting, on.
 func actionSimOptions() simulator.Options {
-	o := fastSimOptions()
-	o.PowerDuration = 300 * time.Millisecond
+	o := updateSimOptions()
 	o.PowerStateLag = 100 * time.Millisecond
-	o.ReinstallDuration = 300 * time.Millisecond
 	return o
 }
 

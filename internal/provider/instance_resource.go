@@ -385,9 +385,7 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 	id := state.ID.ValueString()
-	pending, diags := readPending(ctx, req.Private)
-	resp.Diagnostics.Append(diags...)
-	resp.Diagnostics.Append(r.checkProject(state.ProjectID, pending, id)...)
+	pending := r.guard(ctx, state, req.Private, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -454,6 +452,15 @@ func (r *instanceResource) readPending(ctx context.Context, state instanceResour
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 }
 
+// guard is what Read, Update and Delete check first: the pending create of
+// a provisional object, if any (returned), and the project (checkProject).
+func (r *instanceResource) guard(ctx context.Context, state instanceResourceModel, private privateState, diags *diag.Diagnostics) *pendingCreate {
+	pending, d := readPending(ctx, private)
+	diags.Append(d...)
+	diags.Append(r.checkProject(state.ProjectID, pending, state.ID.ValueString())...)
+	return pending
+}
+
 // checkProject refuses to act on an instance of another project than the
 // provider's: there, its ID would not be found, and an instance that
 // exists would be forgotten (and made again by the next apply).
@@ -491,9 +498,7 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 		return
 	}
 	id := state.ID.ValueString()
-	pending, diags := readPending(ctx, req.Private)
-	resp.Diagnostics.Append(diags...)
-	resp.Diagnostics.Append(r.checkProject(state.ProjectID, pending, id)...)
+	pending := r.guard(ctx, state, req.Private, &resp.Diagnostics)
 	if pending != nil {
 		resp.Diagnostics.AddError("Interrupted Create Not Settled Yet",
 			"This resource holds a create whose outcome is not known yet, so it cannot be changed. Run terraform apply without "+
@@ -738,9 +743,7 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	defer cancel()
 	id := state.ID.ValueString()
 	ctx = tflog.SetField(ctx, "instance_id", id)
-	pending, diags := readPending(ctx, req.Private)
-	resp.Diagnostics.Append(diags...)
-	resp.Diagnostics.Append(r.checkProject(state.ProjectID, pending, id)...)
+	pending := r.guard(ctx, state, req.Private, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -112,8 +112,11 @@ func TestAccResilience_tokenExpiresMidRun(t *testing.T) {
 	opts.CreateDuration = 3 * time.Second
 	sim := startSimulator(t, opts)
 	const expiring, fresh = "token-valid-for-a-moment", "token-renewed"
-	sim.AddToken(expiring, sim.ProjectID())
-	sim.AddToken(fresh, sim.ProjectID())
+	for _, tok := range []string{expiring, fresh} {
+		if err := sim.AddToken(tok, sim.ProjectID(), simulator.TokenScope{}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	t.Setenv(EnvToken, expiring)
 	config := fmt.Sprintf(`
 provider "clouddc" {

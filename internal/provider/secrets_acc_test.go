@@ -14,6 +14,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
 
 // TestAccSecrets_neverLogged runs apply, a failed create, an update of the
@@ -27,7 +29,9 @@ func TestAccSecrets_neverLogged(t *testing.T) {
 		password2 = "Second-S3cret-Pw"
 	)
 	sim := startSimulator(t, fastSimOptions())
-	sim.AddToken(token, sim.ProjectID())
+	if err := sim.AddToken(token, sim.ProjectID(), simulator.TokenScope{}); err != nil {
+		t.Fatal(err)
+	}
 	logDir := t.TempDir()
 	t.Setenv("TF_LOG", "TRACE")
 	t.Setenv("TF_ACC_LOG", "TRACE")

@@ -23,7 +23,7 @@ import (
 //	GET    /_simulator/instances               {"instances": [Timeline]}
 //	GET    /_simulator/instances/{id}/history  Timeline
 //	GET    /_simulator/faults                  {"faults": [Fault]} still queued
-//	POST   /_simulator/faults                  InjectFault: Fault, "retry_after", "late", "hold"
+//	POST   /_simulator/faults                  InjectFault: Fault, "retry_after", "late", "hold", "replay"
 //	DELETE /_simulator/faults                  ClearFaults
 //	PUT    /_simulator/rate-limit              {"per_second", "burst", "retry_after", "plain_text"}
 //	PUT    /_simulator/failure-rate            {"op", "rate", "status", "seed"}
@@ -32,12 +32,16 @@ import (
 //	PUT    /_simulator/deletes                 {"hold": bool}; false releases the held ones
 //	POST   /_simulator/deletes/release         ReleaseDeletes
 //	POST   /_simulator/tokens/{token}/expire   {"after"}; no body expires it now
-//	GET    /_simulator/settings                {"legacy", "vanish_on_terminate"}
+//	POST   /_simulator/tokens                  AddToken: {"token", "project_id", "instances_only"}
+//	POST   /_simulator/projects                AddProject: {"project_id", "name", "token"}
+//	GET    /_simulator/settings                {"legacy", "vanish_on_terminate", "page_size_cap",
+//	                                            "ignore_id_filter", "operation_lag"}
 //	PUT    /_simulator/settings                the same; fields left out are unchanged
 //	GET    /_simulator/sink                    {"url", "requests": [SinkRequest]}; starts the RedirectSink
 //
-// A fault's body, lose_items, gateway, redirect_to ("sink" or a URL),
-// body_bytes and retry_after_header make the answers of faultanswers.go.
+// A fault's body, lose_items, hide_items, gateway, redirect_to ("sink" or
+// a URL), body_bytes and retry_after_header make the answers of
+// faultanswers.go; ignore_filter makes a listing ignore its ID filter.
 
 // AdminTokenHeader is the header that carries Options.AdminToken.
 const AdminTokenHeader = "X-Simulator-Admin-Token" //nolint:gosec // G101: a header name, not a token
@@ -74,8 +78,11 @@ func (d adminDuration) MarshalJSON() ([]byte, error) {
 
 // adminSettings is the body of GET and PUT /_simulator/settings.
 type adminSettings struct {
-	Legacy            *bool `json:"legacy,omitempty"`
-	VanishOnTerminate *bool `json:"vanish_on_terminate,omitempty"`
+	Legacy            *bool          `json:"legacy,omitempty"`
+	VanishOnTerminate *bool          `json:"vanish_on_terminate,omitempty"`
+	PageSizeCap       *int           `json:"page_size_cap,omitempty"`
+	IgnoreIDFilter    *bool          `json:"ignore_id_filter,omitempty"`
+	OperationLag      *adminDuration `json:"operation_lag,omitempty"`
 }
 
 // adminRoutes maps the admin endpoints to their handlers, one named
@@ -97,6 +104,8 @@ func (s *Simulator) adminRoutes() {
 	m.HandleFunc("PUT "+adminPrefix+"/deletes", s.adminHoldDeletes)
 	m.HandleFunc("POST "+adminPrefix+"/deletes/release", s.adminReleaseDeletes)
 	m.HandleFunc("POST "+adminPrefix+"/tokens/{token}/expire", s.adminExpireToken)
+	m.HandleFunc("POST "+adminPrefix+"/tokens", s.adminAddToken)
+	m.HandleFunc("POST "+adminPrefix+"/projects", s.adminAddProject)
 	m.HandleFunc("GET "+adminPrefix+"/settings", s.adminGetSettings)
 	m.HandleFunc("PUT "+adminPrefix+"/settings", s.adminPutSettings)
 	m.HandleFunc("GET "+adminPrefix+"/sink", s.adminSink)
@@ -137,13 +146,14 @@ func (s *Simulator) adminInjectFault(w http.ResponseWriter, r *http.Request) {
 		RetryAfter adminDuration `json:"retry_after"`
 		Late       adminDuration `json:"late"`
 		Hold       adminDuration `json:"hold"`
+		Replay     adminDuration `json:"replay"`
 	}
 	if !adminDecode(w, r, &in) {
 		return
 	}
 	f := in.Fault
 	f.RetryAfter = time.Duration(in.RetryAfter)
-	f.Late, f.Hold = time.Duration(in.Late), time.Duration(in.Hold)
+	f.Late, f.Hold, f.Replay = time.Duration(in.Late), time.Duration(in.Hold), time.Duration(in.Replay)
 	if msg := checkFault(f); msg != "" {
 		adminError(w, http.StatusBadRequest, "SIM.0400", msg)
 		return
@@ -152,17 +162,34 @@ func (s *Simulator) adminInjectFault(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// checkFault says what is wrong with a fault sent to the admin API, or "".
+// checkFault says what is wrong with a fault sent to the admin API, or "":
+// a value out of range, or a combination whose meaning the simulator does
+// not define (which it would otherwise carry out in some arbitrary way).
 func checkFault(f Fault) string {
 	switch {
 	case f.Status != 0 && (f.Status < 200 || f.Status > 599):
 		return fmt.Sprintf("status %d is not an HTTP status from 200 to 599", f.Status)
 	case f.Count < 0:
 		return "count must not be negative"
-	case f.Late < 0 || f.Hold < 0:
-		return "late and hold must not be negative"
-	case f.LoseItems < 0:
-		return "lose_items must not be negative"
+	case f.Late < 0 || f.Hold < 0 || f.Replay < 0:
+		return "late, hold and replay must not be negative"
+	case f.LoseItems < 0 || f.HideItems < 0:
+		return "lose_items and hide_items must not be negative"
+	case f.Hold > 0 && !f.After && f.Late == 0:
+		return "hold needs after (hold the answer after carrying the request out) or late (answer nothing, carry it out late)"
+	case f.Late > 0 && f.After:
+		return "late and after exclude each other: late carries the request out later, after carries it out before answering"
+	case f.Late > 0 && f.Hold > 0 && (f.Drop || f.RawBody != nil || f.Status != 0):
+		return "late with hold answers nothing: drop, raw_body and status do not apply"
+	case f.Replay > 0 && (f.After || f.Late > 0 || f.Drop || f.Hold > 0 || f.RawBody != nil || f.Status != 0 || f.answersItself() || f.IgnoreFilter):
+		return "replay answers the request as usual and carries it out again later; it takes no other fault field"
+	case f.altersListing() && f.Op != "" && f.Op != OpListInstances:
+		return fmt.Sprintf("lose_items, hide_items and ignore_filter alter a ListInstances; op %q is another operation", f.Op)
+	case f.altersListing() && (f.After || f.Late > 0 || f.Drop || f.Hold > 0 || f.RawBody != nil || f.Body != "" ||
+		f.Gateway || f.RedirectTo != "" || f.BodyBytes > 0 || f.RetryAfterHeader != ""):
+		return "lose_items, hide_items and ignore_filter alter a real listing; they combine only with each other"
+	case f.altersListing() && f.Status != 0 && f.Status != http.StatusOK:
+		return fmt.Sprintf("lose_items, hide_items and ignore_filter answer a listing with 200, not %d", f.Status)
 	case f.BodyBytes < 0 || f.BodyBytes > maxFaultBody:
 		return fmt.Sprintf("body_bytes must be between 0 and %d", maxFaultBody)
 	case f.RedirectTo != "" && f.Status != 0 && (f.Status < 300 || f.Status > 399):
@@ -297,11 +324,29 @@ func (s *Simulator) adminPutSettings(w http.ResponseWriter, r *http.Request) {
 	if !adminDecode(w, r, &in) {
 		return
 	}
+	// Every check comes first, so that a refused body changes nothing.
+	if in.PageSizeCap != nil && *in.PageSizeCap < 0 {
+		adminError(w, http.StatusBadRequest, "SIM.0400", "page_size_cap must not be negative (0 turns the cap off)")
+		return
+	}
+	if in.OperationLag != nil && *in.OperationLag < 0 {
+		adminError(w, http.StatusBadRequest, "SIM.0400", "operation_lag must not be negative (0 turns the lag off)")
+		return
+	}
 	if in.Legacy != nil {
 		s.SetLegacy(*in.Legacy)
 	}
 	if in.VanishOnTerminate != nil {
 		s.SetVanishOnTerminate(*in.VanishOnTerminate)
+	}
+	if in.PageSizeCap != nil {
+		s.SetPageSizeCap(*in.PageSizeCap)
+	}
+	if in.IgnoreIDFilter != nil {
+		s.SetIgnoreIDFilter(*in.IgnoreIDFilter)
+	}
+	if in.OperationLag != nil {
+		s.SetOperationLag(time.Duration(*in.OperationLag))
 	}
 	writeJSON(w, http.StatusOK, s.settings())
 }
@@ -320,8 +365,51 @@ func (s *Simulator) adminSink(w http.ResponseWriter, _ *http.Request) {
 func (s *Simulator) settings() adminSettings {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	legacy, vanish := s.legacy, s.vanish
-	return adminSettings{Legacy: &legacy, VanishOnTerminate: &vanish}
+	legacy, vanish, pageCap, ignore, lag := s.legacy, s.vanish, s.pageSizeCap, s.ignoreIDFilter, adminDuration(s.operationLag)
+	return adminSettings{Legacy: &legacy, VanishOnTerminate: &vanish, PageSizeCap: &pageCap,
+		IgnoreIDFilter: &ignore, OperationLag: &lag}
+}
+
+func (s *Simulator) adminAddToken(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Token     string `json:"token"`
+		ProjectID string `json:"project_id"`
+		TokenScope
+	}
+	if !adminDecode(w, r, &in) {
+		return
+	}
+	if in.ProjectID == "" {
+		in.ProjectID = s.opts.ProjectID
+	}
+	if err := s.AddToken(in.Token, in.ProjectID, in.TokenScope); err != nil {
+		adminError(w, http.StatusBadRequest, "SIM.0400", strings.TrimPrefix(err.Error(), "simulator: "))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// adminAddProject adds a project and answers it with its servers' IDs.
+func (s *Simulator) adminAddProject(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		ProjectID string `json:"project_id"`
+		Name      string `json:"name"`
+		Token     string `json:"token"`
+	}
+	if !adminDecode(w, r, &in) {
+		return
+	}
+	if err := s.AddProject(in.ProjectID, in.Name, in.Token); err != nil {
+		adminError(w, http.StatusBadRequest, "SIM.0400", strings.TrimPrefix(err.Error(), "simulator: "))
+		return
+	}
+	servers := []string{}
+	for _, srv := range s.Servers() {
+		if srv.ProjectID == in.ProjectID {
+			servers = append(servers, srv.ID)
+		}
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"project_id": in.ProjectID, "name": in.Name, "server_ids": servers})
 }
 
 // serveAdmin checks the admin token and serves the admin API.

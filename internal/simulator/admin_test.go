@@ -239,7 +239,9 @@ func TestAdmin_faults(t *testing.T) {
 	wantError(t, c.admin(http.MethodPut, "/_simulator/deletes", `{}`), http.StatusBadRequest, "SIM.0400")
 
 	// Token expiry: later, and at once without a body.
-	sim.AddToken("ci-token", DefaultProjectID)
+	if err := sim.AddToken("ci-token", DefaultProjectID, TokenScope{}); err != nil {
+		t.Fatal(err)
+	}
 	ci := &apiClient{t: t, base: sim.URL, project: DefaultProjectID, token: "ci-token"}
 	c.adminOK(http.MethodPost, "/_simulator/tokens/ci-token/expire", `{"after": "1m"}`, 204)
 	ci.list("")
@@ -257,19 +259,20 @@ func TestAdmin_settings(t *testing.T) {
 	clk.Advance(createDur)
 	c.delete(id)
 	clk.Advance(deleteDur)
+	const rest = `"page_size_cap":0,"ignore_id_filter":false,"operation_lag":"0s"}`
 	r := c.adminOK(http.MethodPut, "/_simulator/settings", `{"legacy": true}`, 200)
-	if string(r.Body) != `{"legacy":true,"vanish_on_terminate":false}` {
+	if string(r.Body) != `{"legacy":true,"vanish_on_terminate":false,`+rest {
 		t.Errorf("settings = %s", r.Body)
 	}
 	if st := c.status(id); st.State != "teminated" {
 		t.Errorf("legacy state = %q", st.State)
 	}
 	r = c.adminOK(http.MethodPut, "/_simulator/settings", `{"vanish_on_terminate": true}`, 200)
-	if string(r.Body) != `{"legacy":true,"vanish_on_terminate":true}` {
+	if string(r.Body) != `{"legacy":true,"vanish_on_terminate":true,`+rest {
 		t.Errorf("settings = %s", r.Body)
 	}
 	wantError(t, c.do(http.MethodGet, "/instances/"+id+"/status", ""), http.StatusNotFound, "iMetal.0200")
-	if got := string(c.adminOK(http.MethodGet, "/_simulator/settings", "", 200).Body); got != `{"legacy":true,"vanish_on_terminate":true}` {
+	if got := string(c.adminOK(http.MethodGet, "/_simulator/settings", "", 200).Body); got != `{"legacy":true,"vanish_on_terminate":true,`+rest {
 		t.Errorf("GET settings = %s", got)
 	}
 	wantError(t, c.admin(http.MethodPut, "/_simulator/settings", `{"legacy": "yes"}`), http.StatusBadRequest, "SIM.0400")

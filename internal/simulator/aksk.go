@@ -32,6 +32,9 @@ type AccessKey struct {
 	// this value as X-Security-Token and sign that header. Empty means a
 	// permanent key, which must not send one.
 	SecurityToken string
+	// Scope is what the key's policy grants (projects.go); the zero value
+	// grants everything.
+	Scope TokenScope
 }
 
 // SignatureMaxSkew is how far X-Sdk-Date may be from the simulator's clock
@@ -113,50 +116,50 @@ func parseAKSKAuthorization(h string) (akskAuth, bool) {
 	return a, a.access != "" && len(a.signedHeaders) > 0 && a.signature != ""
 }
 
-// authenticateAKSKLocked verifies a signed request and returns the project
-// of its access key.
-func (s *Simulator) authenticateAKSKLocked(r *http.Request, body []byte) (string, *apiError) {
+// authenticateAKSKLocked verifies a signed request and returns its access
+// key's project and scope.
+func (s *Simulator) authenticateAKSKLocked(r *http.Request, body []byte) (caller, *apiError) {
 	auth, ok := parseAKSKAuthorization(r.Header.Get("Authorization"))
 	if !ok {
-		return "", akskUnauthorized("the Authorization header is not " +
+		return caller{}, akskUnauthorized("the Authorization header is not " +
 			"\"SDK-HMAC-SHA256 Access=<AK>, SignedHeaders=<names>, Signature=<hex>\"")
 	}
 	key, ok := s.accessKeys[auth.access]
 	if !ok {
 		// Not echoed: a mistyped secret pasted as the AK must not land in
 		// anyone's logs.
-		return "", akskUnauthorized("the access key (AK) does not exist")
+		return caller{}, akskUnauthorized("the access key (AK) does not exist")
 	}
 	for _, need := range []string{"host", "x-sdk-date"} {
 		if !slices.Contains(auth.signedHeaders, need) {
-			return "", akskUnauthorized("the signed headers must include host and x-sdk-date")
+			return caller{}, akskUnauthorized("the signed headers must include host and x-sdk-date")
 		}
 	}
 	date, err := time.Parse(akskDateLayout, r.Header.Get("X-Sdk-Date"))
 	if err != nil {
-		return "", akskUnauthorized("X-Sdk-Date is missing or not in the form YYYYMMDDTHHMMSSZ")
+		return caller{}, akskUnauthorized("X-Sdk-Date is missing or not in the form YYYYMMDDTHHMMSSZ")
 	}
 	if skew := s.now().Sub(date); skew > SignatureMaxSkew || skew < -SignatureMaxSkew {
-		return "", akskUnauthorized("signature expired")
+		return caller{}, akskUnauthorized("signature expired")
 	}
 	want := akskSign(key.Secret, r.Header.Get("X-Sdk-Date"), akskCanonicalRequest(r, auth.signedHeaders, body))
 	got, err := hex.DecodeString(auth.signature)
 	if err != nil || !hmac.Equal(got, want) {
-		return "", akskUnauthorized("verify aksk signature fail")
+		return caller{}, akskUnauthorized("verify aksk signature fail")
 	}
 	sent := r.Header.Get("X-Security-Token")
 	switch {
 	case key.SecurityToken == "" && sent != "":
-		return "", akskUnauthorized("a security token was sent with a permanent access key")
+		return caller{}, akskUnauthorized("a security token was sent with a permanent access key")
 	case key.SecurityToken != "" && (subtle.ConstantTimeCompare([]byte(sent), []byte(key.SecurityToken)) != 1 ||
 		!slices.Contains(auth.signedHeaders, "x-security-token")):
-		return "", akskUnauthorized("the security token of the temporary access key is missing, wrong or not signed")
+		return caller{}, akskUnauthorized("the security token of the temporary access key is missing, wrong or not signed")
 	}
 	project := key.ProjectID
 	if project == "" {
 		project = s.opts.ProjectID
 	}
-	return project, nil
+	return caller{project: project, scope: key.Scope}, nil
 }
 
 // akskSign is hex-decoded HMAC-SHA256(secret, StringToSign), where

@@ -356,10 +356,10 @@ func TestAKSK_huaweiPublishedExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	sim.mu.Lock()
-	project, apiErr := sim.authenticateAKSKLocked(req, nil)
+	who, apiErr := sim.authenticateAKSKLocked(req, nil)
 	sim.mu.Unlock()
-	if apiErr != nil || project != "77b6a44cba5143ab91d13ab9a8ff44fd" {
-		t.Errorf("the published example: project %q, error %+v; want it accepted", project, apiErr)
+	if apiErr != nil || who.project != "77b6a44cba5143ab91d13ab9a8ff44fd" {
+		t.Errorf("the published example: project %q, error %+v; want it accepted", who.project, apiErr)
 	}
 }
 

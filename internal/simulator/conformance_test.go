@@ -33,7 +33,9 @@ func newFixture(t *testing.T) *fixture {
 	opts := validationOptions()
 	opts.Servers = 12
 	sim, c, clk := opsSim(t, opts)
-	sim.AddToken("other-token", otherProject)
+	if err := sim.AddProject(otherProject, "other-region", "other-token"); err != nil {
+		t.Fatal(err)
+	}
 	ids := map[string]string{}
 	for _, name := range []string{"running", "stopped", "reinstallErr", "terminated", "deleting", "reinstalling", "modifying", "stopping"} {
 		ids[name] = c.createWith(func(b map[string]any) {

@@ -22,12 +22,18 @@ const maxFaultBody = 1 << 30
 // answersItself reports whether a fault writes its own answer (see answerFault)
 // rather than an error in the API's format.
 func (f *Fault) answersItself() bool {
-	return f.Body != "" || f.LoseItems > 0 || f.RedirectTo != "" || f.BodyBytes > 0 || f.Gateway || f.RetryAfterHeader != ""
+	return f.Body != "" || f.LoseItems > 0 || f.HideItems > 0 || f.RedirectTo != "" || f.BodyBytes > 0 || f.Gateway || f.RetryAfterHeader != ""
+}
+
+// altersListing reports whether a fault changes a ListInstances request or
+// its answer rather than answering in its place.
+func (f *Fault) altersListing() bool {
+	return f.LoseItems > 0 || f.HideItems > 0 || f.IgnoreFilter
 }
 
 // answerFault writes the answer of a fault for which answersItself holds.
 // carry carries the request out and returns its answer; it is called only
-// for LoseItems, which alters a real answer.
+// for LoseItems and HideItems, which alter a real answer.
 func (s *Simulator) answerFault(w http.ResponseWriter, r *http.Request, f Fault, carry func() (int, any, *apiError)) {
 	if f.RetryAfterHeader != "" {
 		w.Header().Set("Retry-After", f.RetryAfterHeader)
@@ -51,20 +57,14 @@ func (s *Simulator) answerFault(w http.ResponseWriter, r *http.Request, f Fault,
 		_, _ = w.Write([]byte(f.Body))
 	case f.BodyBytes > 0:
 		writeHugeBody(w, f.Status, f.BodyBytes)
-	case f.LoseItems > 0:
+	case f.LoseItems > 0 || f.HideItems > 0:
 		status, out, apiErr := carry()
 		if apiErr != nil {
 			writeError(w, apiErr)
 			return
 		}
 		if page, ok := out.(listAnswer); ok {
-			// The page keeps its count and loses items and its marker,
-			// as a page that a gateway or a cache cut short does.
-			n := min(f.LoseItems, len(page.Instances))
-			page.Instances = page.Instances[:len(page.Instances)-n]
-			page.PageInfo.NextMarker = ""
-			page.PageInfo.CurrentCount = len(page.Instances)
-			out = page
+			out = alterPage(page, f)
 		}
 		if out == nil {
 			w.WriteHeader(status)
@@ -86,6 +86,25 @@ func (s *Simulator) answerFault(w http.ResponseWriter, r *http.Request, f Fault,
 		a.retryAfter = 0
 		a.write(w)
 	}
+}
+
+// alterPage applies LoseItems and HideItems to a page of ListInstances,
+// each to the last items of the page.
+func alterPage(page listAnswer, f Fault) listAnswer {
+	if n := min(f.HideItems, len(page.Instances)); n > 0 {
+		// Hidden items leave a listing that adds up: count and
+		// current_count drop with them.
+		page.Instances = page.Instances[:len(page.Instances)-n]
+		page.Count -= n
+	}
+	if f.LoseItems > 0 {
+		// The page keeps its count and loses items and its marker, as a
+		// page that a gateway or a cache cut short does.
+		page.Instances = page.Instances[:len(page.Instances)-min(f.LoseItems, len(page.Instances))]
+		page.PageInfo.NextMarker = ""
+	}
+	page.PageInfo.CurrentCount = len(page.Instances)
+	return page
 }
 
 // writeHugeBody streams a JSON object of about size bytes, a valid empty
@@ -117,7 +136,7 @@ func faultDefaultStatus(f Fault) int {
 	switch {
 	case f.RedirectTo != "":
 		return http.StatusTemporaryRedirect
-	case f.Body != "" || f.LoseItems > 0 || f.BodyBytes > 0:
+	case f.Body != "" || f.BodyBytes > 0 || f.altersListing() || f.Replay > 0:
 		return http.StatusOK
 	case f.Gateway:
 		return http.StatusNotFound

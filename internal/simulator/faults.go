@@ -77,12 +77,20 @@ type Fault struct {
 	// now, the instance a few seconds later). The request is carried out
 	// whatever the client does meanwhile, and is skipped only when the
 	// simulator is closed by then. With Drop, the connection is closed
-	// instead of answering.
+	// instead of answering. With Hold, nothing is answered at all: the
+	// connection is held for Hold or until the client gives up (Ctrl-C, a
+	// timeout), then closed, and the request is still carried out Late
+	// after it arrived: a create that hangs and lands when nobody waits.
 	Late time.Duration `json:"-"`
 	// Hold, with After, holds the answer this long after the request was
 	// carried out, or until the client gives up: a create whose answer
-	// comes after the client's timeout or Ctrl-C.
+	// comes after the client's timeout or Ctrl-C. With Late, see Late.
 	Hold time.Duration `json:"-"`
+	// Replay carries the request out and answers it as usual, then carries
+	// the same request (the same body, so a create's same token) out again
+	// Replay later, as a gateway does that replays a request it believes
+	// was lost. A replayed create makes a second instance.
+	Replay time.Duration `json:"-"`
 	// RawBody, with After, replaces the body of the answer with this text
 	// verbatim ("" sends an empty body), answered with Status as given:
 	// a 200 whose body is empty, an HTML page or {"instance_id":""}, after
@@ -102,6 +110,19 @@ type Fault struct {
 	// the end of its page, and its next_marker, while count stays: a page
 	// that lost items.
 	LoseItems int `json:"lose_items,omitempty"`
+	// HideItems carries a ListInstances out and removes up to this many
+	// items from the end of its page, lowering count and current_count by
+	// as many: a well-formed, self-consistent listing that is wrong, which
+	// no completeness check can tell from a true one. The page keeps its
+	// next_marker (an opaque cursor), so the pages that follow still add
+	// up to count.
+	HideItems int `json:"hide_items,omitempty"`
+	// IgnoreFilter makes a ListInstances ignore its instance_id filter, as
+	// an API does that reads the filter under another name: it lists the
+	// project as if unfiltered (other filters still apply), honestly
+	// paged, with the whole project's count. It combines with LoseItems
+	// and HideItems; see also SetIgnoreIDFilter.
+	IgnoreFilter bool `json:"ignore_filter,omitempty"`
 	// Gateway answers the API gateway's JSON error (error_code APIGW.0101
 	// for a 404) instead of the API's: a 404 without an iMetal code.
 	Gateway bool `json:"gateway,omitempty"`
@@ -432,9 +453,14 @@ func (s *Simulator) takeTokenLocked(token string) bool {
 	return false
 }
 
-// matches reports whether a fault applies to a request.
+// matches reports whether a fault applies to a request. A fault that
+// alters a listing (LoseItems, HideItems, IgnoreFilter) applies to
+// ListInstances only, so that no other request uses it up.
 func (f *Fault) matches(op string, r *http.Request) bool {
 	if f.Method != "" && !strings.EqualFold(f.Method, r.Method) {
+		return false
+	}
+	if f.altersListing() && op != OpListInstances {
 		return false
 	}
 	if f.Op != "" && f.Op != op {

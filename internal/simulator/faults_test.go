@@ -48,7 +48,9 @@ func TestFault_rateLimit(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock()
 	sim, c := startSim(t, Options{Now: clk.Now})
-	sim.AddToken("second-token", DefaultProjectID)
+	if err := sim.AddToken("second-token", DefaultProjectID, TokenScope{}); err != nil {
+		t.Fatal(err)
+	}
 	sim.SetRateLimit(RateLimit{PerSecond: 2, Burst: 3, RetryAfter: 1500 * time.Millisecond})
 
 	for i := range 3 {
@@ -368,7 +370,9 @@ func TestFault_tokenExpiry(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock()
 	sim, c := startSim(t, Options{Now: clk.Now})
-	sim.AddToken("short-lived", DefaultProjectID)
+	if err := sim.AddToken("short-lived", DefaultProjectID, TokenScope{}); err != nil {
+		t.Fatal(err)
+	}
 	sim.ExpireToken("short-lived", time.Hour)
 	short := &apiClient{t: t, base: sim.URL, project: DefaultProjectID, token: "short-lived"}
 	short.list("")

@@ -7,8 +7,9 @@ import (
 // IAM's project list, the one call of IAM that the provider makes: with no
 // project ID configured, it looks the project up by its region's name
 // (GET /v3/projects?name=cn-east-3), as the huaweicloud provider does. The
-// simulator's project is named Options.Region. Point the provider's IAM
-// endpoint at the simulator's URL to use it.
+// simulator's project is named Options.Region, the projects of AddProject
+// by their own names; the credentials see their own project only. Point
+// the provider's IAM endpoint at the simulator's URL to use it.
 
 // OpListProjects is IAM's KeystoneListProjects, as counted by RequestCount
 // and as named by Fault.Op. It is not in Operations(): it is IAM's, not
@@ -60,7 +61,8 @@ func (s *Simulator) listProjects(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	project, authErr := s.authenticateLocked(r, nil)
+	who, authErr := s.authenticateLocked(r, nil)
+	projectName := s.projects[who.project]
 	s.mu.Unlock()
 	if authErr != nil {
 		// IAM words its errors as Keystone does, not as CloudDC does.
@@ -70,8 +72,8 @@ func (s *Simulator) listProjects(w http.ResponseWriter, r *http.Request) {
 	}
 	out := iamProjectList{Projects: []iamProject{}, Links: map[string]any{"self": r.URL.String(), "next": nil, "previous": nil}}
 	name := r.URL.Query().Get("name")
-	if project == s.opts.ProjectID && (name == "" || name == s.opts.Region) {
-		out.Projects = append(out.Projects, iamProject{ID: s.opts.ProjectID, Name: s.opts.Region,
+	if projectName != "" && (name == "" || name == projectName) {
+		out.Projects = append(out.Projects, iamProject{ID: who.project, Name: projectName,
 			DomainID: iamDomainID, ParentID: iamDomainID, Enabled: true})
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -165,7 +165,7 @@ func (s *Simulator) createInstance(req *http.Request, body []byte) (int, any, *a
 			return 0, nil, errInvalid("placement.server_id must be a lower-case UUID")
 		}
 	}
-	srv, apiErr := s.pickServerLocked(wantServer)
+	srv, apiErr := s.pickServerLocked(req.PathValue("project_id"), wantServer)
 	if apiErr != nil {
 		return 0, nil, apiErr
 	}
@@ -238,6 +238,7 @@ func (s *Simulator) runInstances(req *http.Request, body []byte) (int, any, *api
 	case *in.MinCount > *in.MaxCount:
 		return 0, nil, errInvalid(fmt.Sprintf("min_count (%d) must not be greater than max_count (%d)", *in.MinCount, *in.MaxCount))
 	}
+	project := req.PathValue("project_id")
 	var eligible []*serverRec
 	if in.Placement != nil && in.Placement.ServerIDSet != nil && len(*in.Placement.ServerIDSet) > 0 {
 		set := *in.Placement.ServerIDSet
@@ -249,7 +250,7 @@ func (s *Simulator) runInstances(req *http.Request, body []byte) (int, any, *api
 			if !isUUID(id) {
 				return 0, nil, errInvalid(fmt.Sprintf("placement.server_id_set: %q is not a lower-case UUID", id))
 			}
-			srv := s.serverIdx[id]
+			srv := s.serverLocked(project, id)
 			switch {
 			case srv == nil:
 				unknown = append(unknown, id)
@@ -262,7 +263,7 @@ func (s *Simulator) runInstances(req *http.Request, body []byte) (int, any, *api
 		}
 	} else {
 		for _, srv := range s.servers {
-			if srv.Ready() {
+			if srv.ProjectID == project && srv.Ready() {
 				eligible = append(eligible, srv)
 			}
 		}
@@ -287,7 +288,6 @@ func (s *Simulator) runInstances(req *http.Request, body []byte) (int, any, *api
 		}
 		addrs[i] = a
 	}
-	project := req.PathValue("project_id")
 	for i := range n {
 		s.newInstanceLocked(project, ids[i], sp, eligible[i], addrs[i])
 	}
@@ -392,9 +392,9 @@ func (s *Simulator) freeHintLocked(sn SubnetSpec) netip.Addr {
 	return first
 }
 
-func (s *Simulator) pickServerLocked(id string) (*serverRec, *apiError) {
+func (s *Simulator) pickServerLocked(project, id string) (*serverRec, *apiError) {
 	if id != "" {
-		srv := s.serverIdx[id]
+		srv := s.serverLocked(project, id)
 		if srv == nil {
 			return nil, &apiError{status: http.StatusNotFound, code: "iMetal.0100", msg: "Physical server not found: " + id}
 		}
@@ -405,7 +405,7 @@ func (s *Simulator) pickServerLocked(id string) (*serverRec, *apiError) {
 		return srv, nil
 	}
 	for _, srv := range s.servers {
-		if srv.Ready() {
+		if srv.ProjectID == project && srv.Ready() {
 			return srv, nil
 		}
 	}
@@ -483,7 +483,11 @@ func (s *Simulator) listInstances(r *http.Request, _ []byte) (int, any, *apiErro
 			return 0, nil, errInvalid(fmt.Sprintf("instance_state %q is not one of %s", q.Get("instance_state"), strings.Join(s.filterStatesLocked(), ", ")))
 		}
 	}
-	ids, apiErr := splitIDs("instance_id", q.Get("instance_id"))
+	idFilter := q.Get("instance_id")
+	if s.ignoreIDFilter {
+		idFilter = "" // filter.go
+	}
+	ids, apiErr := splitIDs("instance_id", idFilter)
 	if apiErr != nil {
 		return 0, nil, apiErr
 	}
@@ -541,8 +545,7 @@ func (s *Simulator) listInstances(r *http.Request, _ []byte) (int, any, *apiErro
 	items, pi := page(matched, start, limit, func(r *record) string { return r.Instance.ID })
 	out := listAnswer{Instances: make([]Instance, len(items)), PageInfo: pi, Count: len(matched)}
 	for i, r := range items {
-		out.Instances[i] = r.snapshot()
-		out.Instances[i].State = s.shownStateLocked(r)
+		out.Instances[i] = s.shownLocked(r)
 	}
 	return http.StatusOK, out, nil
 }
@@ -561,11 +564,12 @@ func (s *Simulator) showInstanceStatus(r *http.Request, _ []byte) (int, any, *ap
 	if rec == nil {
 		return 0, nil, errInstanceNotFound(id)
 	}
+	shown := s.shownLocked(rec)
 	return http.StatusOK, struct {
 		State          string     `json:"state"`
 		OperationState string     `json:"operation_state"`
 		Error          *ErrorInfo `json:"error,omitempty"`
-	}{s.shownStateLocked(rec), rec.Instance.OperationState, rec.Instance.Error}, nil
+	}{shown.State, shown.OperationState, shown.Error}, nil
 }
 
 func (s *Simulator) deleteInstance(r *http.Request, _ []byte) (int, any, *apiError) {

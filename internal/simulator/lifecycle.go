@@ -216,6 +216,7 @@ func (s *Simulator) applyPowerLocked(srv *serverRec, p *powerTransition) {
 
 func (s *Simulator) setStateLocked(r *record, at time.Time, state, opState string) {
 	from := r.Instance.State
+	r.lag = nil
 	r.Instance.State = state
 	r.Instance.OperationState = opState
 	r.Instance.UpdatedAt = formatTime(at)

@@ -77,6 +77,10 @@ type StateChange struct {
 type Server struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
+	// ProjectID is the project the server belongs to; only that project
+	// lists it and installs on it. A state file written before projects
+	// had servers of their own leaves it out: the simulator's own project.
+	ProjectID string `json:"project_id,omitempty"`
 	// InstanceID is the instance the server hosts; empty when it is ready.
 	InstanceID string `json:"instance_id,omitempty"`
 	// PowerState is on, off, powering-on, powering-off or rebooting.
@@ -194,6 +198,9 @@ type record struct {
 	History  []StateChange `json:"history"`
 
 	timer *time.Timer // fires at Next.At; stopped when Next is replaced
+	// lag is what the instance shows while its operation has not shown
+	// yet (operation_lag.go); any later state change ends it.
+	lag *lagged
 }
 
 // busyKind is the long operation in progress that makes the instance

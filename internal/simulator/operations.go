@@ -69,9 +69,11 @@ func (s *Simulator) reinstallOS(req *http.Request, body []byte) (int, any, *apiE
 		if state == "error" {
 			state = "running"
 		}
+		before := s.showingLocked(r)
 		r.Instance.Error = nil
 		s.setStateLocked(r, now, state, "reinstall-processing")
-		s.scheduleLocked(r, &transition{At: now.Add(s.opts.ReinstallDuration), Kind: kindReinstall,
+		lag := s.startLaggedLocked(r, now, before)
+		s.scheduleLocked(r, &transition{At: now.Add(lag + s.opts.ReinstallDuration), Kind: kindReinstall,
 			Fail: s.popFailLocked(kindReinstall), ImageID: images[i].ID, Password: *in.Password})
 	}
 	return http.StatusAccepted, idsAnswer(ids), nil
@@ -156,8 +158,10 @@ func (s *Simulator) modifyIP(req *http.Request, body []byte) (int, any, *apiErro
 		return 0, nil, apiErr
 	}
 	now := s.now()
+	before := s.showingLocked(r)
 	s.setStateLocked(r, now, r.Instance.State, "modify-ip-processing")
-	s.scheduleLocked(r, &transition{At: now.Add(s.opts.ModifyIPDuration), Kind: kindModifyIP,
+	lag := s.startLaggedLocked(r, now, before)
+	s.scheduleLocked(r, &transition{At: now.Add(lag + s.opts.ModifyIPDuration), Kind: kindModifyIP,
 		Fail: s.popFailLocked(kindModifyIP), VPCID: *in.VPCID, NICs: slices.Clone(addrs)})
 	return http.StatusAccepted, nil, nil
 }

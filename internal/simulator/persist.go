@@ -32,15 +32,19 @@ const stateFileVersion = 1
 const saveDelay = 100 * time.Millisecond
 
 type stateFile struct {
-	Version     int                    `json:"version"`
-	Generator   string                 `json:"generator"`
-	SavedAt     time.Time              `json:"saved_at"`
-	NextSeq     uint64                 `json:"next_seq"`
-	Seqs        map[string]uint64      `json:"seqs"`
-	Instances   []*record              `json:"instances"`
-	Servers     []*serverRec           `json:"servers"`
-	UsedIPs     map[string]string      `json:"used_ips"`
-	Tokens      map[string]string      `json:"tokens"`
+	Version     int                   `json:"version"`
+	Generator   string                `json:"generator"`
+	SavedAt     time.Time             `json:"saved_at"`
+	NextSeq     uint64                `json:"next_seq"`
+	Seqs        map[string]uint64     `json:"seqs"`
+	Instances   []*record             `json:"instances"`
+	Servers     []*serverRec          `json:"servers"`
+	UsedIPs     map[string]string     `json:"used_ips"`
+	Tokens      map[string]string     `json:"tokens"`
+	TokenScopes map[string]TokenScope `json:"token_scopes,omitempty"`
+	// Projects are the projects of AddProject, ID to name in IAM; the
+	// simulator's own project comes from its options.
+	Projects    map[string]string      `json:"projects,omitempty"`
 	TokenExpiry map[string]time.Time   `json:"token_expiry,omitempty"`
 	HoldDeletes bool                   `json:"hold_deletes,omitempty"`
 	FailNext    map[string][]ErrorInfo `json:"fail_next,omitempty"`
@@ -90,8 +94,16 @@ func (s *Simulator) stateLocked() *stateFile {
 	f := &stateFile{
 		Version: stateFileVersion, Generator: "clouddc-simulator", SavedAt: s.now().UTC(),
 		NextSeq: s.nextSeq, Seqs: s.seqs, Instances: s.order, Servers: s.servers,
-		UsedIPs: make(map[string]string, len(s.usedIPs)), Tokens: s.tokens,
+		UsedIPs: make(map[string]string, len(s.usedIPs)), Tokens: s.tokens, TokenScopes: s.tokenScopes,
 		TokenExpiry: s.tokenExpiry, HoldDeletes: s.holdDeletes, FailNext: s.failNext,
+	}
+	for id, name := range s.projects {
+		if id != s.opts.ProjectID {
+			if f.Projects == nil {
+				f.Projects = map[string]string{}
+			}
+			f.Projects[id] = name
+		}
 	}
 	for a, id := range s.usedIPs {
 		f.UsedIPs[a.String()] = id
@@ -224,6 +236,11 @@ func checkStateFile(f *stateFile) (checkedState, string) {
 			return checkedState{}, "tokens has an empty token"
 		}
 	}
+	for id, name := range f.Projects {
+		if !projectIDPattern.MatchString(id) || name == "" {
+			return checkedState{}, fmt.Sprintf("projects has %q named %q; a project needs a 32-character hex ID and a name", id, name)
+		}
+	}
 	for i, p := range f.Purged {
 		if p == nil || !isUUID(p.Timeline.ID) {
 			return checkedState{}, fmt.Sprintf("purged[%d] is not a purged instance", i)
@@ -342,7 +359,21 @@ func checkUsedIPs(used map[string]string, instances map[string]*record) (map[net
 func (s *Simulator) takeLocked(f *stateFile, checked checkedState) {
 	s.servers = f.Servers
 	for _, srv := range f.Servers {
+		if srv.ProjectID == "" {
+			// Written before projects had servers of their own.
+			srv.ProjectID = s.opts.ProjectID
+		}
 		s.serverIdx[srv.ID] = srv
+	}
+	for id, name := range f.Projects {
+		if id != s.opts.ProjectID {
+			s.projects[id] = name
+		}
+	}
+	for tok, scope := range f.TokenScopes {
+		if tok != s.opts.Token {
+			s.tokenScopes[tok] = scope
+		}
 	}
 	s.instances = checked.instances
 	s.order = slices.Clone(f.Instances)

@@ -39,7 +39,9 @@ func TestPersist_restart(t *testing.T) {
 	opts := Options{StateFile: filepath.Join(t.TempDir(), "state.json"), Now: clk.Now,
 		CreateDuration: createDur, DeleteDuration: deleteDur, PowerDuration: powerDur, Retention: time.Hour}
 	sim, c := startSim(t, opts)
-	sim.AddToken("ci-token", DefaultProjectID)
+	if err := sim.AddToken("ci-token", DefaultProjectID, TokenScope{}); err != nil {
+		t.Fatal(err)
+	}
 
 	// terraform apply: three instances, one stopped.
 	web := c.createWith(func(b map[string]any) {

@@ -8,10 +8,8 @@ import (
 )
 
 // The physical servers: ListPhysicalServers, ShowPhysicalServer and
-// ChangePhysicalServerPowerState. The pool is shared by every project the
-// simulator knows (a simplification: the real service gives each project
-// its own servers), and a server reports the project of the request as its
-// project_id.
+// ChangePhysicalServerPowerState. Each project has its own servers
+// (projects.go); another project's server is not found.
 
 // serverWire is a physical server as the API answers it.
 type serverWire struct {
@@ -24,7 +22,7 @@ type serverWire struct {
 	Tags        []Tag  `json:"tags"`
 }
 
-func (srv *serverRec) wire(project string, now time.Time) serverWire {
+func (srv *serverRec) wire(now time.Time) serverWire {
 	manage := "ready"
 	if !srv.Ready() {
 		manage = "in-use"
@@ -33,7 +31,7 @@ func (srv *serverRec) wire(project string, now time.Time) serverWire {
 	if now.Before(srv.shownUntil) {
 		power = srv.shownPower // the change has not shown yet
 	}
-	return serverWire{ID: srv.ID, Name: srv.Name, ProjectID: project, ManageState: manage,
+	return serverWire{ID: srv.ID, Name: srv.Name, ProjectID: srv.ProjectID, ManageState: manage,
 		PowerState: power, OnboardTime: formatTime(srv.OnboardTime), Tags: []Tag{}}
 }
 
@@ -47,9 +45,10 @@ func (s *Simulator) listServers(r *http.Request, _ []byte) (int, any, *apiError)
 	if manage != "" && manage != "ready" && manage != "in-use" {
 		return 0, nil, errInvalid(fmt.Sprintf("manage_state %q is not one of ready, in-use", manage))
 	}
+	project := r.PathValue("project_id")
 	pos := -1 // the marker's place in the pool
 	if m := q.Get("marker"); m != "" {
-		if pos = slices.IndexFunc(s.servers, func(srv *serverRec) bool { return srv.ID == m }); pos < 0 {
+		if pos = slices.IndexFunc(s.servers, func(srv *serverRec) bool { return srv.ID == m && srv.ProjectID == project }); pos < 0 {
 			return 0, nil, errInvalid(fmt.Sprintf("marker %q is not a valid marker", m))
 		}
 	}
@@ -58,6 +57,9 @@ func (s *Simulator) listServers(r *http.Request, _ []byte) (int, any, *apiError)
 	matched := make([]*serverRec, 0, len(s.servers))
 	start := 0
 	for i, srv := range s.servers {
+		if srv.ProjectID != project {
+			continue
+		}
 		if manage == "" || (manage == "ready") == srv.Ready() {
 			matched = append(matched, srv)
 			if i <= pos {
@@ -71,20 +73,19 @@ func (s *Simulator) listServers(r *http.Request, _ []byte) (int, any, *apiError)
 		PageInfo pageInfo     `json:"page_info"`
 		Count    int          `json:"count"`
 	}{Servers: make([]serverWire, len(items)), PageInfo: pi, Count: len(matched)}
-	project := r.PathValue("project_id")
 	for i, srv := range items {
-		out.Servers[i] = srv.wire(project, s.now())
+		out.Servers[i] = srv.wire(s.now())
 	}
 	return http.StatusOK, out, nil
 }
 
 func (s *Simulator) showServer(r *http.Request, _ []byte) (int, any, *apiError) {
 	id := r.PathValue("id")
-	srv := s.serverIdx[id]
+	srv := s.serverLocked(r.PathValue("project_id"), id)
 	if srv == nil {
 		return 0, nil, errServerNotFound(id)
 	}
-	return http.StatusOK, srv.wire(r.PathValue("project_id"), s.now()), nil
+	return http.StatusOK, srv.wire(s.now()), nil
 }
 
 // changePowerState is ChangePhysicalServerPowerState. Powering a server
@@ -115,7 +116,7 @@ func (s *Simulator) changePowerState(req *http.Request, body []byte) (int, any, 
 	srvs := make([]*serverRec, 0, len(ids))
 	var unknown []string
 	for _, id := range ids {
-		if srv := s.serverIdx[id]; srv != nil {
+		if srv := s.serverLocked(req.PathValue("project_id"), id); srv != nil {
 			srvs = append(srvs, srv)
 		} else {
 			unknown = append(unknown, id)

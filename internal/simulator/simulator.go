@@ -135,8 +135,13 @@ type Simulator struct {
 	mux    *http.ServeMux
 	admin  *http.ServeMux
 
-	mu        sync.Mutex
-	tokens    map[string]string // token -> project ID
+	mu     sync.Mutex
+	tokens map[string]string // token -> project ID
+	// tokenScopes narrow what a token grants (projects.go); a token
+	// without an entry is granted everything.
+	tokenScopes map[string]TokenScope
+	// projects maps every project ID to its name in IAM (projects.go).
+	projects  map[string]string
 	instances map[string]*record
 	order     []*record         // the instances of instances, by Seq
 	seqs      map[string]uint64 // every ID ever listed -> its sequence, for markers
@@ -157,7 +162,12 @@ type Simulator struct {
 	legacy      bool
 	vanish      bool
 	holdDeletes bool
-	failNext    map[string][]ErrorInfo // transition kind -> queued failures
+	// pageSizeCap, ignoreIDFilter and operationLag are the settings of
+	// page_cap.go, filter.go and operation_lag.go.
+	pageSizeCap    int
+	ignoreIDFilter bool
+	operationLag   time.Duration
+	failNext       map[string][]ErrorInfo // transition kind -> queued failures
 	faultState
 
 	// Observability.
@@ -205,21 +215,24 @@ func New(opts Options) (*Simulator, error) {
 		opts.Subnets = DefaultSubnets()
 	}
 	s := &Simulator{
-		opts:      opts,
-		now:       opts.Now,
-		logger:    opts.Logger,
-		tokens:    map[string]string{opts.Token: opts.ProjectID},
-		instances: map[string]*record{},
-		seqs:      map[string]uint64{},
-		serverIdx: map[string]*serverRec{},
-		images:    map[string]ImageSpec{},
-		subnets:   map[string]SubnetSpec{},
-		usedIPs:   map[netip.Addr]string{},
-		freeHint:  map[string]netip.Addr{},
-		counts:    map[string]int{},
-		failNext:  map[string][]ErrorInfo{},
-		purged:    map[string]*purgedRecord{},
-		legacy:    opts.Legacy,
+		opts:        opts,
+		now:         opts.Now,
+		logger:      opts.Logger,
+		tokens:      map[string]string{opts.Token: opts.ProjectID},
+		tokenScopes: map[string]TokenScope{},
+		projects:    map[string]string{opts.ProjectID: opts.Region},
+		pageSizeCap: max(opts.PageSizeCap, 0),
+		instances:   map[string]*record{},
+		seqs:        map[string]uint64{},
+		serverIdx:   map[string]*serverRec{},
+		images:      map[string]ImageSpec{},
+		subnets:     map[string]SubnetSpec{},
+		usedIPs:     map[netip.Addr]string{},
+		freeHint:    map[string]netip.Addr{},
+		counts:      map[string]int{},
+		failNext:    map[string][]ErrorInfo{},
+		purged:      map[string]*purgedRecord{},
+		legacy:      opts.Legacy,
 	}
 	s.resetFaults()
 	if s.now == nil {
@@ -256,13 +269,7 @@ func New(opts Options) (*Simulator, error) {
 		}
 	}
 	if !loaded {
-		onboard := s.now().UTC().Truncate(time.Second)
-		for i := range opts.Servers {
-			srv := &serverRec{Server: Server{ID: serverID(i + 1), Name: fmt.Sprintf("imetal-server-%03d", i+1),
-				PowerState: PowerOn, OnboardTime: onboard}}
-			s.servers = append(s.servers, srv)
-			s.serverIdx[srv.ID] = srv
-		}
+		s.addServersLocked(opts.ProjectID, opts.Servers)
 		if opts.StateFile != "" {
 			// Write the file at once, so that a wrong path shows now
 			// and not at the first change.
@@ -285,14 +292,6 @@ func (s *Simulator) Token() string { return s.opts.Token }
 
 // AdminToken returns the token of the admin API ("" when it is off).
 func (s *Simulator) AdminToken() string { return s.opts.AdminToken }
-
-// AddToken lets another token in, for the given project.
-func (s *Simulator) AddToken(token, projectID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokens[token] = projectID
-	s.dirtyLocked()
-}
 
 // Close stops the simulator's timers and writes the state file, if there
 // is one. Requests after Close are still answered, but transitions then
@@ -397,9 +396,28 @@ func (s *Simulator) api(op string, h handlerFunc) http.HandlerFunc {
 			return
 		}
 		f := adm.fault
+		if f != nil && f.IgnoreFilter {
+			// The request loses its ID filter on the way; what else the
+			// fault does (HideItems, LoseItems) applies to the answer.
+			r = withoutIDFilter(r)
+			if !f.answersItself() {
+				f = nil
+			}
+		}
+		if f != nil && f.Replay > 0 && readErr == nil {
+			// Answered as usual below, and carried out again later.
+			s.carryOutLate(op, r, body, h, f.Replay)
+			f = nil
+		}
 		if f != nil && f.Late > 0 && readErr == nil {
-			s.carryOutLate(r, body, h, f.Late)
-			if f.Drop {
+			s.carryOutLate(op, r, body, h, f.Late)
+			switch {
+			case f.Hold > 0:
+				// No answer at all: the connection is held until Hold
+				// passes or the client gives up, then closed.
+				sleepCtx(r.Context(), f.Hold)
+				panic(http.ErrAbortHandler)
+			case f.Drop:
 				panic(http.ErrAbortHandler) // the connection is lost instead
 			}
 			faultAnswer(*f).write(w)
@@ -410,7 +428,7 @@ func (s *Simulator) api(op string, h handlerFunc) http.HandlerFunc {
 				if readErr != nil {
 					return 0, nil, errInvalid("request body is too large or unreadable")
 				}
-				return s.handle(r, body, h)
+				return s.handle(op, r, body, h)
 			})
 			return
 		}
@@ -431,7 +449,7 @@ func (s *Simulator) api(op string, h handlerFunc) http.HandlerFunc {
 		if readErr != nil {
 			apiErr = errInvalid("request body is too large or unreadable")
 		} else {
-			status, out, apiErr = s.handle(r, body, h)
+			status, out, apiErr = s.handle(op, r, body, h)
 		}
 		if f != nil { // an After fault: the request was carried out
 			if f.Hold > 0 && !sleepCtx(r.Context(), f.Hold) {
@@ -457,8 +475,9 @@ func (s *Simulator) api(op string, h handlerFunc) http.HandlerFunc {
 
 // carryOutLate carries a request out after delay, on a copy of it that
 // outlives the client's connection: the backend that goes on after its
-// gateway has answered. Nobody reads the result.
-func (s *Simulator) carryOutLate(r *http.Request, body []byte, h handlerFunc, delay time.Duration) {
+// gateway has answered, or a gateway that replays a request. Nobody reads
+// the result.
+func (s *Simulator) carryOutLate(op string, r *http.Request, body []byte, h handlerFunc, delay time.Duration) {
 	late := r.Clone(context.WithoutCancel(r.Context()))
 	time.AfterFunc(delay, func() {
 		s.mu.Lock()
@@ -467,23 +486,26 @@ func (s *Simulator) carryOutLate(r *http.Request, body []byte, h handlerFunc, de
 		if closed {
 			return
 		}
-		_, _, apiErr := s.handle(late, body, h)
+		_, _, apiErr := s.handle(op, late, body, h)
 		if apiErr != nil {
 			s.logger.Info("a late request failed", "method", late.Method, "path", late.URL.Path, "error_code", apiErr.code)
 		}
 	})
 }
 
-func (s *Simulator) handle(r *http.Request, body []byte, h handlerFunc) (int, any, *apiError) {
+func (s *Simulator) handle(op string, r *http.Request, body []byte, h handlerFunc) (int, any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	project, authErr := s.authenticateLocked(r, body)
+	who, authErr := s.authenticateLocked(r, body)
 	if authErr != nil {
 		return 0, nil, authErr
 	}
-	if project != r.PathValue("project_id") {
+	if who.project != r.PathValue("project_id") {
 		return 0, nil, &apiError{status: http.StatusForbidden, code: "iMetal.0004",
 			msg: "Insufficient permissions: the credentials do not belong to project " + r.PathValue("project_id")}
+	}
+	if apiErr := who.scope.permits(op); apiErr != nil {
+		return 0, nil, apiErr
 	}
 	s.advanceLocked()
 	status, out, apiErr := h(r, body)
@@ -493,25 +515,25 @@ func (s *Simulator) handle(r *http.Request, body []byte, h handlerFunc) (int, an
 	return status, out, apiErr
 }
 
-// authenticateLocked returns the project of the request's credentials: an
-// AK/SK signature when the Authorization header carries one (X-Auth-Token
-// is then ignored, as the official SDKs send no token with a signature),
-// otherwise the X-Auth-Token.
-func (s *Simulator) authenticateLocked(r *http.Request, body []byte) (string, *apiError) {
+// authenticateLocked returns the project and the scope of the request's
+// credentials: an AK/SK signature when the Authorization header carries one
+// (X-Auth-Token is then ignored, as the official SDKs send no token with a
+// signature), otherwise the X-Auth-Token.
+func (s *Simulator) authenticateLocked(r *http.Request, body []byte) (caller, *apiError) {
 	if isAKSKRequest(r) {
 		return s.authenticateAKSKLocked(r, body)
 	}
 	token := r.Header.Get("X-Auth-Token")
 	project, ok := s.tokens[token]
 	if token == "" || !ok {
-		return "", &apiError{status: http.StatusUnauthorized, code: "iMetal.0003",
+		return caller{}, &apiError{status: http.StatusUnauthorized, code: "iMetal.0003",
 			msg: "Authentication failed: the X-Auth-Token header is missing, invalid or expired"}
 	}
 	if exp, ok := s.tokenExpiry[token]; ok && !s.now().Before(exp) {
-		return "", &apiError{status: http.StatusUnauthorized, code: "iMetal.0003",
+		return caller{}, &apiError{status: http.StatusUnauthorized, code: "iMetal.0003",
 			msg: "Authentication failed: the token has expired; get a new IAM token"}
 	}
-	return project, nil
+	return caller{project: project, scope: s.tokenScopes[token]}, nil
 }
 
 // RequestCount returns how many requests an operation has received,

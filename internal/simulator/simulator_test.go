@@ -80,7 +80,9 @@ func TestSimulator_auth(t *testing.T) {
 	t.Parallel()
 	const otherProject = "ffffffffffffffffffffffffffffffff"
 	sim, c := startSim(t, Options{})
-	sim.AddToken("other-token", otherProject)
+	if err := sim.AddProject(otherProject, "other-region", "other-token"); err != nil {
+		t.Fatal(err)
+	}
 	id := c.create(bodyWith(nil))
 
 	ops := []struct {
@@ -147,9 +149,11 @@ func TestSimulator_authDoesNotLeak(t *testing.T) {
 	if got := sim.Instances(); len(got) != 1 || got[0].ID != id || got[0].State == "shutting-down" {
 		t.Errorf("after refused requests: %+v, want only %s, not deleting", got, id)
 	}
-	// Even if an empty token were registered, a request without one is
+	// An empty token cannot be registered, and a request without one is
 	// not authenticated.
-	sim.AddToken("", DefaultProjectID)
+	if err := sim.AddToken("", DefaultProjectID, TokenScope{}); err == nil {
+		t.Error("AddToken took an empty token")
+	}
 	wantError(t, c.raw(http.MethodGet, "/v1/"+DefaultProjectID+"/instances", "", ""), http.StatusUnauthorized, "iMetal.0003")
 }
 
@@ -242,7 +246,9 @@ func TestSimulator_projectIsolation(t *testing.T) {
 	t.Parallel()
 	const otherProject = "ffffffffffffffffffffffffffffffff"
 	sim, c := startSim(t, Options{Retention: time.Hour})
-	sim.AddToken("other-token", otherProject)
+	if err := sim.AddProject(otherProject, "other-region", "other-token"); err != nil {
+		t.Fatal(err)
+	}
 	other := &apiClient{t: t, base: sim.URL, project: otherProject, token: "other-token"}
 
 	mine := c.create(bodyWith(nil))

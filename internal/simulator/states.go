@@ -37,19 +37,21 @@ func (s *Simulator) phaseStateLocked(r *record) string {
 	case kindModifyIP:
 		return "modifyIping"
 	}
-	switch st := r.Instance.State; st {
+	if r.Instance.State == "running" && s.poweringOffLocked(r) {
+		return "stopping"
+	}
+	return legacyName(r.Instance.State)
+}
+
+// legacyName is a state's 2025 name, without the phase of an operation.
+func legacyName(state string) string {
+	switch state {
 	case "terminated":
 		return "teminated"
 	case "error":
 		return "failed"
-	case "running":
-		if s.poweringOffLocked(r) {
-			return "stopping"
-		}
-		return st
-	default:
-		return st
 	}
+	return state
 }
 
 func (s *Simulator) poweringOffLocked(r *record) bool {
@@ -57,8 +59,16 @@ func (s *Simulator) poweringOffLocked(r *record) bool {
 	return srv != nil && srv.InstanceID == r.Instance.ID && srv.Next != nil && srv.Next.Action == ActionPowerOff
 }
 
-// shownStateLocked is the state the API answers for an instance.
+// shownStateLocked is the state the API answers for an instance: the state
+// from before an operation that has not shown yet (operation_lag.go), in
+// the 2025 names in Legacy mode.
 func (s *Simulator) shownStateLocked(r *record) string {
+	if l := s.lagLocked(r); l != nil {
+		if s.legacy {
+			return legacyName(l.state)
+		}
+		return l.state
+	}
 	if s.legacy {
 		return s.phaseStateLocked(r)
 	}

@@ -56,6 +56,17 @@ func New(version string) func() provider.Provider {
 	}
 }
 
+// NewWithClientOptions is New for tests and harnesses that drive the
+// provider in process (internal/chaos): opts are appended to the options of
+// every API client the provider builds, after its own, so that they can
+// scale its poll schedule, create lookup, retries and HTTP timeout down.
+// The provider's binary uses New.
+func NewWithClientOptions(version string, opts ...clouddc.Option) func() provider.Provider {
+	return func() provider.Provider {
+		return &clouddcProvider{version: version, clientOptions: opts}
+	}
+}
+
 type providerModel struct {
 	Endpoint             types.String  `tfsdk:"endpoint"`
 	Region               types.String  `tfsdk:"region"`

@@ -81,17 +81,45 @@ func TestChaos(t *testing.T) {
 		v := r.Violations[0]
 		byClass[fmt.Sprintf("invariant %d [%s]", v.Invariant, v.Class)] = append(byClass[fmt.Sprintf("invariant %d [%s]", v.Invariant, v.Class)], r.Seed)
 	}
-	// Shrink the first failure of each class, up to CHAOS_SHRINK of them.
+	// Shrink the first failure of each class, up to CHAOS_SHRINK of them
+	// (-1 shrinks every failure, CHAOS_SHRINK_PARALLEL at a time, and
+	// groups them by what the shrunk schedules kept).
+	var todo []*Result
 	shrunk := map[string]bool{}
 	for _, r := range failed {
 		v := r.Violations[0]
-		if len(shrunk) >= shrink || shrunk[v.Class] {
+		if shrink >= 0 && (len(shrunk) >= shrink || shrunk[v.Class]) {
 			fmt.Printf("FAIL seed %d: %s\n", r.Seed, v)
 			continue
 		}
 		shrunk[v.Class] = true
-		f := Shrink(ctx, Generate(r.Seed), v, opts, 3)
-		fmt.Print(f.String())
+		todo = append(todo, r)
+	}
+	signatures := map[string][]uint64{}
+	sem := make(chan struct{}, envInt(t, "CHAOS_SHRINK_PARALLEL", 2))
+	var swg sync.WaitGroup
+	for _, r := range todo {
+		sem <- struct{}{}
+		swg.Add(1)
+		go func() {
+			defer swg.Done()
+			defer func() { <-sem }()
+			s := Generate(r.Seed)
+			f := Shrink(ctx, s, r.Violations[0], opts, 3)
+			mu.Lock()
+			fmt.Print(f.String())
+			sig := f.Signature(s)
+			fmt.Printf("  signature: %s\n", sig)
+			signatures[sig] = append(signatures[sig], r.Seed)
+			mu.Unlock()
+		}()
+	}
+	swg.Wait()
+	if len(signatures) > 0 {
+		fmt.Println("chaos: shrunk findings by what they kept:")
+		for _, sig := range sortedKeys(signatures) {
+			fmt.Printf("  %d× %s (seeds %v)\n", len(signatures[sig]), sig, signatures[sig][:min(6, len(signatures[sig]))])
+		}
 	}
 	for _, k := range sortedKeys(byClass) {
 		fmt.Printf("chaos: %s: %d seeds, such as %v\n", k, len(byClass[k]), byClass[k][:min(5, len(byClass[k]))])

@@ -120,8 +120,9 @@ type command struct {
 	// importAddr and importID are terraform import's arguments.
 	importAddr, importID string
 	// interruptAfter, when positive, presses Ctrl-C this long after the
-	// command started.
+	// command started; interrupt, when not nil, presses it when it closes.
 	interruptAfter time.Duration
+	interrupt      <-chan struct{}
 }
 
 // outcome is what a command did.
@@ -230,15 +231,27 @@ func (c *cli) run(ctx context.Context, cmd command) *outcome {
 		return out
 	}
 	r.srv = srv
+	ctrlC := func() {
+		r.stopped.Store(true)
+		// The protocol server cancels the calls in flight on
+		// StopProvider; this one is called directly, so do it here.
+		_, _ = srv.StopProvider(context.WithoutCancel(ctx), &tfprotov6.StopProviderRequest{})
+		cancel()
+	}
 	if cmd.interruptAfter > 0 {
-		t := time.AfterFunc(cmd.interruptAfter, func() {
-			r.stopped.Store(true)
-			// The protocol server cancels the calls in flight on
-			// StopProvider; this one is called directly, so do it here.
-			_, _ = srv.StopProvider(context.WithoutCancel(ctx), &tfprotov6.StopProviderRequest{})
-			cancel()
-		})
+		t := time.AfterFunc(cmd.interruptAfter, ctrlC)
 		defer t.Stop()
+	}
+	if cmd.interrupt != nil {
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-cmd.interrupt:
+				ctrlC()
+			case <-done:
+			}
+		}()
 	}
 	if _, err := srv.GetProviderSchema(callCtx, &tfprotov6.GetProviderSchemaRequest{}); err != nil {
 		r.fail("", "Failed to Read the Provider Schema", err.Error())

@@ -240,9 +240,17 @@ func TestCLI_interruptedCreateIsTainted(t *testing.T) {
 	defer w.tearDownWorld()
 	b := Block{Name: "b1", Count: 1, InstanceName: "web", Image: simulator.DefaultImageID, Subnets: []string{simulator.DefaultSubnetID},
 		Password: "Cx-Interrupt.9"}
-	// The install takes 0.6 s; Ctrl-C comes a fifth of the way in.
+	// Ctrl-C once the instance exists, while the provider waits for it
+	// to run (the install takes 0.6 s).
+	ctrlC := make(chan struct{})
+	go func() {
+		for deadline := time.Now().Add(30 * time.Second); len(w.sim.Instances()) == 0 && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
+		close(ctrlC)
+	}()
 	out := w.cli.run(context.Background(), command{kind: cmdApply, provider: w.providerValue(false, false, false),
-		config: w.configOf([]Block{b}), interruptAfter: 150 * time.Millisecond})
+		config: w.configOf([]Block{b}), interrupt: ctrlC})
 	if out.OK || !out.Interrupted {
 		t.Fatalf("the interrupted apply: %+v", out)
 	}

@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -120,6 +121,9 @@ type observation struct {
 	// project is the project the provider pointed at (for the class of a
 	// finding: an orphan in another project than that).
 	project string
+	// Named are instance IDs the command line itself names (terraform
+	// import's ID): the user knows them whatever the diagnostics say.
+	Named []string
 }
 
 // checkInvariants returns the violations of one observation, and the
@@ -232,7 +236,7 @@ func checkForgotten(o *observation) ([]Violation, map[string]bool) {
 				"after the final destroy, with every late request landed: nothing manages it", in.Name, in.Project, in.Token, in.State)})
 			continue
 		}
-		if o.Command && !o.OK && named(o.Diags, in) {
+		if o.Command && !o.OK && (named(o.Diags, in) || slices.Contains(o.Named, in.ID)) {
 			continue
 		}
 		if !in.Landed.Before(o.CommandStart) && !o.Deferred[in.ID] {

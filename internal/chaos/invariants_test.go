@@ -133,6 +133,20 @@ func TestInvariant2_orphanAfterFailureUnlessNamed(t *testing.T) {
 	}
 }
 
+// TestInvariant2_failedImportNamesItsID: the user typed the ID of a failed
+// import; it stays named whatever the diagnostics say.
+func TestInvariant2_failedImportNamesItsID(t *testing.T) {
+	o := clean()
+	delete(o.State, addr1)
+	o.Kind, o.OK, o.Named = cmdImport, false, []string{idB}
+	o.Diags = []Diagnostic{{Error: true, Summary: "Unable to Read Instance"}}
+	if vs, _ := checkInvariants(o); len(vs) != 0 {
+		t.Errorf("a failed import of %s broke %v", idB, vs)
+	}
+	o.Named = nil
+	wantOnly(t, o, 2, "failed without naming it")
+}
+
 func TestInvariant2_lateLandingGetsOneMoreCommand(t *testing.T) {
 	o := clean()
 	delete(o.State, addr1)

@@ -98,7 +98,7 @@ func describeFault(f Fault) string {
 			s += ", Retry-After " + f.D.String()
 		}
 	case FaultHoldDeletes:
-		s = "deletions hang in shutting-down"
+		s = "deletions hang in shutting-down for " + f.D.String()
 	case FaultNarrowToken:
 		s = "the provider's token holds the instance permissions only"
 	default:
@@ -229,6 +229,91 @@ func Describe(s Schedule, m Mask) string {
 		}
 	}
 	return b.String()
+}
+
+// faultKey names a fault's kind, without its numbers, for grouping
+// findings.
+func faultKey(f Fault) string {
+	if f.Kind != FaultQueue {
+		if f.Op != "" && f.Kind != FaultFailNext {
+			return string(f.Kind) + ":" + f.Op
+		}
+		if f.Kind == FaultFailNext {
+			return "fail-next:" + f.Op
+		}
+		return string(f.Kind)
+	}
+	sf := f.Sim
+	var k string
+	switch {
+	case sf.Replay > 0:
+		k = "replay"
+	case sf.Late > 0 && sf.Hold > 0:
+		k = "late+hold"
+	case sf.Late > 0:
+		k = "late"
+	case sf.Hold > 0:
+		k = "hold"
+	case sf.RawBody != nil:
+		k = "raw-body"
+	case sf.IgnoreFilter:
+		k = "ignore-filter"
+	case sf.HideItems > 0:
+		k = "hide-items"
+	case sf.LoseItems > 0:
+		k = "lose-items"
+	case sf.Body != "":
+		k = "body"
+	case sf.Gateway:
+		k = "gateway-404"
+	case sf.RedirectTo != "":
+		k = "redirect"
+	case sf.RetryAfterHeader != "":
+		k = "retry-after-absurd"
+	case sf.Drop && sf.After:
+		k = "drop-after"
+	case sf.Drop:
+		k = "drop"
+	case sf.After:
+		k = fmt.Sprintf("%d-after", sf.Status)
+	default:
+		k = fmt.Sprint(sf.Status)
+	}
+	return opOrAll(sf.Op) + ":" + k
+}
+
+// Signature sums a shrunk finding up: its class, and the operations and
+// faults it kept.
+func (f Finding) Signature(s Schedule) string {
+	m := f.Pin.Mask()
+	var parts []string
+	for i, st := range s.Steps {
+		if !m.step(i) {
+			continue
+		}
+		op := string(st.Op)
+		if st.Op == OpSwitch {
+			op += "(" + string(st.Then) + ")"
+		}
+		if st.Interrupt > 0 {
+			op += "+ctrl-c"
+		}
+		var fs []string
+		for _, fl := range st.Faults {
+			if m.fault(fl.ID) {
+				fs = append(fs, faultKey(fl))
+			}
+		}
+		if len(fs) > 0 {
+			op += "[" + strings.Join(fs, ",") + "]"
+		}
+		parts = append(parts, op)
+	}
+	cliName := "1.5"
+	if s.Identity {
+		cliName = "1.14"
+	}
+	return f.Violation.Class + " <- " + cliName + ": " + strings.Join(parts, " > ")
 }
 
 // Finding is a failing schedule, shrunk.

@@ -383,6 +383,7 @@ func (w *world) runStep(ctx context.Context, i int, st Step) {
 		}
 		w.cli.stateRm(st.Address)
 		cmd = &command{kind: cmdImport, importAddr: st.Address, importID: obj.ID}
+		obs.Named = []string{obj.ID}
 	default:
 		kind := map[OpKind]commandKind{OpApply: cmdApply, OpDestroy: cmdDestroy, OpRefresh: cmdRefresh, OpPlan: cmdPlan,
 			OpFinal: cmdApply, OpFinalD: cmdDestroy}
@@ -407,6 +408,12 @@ func (w *world) runCommand(ctx context.Context, i int, st Step, cmd *command, ob
 	for _, f := range st.Faults {
 		if !w.mask.fault(f.ID) {
 			continue
+		}
+		if f.Kind == FaultHoldDeletes && f.D > 0 {
+			// A stuck deletion ends; the provider's own timeout (30
+			// minutes for an imported object, unscaled) must not be what
+			// ends the wait.
+			timers = append(timers, time.AfterFunc(w.d(f.At+f.D), func() { w.sim.HoldDeletes(false) }))
 		}
 		if f.At == 0 {
 			w.inject(f)

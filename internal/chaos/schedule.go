@@ -96,7 +96,7 @@ const (
 	FaultLatency      FaultKind = "latency"        // Fault.Op answers Fault.D late
 	FaultFailureRate  FaultKind = "failure-rate"   // a share Fault.Rate of Fault.Op fails with Fault.N
 	FaultRateLimit    FaultKind = "rate-limit"     // Fault.Rate requests a second, burst Fault.N, Retry-After Fault.D
-	FaultHoldDeletes  FaultKind = "hold-deletes"   // deletions stay shutting-down until the step ends
+	FaultHoldDeletes  FaultKind = "hold-deletes"   // deletions stay shutting-down for Fault.D (or until the step ends)
 	FaultNarrowToken  FaultKind = "instances-only" // the provider's token holds the instance permissions only
 )
 
@@ -420,8 +420,8 @@ func (g *gen) oneFault(interrupt time.Duration) Fault {
 			rl.D = time.Second
 		}
 		return g.fault(rl)
-	case 17:
-		return g.fault(Fault{Kind: FaultHoldDeletes})
+	case 17: // deletions stuck for 1 to 15 minutes
+		return g.fault(Fault{Kind: FaultHoldDeletes, D: time.Duration(1+r.IntN(15)) * time.Minute})
 	case 18:
 		return g.queue(simulator.Fault{Op: g.pick(anyOp...), Status: http.StatusTooManyRequests, RetryAfterHeader: "9999999999"})
 	case 19, 20: // pages capped below limit (issue 16, scenario 1)

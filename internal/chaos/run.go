@@ -72,7 +72,7 @@ func (r *Result) Failed() bool { return len(r.Violations) > 0 }
 const (
 	resourceType = "clouddc_instance"
 	projectB     = "5b6c7d8e9f00112233445566778899aa"
-	serversEach  = 14
+	serversEach  = 40
 )
 
 // API durations of the simulated service, scaled down by Options.Scale.
@@ -116,6 +116,8 @@ type world struct {
 	// requests already reported.
 	tokens   map[string]string
 	usedSink bool
+	// lastDiags are the diagnostics of the last command.
+	lastDiags []Diagnostic
 	sinkSeen int
 	res      *Result
 }
@@ -446,6 +448,7 @@ func (w *world) runCommand(ctx context.Context, i int, st Step, cmd *command, ob
 		}
 	}
 	w.resetFaults()
+	w.lastDiags = out.Diags
 	obs.OK, obs.Diags, obs.Deletes = out.OK, out.Diags, out.Deletes
 	for _, p := range out.Planned {
 		if b, err := stateJSON(unknownAsNull(p)); err == nil {
@@ -613,7 +616,13 @@ func (w *world) final(ctx context.Context) {
 	}
 	destroyed := false
 	for attempt := range 3 {
-		w.runStep(ctx, n+1+attempt, Step{Op: OpFinalD})
+		// A user whose destroy fails because, it says, the state's
+		// instances are in the other project runs it there.
+		st := Step{Op: OpFinalD}
+		if attempt > 0 && w.lastNamed(projectB) {
+			st = Step{Op: OpSwitch, Then: OpFinalD}
+		}
+		w.runStep(ctx, n+1+attempt, st)
 		if w.res.Failed() {
 			return
 		}
@@ -689,6 +698,16 @@ func (w *world) unprotected() map[string]tftypes.Value {
 		return nil
 	}
 	return config
+}
+
+// lastNamed reports whether the last command's errors name s.
+func (w *world) lastNamed(s string) bool {
+	for _, d := range w.lastDiags {
+		if d.Error && strings.Contains(d.Summary+d.Detail, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *world) runFinalApply(ctx context.Context, n int, config map[string]tftypes.Value) {

@@ -330,7 +330,13 @@ func (g *gen) step() {
 		then := []OpKind{OpRefresh, OpPlan, OpApply, OpDestroy}[g.rng.IntN(4)]
 		g.add(Step{Op: OpSwitch, Then: then, Lookup: g.rng.IntN(2) == 0, Blocks: g.config(), Faults: g.faults(then, 0)})
 	default:
-		names := make([]string, 1+g.rng.IntN(2))
+		// Usually one or two, sometimes a dozen: a project where the
+		// configuration's instances are not on the first page.
+		n := 1 + g.rng.IntN(2)
+		if g.rng.IntN(3) == 0 {
+			n = 6 + g.rng.IntN(7)
+		}
+		names := make([]string, n)
 		for i := range names {
 			names[i] = strings.ReplaceAll(g.pick(instanceNames...), "%d", fmt.Sprint(g.rng.IntN(3)))
 		}

@@ -112,9 +112,20 @@ func (k commandKind) String() string {
 	return [...]string{"apply", "destroy", "apply -refresh-only", "plan", "import"}[k]
 }
 
+// driver runs a schedule's commands: cli in process, or the real CLI.
+type driver interface {
+	run(ctx context.Context, cmd command) *outcome
+	snapshot() map[string]StateObject
+	stateRm(addr string)
+}
+
 // command is one CLI command.
 type command struct {
-	kind     commandKind
+	kind commandKind
+	// blocks and creds are the configuration and the provider's
+	// credentials; provider and config are them as values, for cli.
+	blocks   []Block
+	creds    creds
 	provider tftypes.Value            // the provider block
 	config   map[string]tftypes.Value // the resources of the configuration, by address
 	// importAddr and importID are terraform import's arguments.

@@ -154,7 +154,7 @@ func TestCLI_lifecycle(t *testing.T) {
 		Password: "Cx-Lifecycle.9"}
 	run := func(kind commandKind, blocks []Block) *outcome {
 		t.Helper()
-		out := w.cli.run(ctx, command{kind: kind, provider: w.providerValue(false, false, false), config: w.configOf(blocks)})
+		out := w.cli.run(ctx, command{kind: kind, provider: w.providerValue(creds{}), config: w.configOf(blocks)})
 		if !out.OK {
 			t.Fatalf("%s failed: %v", kind, out.Diags)
 		}
@@ -208,7 +208,7 @@ func TestCLI_lifecycle(t *testing.T) {
 	}
 
 	w.cli.stateRm(b.Address(0))
-	if out := w.cli.run(ctx, command{kind: cmdImport, provider: w.providerValue(false, false, false), config: w.configOf([]Block{b}),
+	if out := w.cli.run(ctx, command{kind: cmdImport, provider: w.providerValue(creds{}), config: w.configOf([]Block{b}),
 		importAddr: b.Address(0), importID: second[0]}); !out.OK {
 		t.Fatalf("import failed: %v", out.Diags)
 	}
@@ -249,7 +249,7 @@ func TestCLI_interruptedCreateIsTainted(t *testing.T) {
 		}
 		close(ctrlC)
 	}()
-	out := w.cli.run(context.Background(), command{kind: cmdApply, provider: w.providerValue(false, false, false),
+	out := w.cli.run(context.Background(), command{kind: cmdApply, provider: w.providerValue(creds{}),
 		config: w.configOf([]Block{b}), interrupt: ctrlC})
 	if out.OK || !out.Interrupted {
 		t.Fatalf("the interrupted apply: %+v", out)
@@ -258,7 +258,7 @@ func TestCLI_interruptedCreateIsTainted(t *testing.T) {
 	if !ok || !obj.Tainted || !isUUID(obj.ID) {
 		t.Fatalf("after Ctrl-C the state holds %+v; want the instance, tainted", obj)
 	}
-	out = w.cli.run(context.Background(), command{kind: cmdApply, provider: w.providerValue(false, false, false), config: w.configOf([]Block{b})})
+	out = w.cli.run(context.Background(), command{kind: cmdApply, provider: w.providerValue(creds{}), config: w.configOf([]Block{b})})
 	if !out.OK || out.Actions[b.Address(0)] != actReplace {
 		t.Errorf("the next apply: ok %v, actions %v; want a replacement", out.OK, out.Actions)
 	}

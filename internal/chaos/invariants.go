@@ -332,7 +332,7 @@ func checkSecrets(o *observation) []Violation {
 
 // check observes the world after a step and records what broke.
 func (w *world) check(o *observation) {
-	o.State = w.cli.snapshot()
+	o.State = w.drv.snapshot()
 	o.Deferred = w.deferred
 	o.Secrets = w.secrets()
 	o.LogLeaks = w.logs.take()

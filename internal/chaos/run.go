@@ -91,8 +91,11 @@ type world struct {
 	sched Schedule
 	mask  Mask
 
-	sim    *simulator.Simulator
-	srv    *httptest.Server
+	sim *simulator.Simulator
+	srv *httptest.Server
+	// drv runs the commands: cli, the emulated CLI in process, or the
+	// real CLI (clidriver.go), when cli is nil.
+	drv    driver
 	cli    *cli
 	logs   *scanWriter
 	rng    *rand.Rand
@@ -118,8 +121,8 @@ type world struct {
 	usedSink bool
 	// lastDiags are the diagnostics of the last command.
 	lastDiags []Diagnostic
-	sinkSeen int
-	res      *Result
+	sinkSeen  int
+	res       *Result
 }
 
 type handInstance struct {
@@ -133,14 +136,18 @@ func (w *world) d(api time.Duration) time.Duration {
 // Run runs a schedule, with the part of it that mask keeps, and checks
 // the invariants after every step.
 func Run(ctx context.Context, sched Schedule, mask Mask, opts Options) *Result {
-	w := newWorld(sched, mask, opts)
+	return newWorld(sched, mask, opts).play(ctx)
+}
+
+// play sets the world up, runs the steps and the teardown.
+func (w *world) play(ctx context.Context) *Result {
 	if err := w.setUp(); err != nil {
 		w.violate(Violation{Invariant: 0, Class: "setup", Step: -1, Message: "setting up: " + err.Error()})
 		return w.res
 	}
 	defer w.tearDownWorld()
-	for i, st := range sched.Steps {
-		if !mask.step(i) {
+	for i, st := range w.sched.Steps {
+		if !w.mask.step(i) {
 			continue
 		}
 		if ctx.Err() != nil {
@@ -204,6 +211,9 @@ func (w *world) setUp() error {
 		return err
 	}
 	w.logs = newScanWriter(w.secrets())
+	if w.drv != nil {
+		return nil // the real CLI (RunCLI)
+	}
 	retries := clouddc.DefaultRetryPolicy()
 	if w.sched.MaxRetries >= 0 {
 		retries.MaxRetries = w.sched.MaxRetries
@@ -240,7 +250,7 @@ func (w *world) setUp() error {
 		}
 		return "gone"
 	}
-	w.cli = c
+	w.cli, w.drv = c, c
 	return nil
 }
 
@@ -331,29 +341,43 @@ func (w *world) configOf(blocks []Block) map[string]tftypes.Value {
 	return out
 }
 
-// providerValue is the provider block: project A, or B for a switch of
-// project; with the instances-only token when narrow.
-func (w *world) providerValue(other, lookup, narrow bool) tftypes.Value {
-	set := map[string]tftypes.Value{"endpoint": str(w.srv.URL)}
+// creds says which credentials a command's provider uses: project A's, or
+// B's for a switch of project, found by its region's name in IAM when
+// lookup is set; the instances-only token when narrow.
+type creds struct{ other, lookup, narrow bool }
+
+// providerSettings are the provider's settings for creds, by attribute
+// name (and, for the real CLI, by the variable that sets them).
+func (w *world) providerSettings(c creds) map[string]string {
+	set := map[string]string{"endpoint": w.srv.URL}
 	project, token, ak, sk := simulator.DefaultProjectID, w.tokenA, w.akA, w.skA
-	if other {
+	if c.other {
 		project, token, ak, sk = projectB, w.tokenB, w.akB, w.skB
 	}
-	if narrow && !other {
+	if c.narrow && !c.other {
 		token = w.narrow
 	}
 	switch {
-	case w.sched.AKSK && (!narrow || other):
-		set["access_key"], set["secret_key"] = str(ak), str(sk)
+	case w.sched.AKSK && (!c.narrow || c.other):
+		set["access_key"], set["secret_key"] = ak, sk
 	default:
-		set["token"] = str(token)
+		set["token"] = token
 	}
-	if lookup {
+	if c.lookup {
 		// project_id left out: the project named after the region, looked
 		// up in IAM with these credentials.
-		set["region"], set["iam_endpoint"] = str(simulator.DefaultRegion), str(w.srv.URL)
+		set["region"], set["iam_endpoint"] = simulator.DefaultRegion, w.srv.URL
 	} else {
-		set["project_id"] = str(project)
+		set["project_id"] = project
+	}
+	return set
+}
+
+// providerValue is the provider block for creds.
+func (w *world) providerValue(c creds) tftypes.Value {
+	set := map[string]tftypes.Value{}
+	for k, v := range w.providerSettings(c) {
+		set[k] = str(v)
 	}
 	if w.sched.MaxRetries >= 0 {
 		set["max_retries"] = tftypes.NewValue(tftypes.Number, big.NewFloat(float64(w.sched.MaxRetries)))
@@ -378,12 +402,12 @@ func (w *world) runStep(ctx context.Context, i int, st Step) {
 	case OpByHand:
 		w.makeByHand(st.Names)
 	case OpImport:
-		obj, ok := w.cli.snapshot()[st.Address]
+		obj, ok := w.drv.snapshot()[st.Address]
 		if !ok || !isUUID(obj.ID) {
 			w.trace(i, st, "nothing to import: %s holds no instance ID", st.Address)
 			break
 		}
-		w.cli.stateRm(st.Address)
+		w.drv.stateRm(st.Address)
 		cmd = &command{kind: cmdImport, importAddr: st.Address, importID: obj.ID}
 		obs.Named = []string{obj.ID}
 	default:
@@ -396,8 +420,11 @@ func (w *world) runStep(ctx context.Context, i int, st Step) {
 		cmd = &command{kind: kind[op], interruptAfter: w.d(st.Interrupt)}
 	}
 	if cmd != nil {
-		cmd.provider = w.providerValue(st.Op == OpSwitch, st.Lookup, narrow)
-		cmd.config = w.configOf(st.Blocks)
+		cmd.blocks, cmd.creds = st.Blocks, creds{other: st.Op == OpSwitch, lookup: st.Lookup, narrow: narrow}
+		if w.cli != nil {
+			cmd.provider = w.providerValue(cmd.creds)
+			cmd.config = w.configOf(st.Blocks)
+		}
 		obs.Command, obs.Kind = true, cmd.kind
 		w.runCommand(ctx, i, st, cmd, obs)
 	}
@@ -430,7 +457,7 @@ func (w *world) runCommand(ctx context.Context, i int, st Step, cmd *command, ob
 	cctx, cancel := context.WithCancel(ctx)
 	watchdog := time.AfterFunc(limit, cancel)
 	obs.CommandStart = start
-	out := w.cli.run(cctx, *cmd)
+	out := w.drv.run(cctx, *cmd)
 	hung := !watchdog.Stop()
 	cancel()
 	for _, t := range timers {
@@ -606,7 +633,7 @@ func (w *world) makeByHand(names []string) {
 func (w *world) final(ctx context.Context) {
 	n := len(w.sched.Steps)
 	w.resetFaults()
-	if config := w.unprotected(); config != nil {
+	if config := w.unprotected(); w.cli != nil && config != nil {
 		// As a user would: terraform apply with deletion_protection = false
 		// and nothing else changed.
 		w.runFinalApply(ctx, n, config)
@@ -626,7 +653,7 @@ func (w *world) final(ctx context.Context) {
 		if w.res.Failed() {
 			return
 		}
-		if len(w.cli.snapshot()) == 0 {
+		if len(w.drv.snapshot()) == 0 {
 			destroyed = true
 			break
 		}
@@ -643,7 +670,7 @@ func (w *world) final(ctx context.Context) {
 	w.check(obs)
 	if !destroyed {
 		w.violate(Violation{Invariant: 0, Class: "teardown-destroy-failed", Step: n + 3, Op: string(OpFinalD),
-			Message: "terraform destroy on a well-behaved API failed three times in a row; the state still holds " + strings.Join(sortedKeys(w.cli.snapshot()), ", ")})
+			Message: "terraform destroy on a well-behaved API failed three times in a row; the state still holds " + strings.Join(sortedKeys(w.drv.snapshot()), ", ")})
 	}
 }
 
@@ -659,6 +686,9 @@ var configuredAttrs = []string{"name", "image_id", "vpc_id", "network_interfaces
 // first (terraform untaint), or the apply would have to replace them.
 func (w *world) unprotected() map[string]tftypes.Value {
 	c := w.cli
+	if c == nil {
+		return nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	protected := false
@@ -713,7 +743,7 @@ func (w *world) lastNamed(s string) bool {
 func (w *world) runFinalApply(ctx context.Context, n int, config map[string]tftypes.Value) {
 	st := Step{Op: OpFinal}
 	obs := &observation{Step: n, Op: string(OpFinal), Config: sortedKeys(config), project: simulator.DefaultProjectID}
-	cmd := &command{kind: cmdApply, provider: w.providerValue(false, false, false), config: config}
+	cmd := &command{kind: cmdApply, provider: w.providerValue(creds{}), config: config}
 	obs.Command, obs.Kind = true, cmdApply
 	w.runCommand(ctx, n, st, cmd, obs)
 	w.check(obs)

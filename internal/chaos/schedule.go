@@ -146,12 +146,31 @@ type gen struct {
 	blocks []Block
 	nextID int
 	nBlock int
+	// forCLI draws for the real CLI (GenerateForCLI).
+	forCLI bool
 }
 
 // Generate is the schedule of a seed.
 func Generate(seed uint64) Schedule {
-	g := &gen{rng: rand.New(rand.NewPCG(seed, 0x63686165)), s: &Schedule{Seed: seed}} //nolint:gosec // G404: a reproducible schedule, not cryptography
+	return generate(seed, false, false)
+}
+
+// GenerateForCLI is the schedule of a seed for the real CLI, whose
+// provider binary waits at the API's own pace: fewer steps and faults, no
+// deletion protection (its teardown needs a configuration read back from
+// the state), no answer held until the client's minute-long timeout, no
+// deletion held past the provider's timeout. identity says whether the CLI
+// supports resource identity (and so write-only passwords).
+func GenerateForCLI(seed uint64, identity bool) Schedule {
+	return generate(seed, true, identity)
+}
+
+func generate(seed uint64, forCLI, identity bool) Schedule {
+	g := &gen{rng: rand.New(rand.NewPCG(seed, 0x63686165)), s: &Schedule{Seed: seed}, forCLI: forCLI} //nolint:gosec // G404: a reproducible schedule, not cryptography
 	g.s.Identity = g.rng.IntN(2) == 0
+	if forCLI {
+		g.s.Identity = identity
+	}
 	g.s.AKSK = g.rng.IntN(4) == 0
 	g.s.MaxRetries = []int{-1, -1, 0, 2, 5}[g.rng.IntN(5)]
 	g.s.Retention = []time.Duration{0, 5 * time.Minute, 5 * time.Minute}[g.rng.IntN(3)]
@@ -162,6 +181,9 @@ func Generate(seed uint64) Schedule {
 	}
 	g.add(Step{Op: OpApply, Blocks: g.config(), Faults: g.faults(OpApply, 0)})
 	n := 5 + g.rng.IntN(8)
+	if forCLI {
+		n = 2 + g.rng.IntN(3)
+	}
 	for range n {
 		g.step()
 	}
@@ -275,6 +297,9 @@ func (g *gen) mutate() {
 		case 8:
 			b.Power = g.pick("", "on", "off", "off")
 		case 9:
+			if g.forCLI {
+				continue
+			}
 			p := b.Protect == nil || !*b.Protect
 			b.Protect = &p
 		case 10:
@@ -365,11 +390,31 @@ func (g *gen) faults(op OpKind, interrupt time.Duration) []Fault {
 	if op == OpApply || op == OpDestroy {
 		n += g.rng.IntN(2)
 	}
+	if g.forCLI {
+		n = g.rng.IntN(3)
+	}
 	var out []Fault
-	for range n {
-		out = append(out, g.oneFault(interrupt))
+	for len(out) < n {
+		f := g.oneFault(interrupt)
+		if g.forCLI && !fitsCLI(f, interrupt) {
+			g.nextID-- // drawn again
+			continue
+		}
+		out = append(out, f)
 	}
 	return out
+}
+
+// fitsCLI reports whether a fault suits the real CLI, whose provider waits
+// at the API's own pace.
+func fitsCLI(f Fault, interrupt time.Duration) bool {
+	switch {
+	case f.Kind == FaultHoldDeletes:
+		return false
+	case f.Kind == FaultQueue && f.Sim.Hold > 0 && (f.Sim.Late == 0 || interrupt == 0):
+		return false // held until the client's one-minute timeout
+	}
+	return true
 }
 
 var (

@@ -142,13 +142,7 @@ func TestDdmin(t *testing.T) {
 // no fault: create, update in place, replace, refresh, import and destroy,
 // each leaving the state and the API as Terraform would.
 func TestCLI_lifecycle(t *testing.T) {
-	clearProviderEnv(t)
-	s := Schedule{Seed: 7, MaxRetries: -1, Retention: 5 * time.Minute}
-	w := newWorld(s, Mask{}, Options{})
-	if err := w.setUp(); err != nil {
-		t.Fatal(err)
-	}
-	defer w.tearDownWorld()
+	w := testWorld(t, 7)
 	ctx := context.Background()
 	b := Block{Name: "b1", Count: 2, InstanceName: "web-%d", Image: simulator.DefaultImageID, Subnets: []string{simulator.DefaultSubnetID},
 		Password: "Cx-Lifecycle.9"}
@@ -231,13 +225,7 @@ func TestCLI_lifecycle(t *testing.T) {
 // stores the object the provider returned with its error, tainted, and the
 // next apply replaces it.
 func TestCLI_interruptedCreateIsTainted(t *testing.T) {
-	clearProviderEnv(t)
-	s := Schedule{Seed: 8, MaxRetries: -1, Retention: 5 * time.Minute}
-	w := newWorld(s, Mask{}, Options{})
-	if err := w.setUp(); err != nil {
-		t.Fatal(err)
-	}
-	defer w.tearDownWorld()
+	w := testWorld(t, 8)
 	b := Block{Name: "b1", Count: 1, InstanceName: "web", Image: simulator.DefaultImageID, Subnets: []string{simulator.DefaultSubnetID},
 		Password: "Cx-Interrupt.9"}
 	// Ctrl-C once the instance exists, while the provider waits for it
@@ -262,4 +250,17 @@ func TestCLI_interruptedCreateIsTainted(t *testing.T) {
 	if !out.OK || out.Actions[b.Address(0)] != actReplace {
 		t.Errorf("the next apply: ok %v, actions %v; want a replacement", out.OK, out.Actions)
 	}
+}
+
+// testWorld is a simulator and the emulated CLI, for a test that drives
+// commands by hand.
+func testWorld(t *testing.T, seed uint64) *world {
+	t.Helper()
+	clearProviderEnv(t)
+	w := newWorld(Schedule{Seed: seed, MaxRetries: -1, Retention: 5 * time.Minute}, Mask{}, Options{})
+	if err := w.setUp(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.tearDownWorld)
+	return w
 }

@@ -4,14 +4,12 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/chaos"
-	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clitest"
 )
 
 // TestSoak_chaosSchedules runs a few of internal/chaos's random schedules
@@ -42,15 +40,7 @@ func TestSoak_chaosSchedules(t *testing.T) {
 		}
 	}
 	identity := cliHasIdentity(t, tf)
-	dir := t.TempDir()
-	host := os.Getenv("TF_ACC_PROVIDER_HOST")
-	if host == "" {
-		host = "registry.terraform.io"
-	}
-	rc := filepath.Join(dir, "cli.tfrc")
-	if err := clitest.BuildProvider(t.Context(), "../..", filepath.Join(dir, "plugins"), host, rc); err != nil {
-		t.Fatal(err)
-	}
+	rc := buildProvider(t, t.TempDir())
 	for _, seed := range seeds {
 		t.Run(strconv.FormatUint(seed, 10), func(t *testing.T) {
 			t.Parallel()

@@ -94,10 +94,15 @@ func (c *realCLI) env(cr creds, blocks []Block) []string {
 	}
 	env = append(env, "TF_CLI_CONFIG_FILE="+c.rc, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1",
 		"TF_LOG_PROVIDER=TRACE", "TF_LOG_CORE=OFF", "TF_LOG_PATH="+c.logPath)
-	names := map[string]string{"endpoint": "CLOUDDC_ENDPOINT", //nolint:gosec // G101: the names of variables, not credentials "project_id": "CLOUDDC_PROJECT_ID", "token": "CLOUDDC_TOKEN",
+	// The names of the provider's variables, not credentials.
+	names := map[string]string{"endpoint": "CLOUDDC_ENDPOINT", "project_id": "CLOUDDC_PROJECT_ID", "token": "CLOUDDC_TOKEN", //nolint:gosec // G101: variable names
 		"access_key": "CLOUDDC_ACCESS_KEY", "secret_key": "CLOUDDC_SECRET_KEY", "region": "CLOUDDC_REGION", "iam_endpoint": "CLOUDDC_IAM_ENDPOINT"}
 	for k, v := range c.w.providerSettings(cr) {
-		env = append(env, names[k]+"="+v)
+		name, ok := names[k]
+		if !ok {
+			panic("chaos: no variable sets the provider's " + k)
+		}
+		env = append(env, name+"="+v)
 	}
 	for _, b := range blocks {
 		env = append(env, "TF_VAR_pw_"+b.Name+"="+b.Password)

@@ -41,6 +41,8 @@ func TestChaos(t *testing.T) {
 		mu      sync.Mutex
 		failed  []*Result
 		passed  atomic.Int64
+		cmds    atomic.Int64
+		oks     atomic.Int64
 		next    atomic.Uint64
 		wg      sync.WaitGroup
 		lastLog = time.Now()
@@ -60,6 +62,8 @@ func TestChaos(t *testing.T) {
 					mask.Faults = map[int]bool{} // the operations alone
 				}
 				r := Run(ctx, Generate(seed), mask, opts)
+				cmds.Add(int64(r.Commands))
+				oks.Add(int64(r.Succeeded))
 				mu.Lock()
 				if r.Failed() {
 					failed = append(failed, r)
@@ -124,7 +128,7 @@ func TestChaos(t *testing.T) {
 	for _, k := range sortedKeys(byClass) {
 		fmt.Printf("chaos: %s: %d seeds, such as %v\n", k, len(byClass[k]), byClass[k][:min(5, len(byClass[k]))])
 	}
-	fmt.Printf("chaos: %d seeds in %s\n", seeds, time.Since(start).Round(time.Second))
+	fmt.Printf("chaos: %d seeds in %s; %d of their %d commands succeeded\n", seeds, time.Since(start).Round(time.Second), oks.Load(), cmds.Load())
 	fmt.Printf("%d passed, %d failed\n", passed.Load(), len(failed))
 	if len(failed) > 0 {
 		t.Fail()

@@ -63,6 +63,10 @@ type Result struct {
 	Violations []Violation
 	// Trace says what each step did, for the report.
 	Trace []string
+	// Commands and Succeeded count the schedule's commands (the teardown
+	// excepted) and those that succeeded: a run whose every command failed
+	// proves little.
+	Commands, Succeeded int
 }
 
 // Failed reports whether the run broke an invariant.
@@ -488,6 +492,12 @@ func (w *world) runCommand(ctx context.Context, i int, st Step, cmd *command, ob
 	verdict := "succeeded"
 	if !out.OK {
 		verdict = "failed"
+	}
+	if st.Op != OpFinal && st.Op != OpFinalD && st.Then != OpFinalD {
+		w.res.Commands++
+		if out.OK {
+			w.res.Succeeded++
+		}
 	}
 	var sums []string
 	for _, d := range out.Diags {

@@ -57,6 +57,9 @@ func TestSoak_chaosSchedules(t *testing.T) {
 					chaos.Describe(s, chaos.Mask{}), strings.Join(r.Trace, "\n  "), r.Violations)
 				return
 			}
+			if r.Succeeded == 0 {
+				t.Fatalf("seed %d: none of its %d commands succeeded, so the schedule proves nothing:\n  %s", seed, r.Commands, strings.Join(r.Trace, "\n  "))
+			}
 			t.Logf("chaos seed %d with the real CLI: every invariant held, in %s:\n%s  %s", seed, time.Since(start).Round(time.Second),
 				chaos.Describe(s, chaos.Mask{}), strings.Join(r.Trace, "\n  "))
 		})

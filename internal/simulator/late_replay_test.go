@@ -71,7 +71,9 @@ func TestFault_lateHeldThenClosed(t *testing.T) {
 func TestFault_replay(t *testing.T) {
 	t.Parallel()
 	sim, c := startSim(t, Options{Servers: 4, AdminToken: testAdminToken})
-	sim.InjectFault(Fault{Op: OpCreateInstance, Replay: 300 * time.Millisecond})
+	// Long enough that the check right after the answer cannot miss it on a
+	// busy machine.
+	sim.InjectFault(Fault{Op: OpCreateInstance, Replay: 2 * time.Second})
 	md := map[string]any{"terraform-provider-clouddc:create-token": "0123456789abcdef0123456789abcdef"}
 	id := c.createWith(func(b map[string]any) { b["name"] = "twice"; b["metadata"] = md })
 	if all := sim.Instances(); len(all) != 1 || all[0].ID != id {

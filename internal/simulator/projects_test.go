@@ -58,7 +58,7 @@ func TestProjects_ownServersAndIAMName(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Header.Set("X-Auth-Token", tc.token)
-		resp, err := testHTTP.Do(req)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -51,14 +51,7 @@ func newWorkspace(t *testing.T, sim *simulator.TestServer, config string) *works
 		}
 	}
 	dir := t.TempDir()
-	host := os.Getenv("TF_ACC_PROVIDER_HOST")
-	if host == "" {
-		host = "registry.terraform.io"
-	}
-	rc := filepath.Join(dir, "cli.tfrc")
-	if err := clitest.BuildProvider(t.Context(), "../..", filepath.Join(dir, "plugins"), host, rc); err != nil {
-		t.Fatal(err)
-	}
+	rc := buildProvider(t, dir)
 	work := filepath.Join(dir, "config")
 	if err := os.MkdirAll(work, 0o750); err != nil {
 		t.Fatal(err)
@@ -74,6 +67,21 @@ func newWorkspace(t *testing.T, sim *simulator.TestServer, config string) *works
 		"TF_LOG_PROVIDER=INFO", "TF_LOG_CORE=OFF", "TF_LOG_PATH="+ws.logPath,
 	)
 	return ws
+}
+
+// buildProvider builds the provider into dir and returns a CLI
+// configuration that points the CLI at it.
+func buildProvider(t *testing.T, dir string) string {
+	t.Helper()
+	host := os.Getenv("TF_ACC_PROVIDER_HOST")
+	if host == "" {
+		host = "registry.terraform.io"
+	}
+	rc := filepath.Join(dir, "cli.tfrc")
+	if err := clitest.BuildProvider(t.Context(), "../..", filepath.Join(dir, "plugins"), host, rc); err != nil {
+		t.Fatal(err)
+	}
+	return rc
 }
 
 func writeFile(t *testing.T, path, content string) {

@@ -124,6 +124,10 @@ type observation struct {
 	// Named are instance IDs the command line itself names (terraform
 	// import's ID): the user knows them whatever the diagnostics say.
 	Named []string
+	// Released are instances the user took out of the state (state rm)
+	// and could not import again: the user holds their IDs, and the
+	// provider cannot know of them until they are imported.
+	Released map[string]bool
 }
 
 // checkInvariants returns the violations of one observation, and the
@@ -225,7 +229,7 @@ func checkForgotten(o *observation) ([]Violation, map[string]bool) {
 	var vs []Violation
 	deferred := map[string]bool{}
 	for _, in := range o.Instances {
-		if in.Token == "" || !live(in) || inState[in.ID] {
+		if in.Token == "" || !live(in) || inState[in.ID] || o.Released[in.ID] {
 			continue
 		}
 		if in.State == "shutting-down" && named(o.Diags, in) {
@@ -334,6 +338,15 @@ func checkSecrets(o *observation) []Violation {
 func (w *world) check(o *observation) {
 	o.State = w.drv.snapshot()
 	o.Deferred = w.deferred
+	if o.Kind == cmdImport && o.Command && !o.OK {
+		for _, id := range o.Named {
+			w.released[id] = true
+		}
+	}
+	for _, obj := range o.State {
+		delete(w.released, obj.ID) // imported again after all
+	}
+	o.Released = w.released
 	o.Secrets = w.secrets()
 	o.LogLeaks = w.logs.take()
 	for _, tl := range w.sim.Timelines() {

@@ -244,3 +244,19 @@ func TestScanWriter(t *testing.T) {
 		t.Error("take does not reset")
 	}
 }
+
+// TestInvariant2_releasedByTheUser: an instance the user took out of the
+// state and could not import again is the user's to import: later
+// commands are not blamed for it, until it is back in the state.
+func TestInvariant2_releasedByTheUser(t *testing.T) {
+	start := time.Now()
+	o := &observation{Command: true, Kind: cmdApply, OK: true, State: map[string]StateObject{}, CommandStart: start,
+		Instances: []SimInstance{{ID: "i-1", Token: "tok", State: "running", Landed: start.Add(-time.Minute)}}}
+	if vs, _ := checkForgotten(o); len(vs) != 1 {
+		t.Fatalf("an orphan nobody released: %v; want one violation", vs)
+	}
+	o.Released = map[string]bool{"i-1": true}
+	if vs, _ := checkForgotten(o); len(vs) != 0 {
+		t.Fatalf("an instance the user released: %v; want none", vs)
+	}
+}

@@ -244,3 +244,37 @@ func TestAccAbsence_reinstallEndsOnItsOwnOperation(t *testing.T) {
 		},
 	})
 }
+
+// An instance that is shutting-down (a destroy interrupted, or a deletion
+// started outside Terraform) cannot be kept: the plan replaces it, with a
+// warning, and the apply waits for the deletion before it installs a new
+// instance. Before, the apply succeeded with nothing to do, and the state
+// held an instance about to vanish.
+func TestAccAbsence_instanceBeingDeletedIsReplaced(t *testing.T) {
+	o := fastSimOptions()
+	o.DeleteDuration = 2 * time.Second
+	sim := startSimulator(t, o)
+	var id, replaced string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		CheckDestroy:             checkAllTerminated(sim),
+		Steps: []resource.TestStep{
+			{Config: providerConfig(sim) + instanceConfig("acc-being-deleted"), Check: captureID(&id)},
+			{
+				PreConfig: func() {
+					if err := sim.DeleteInstance(id); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:           providerConfig(sim) + instanceConfig("acc-being-deleted"),
+				ConfigPlanChecks: expectAction(plancheck.ResourceActionDestroyBeforeCreate),
+				Check: resource.ComposeAggregateTestCheckFunc(captureID(&replaced), checkLive(sim, 2, 1), func(*terraform.State) error {
+					if replaced == id {
+						return fmt.Errorf("instance %s, which was shutting down, is still in the state", id)
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}

@@ -84,6 +84,10 @@ func (r *instanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		return
 	}
 	changed := replacedBy(plan, state, config)
+	if state.State.ValueString() == string(clouddc.StateShuttingDown) {
+		replaceWhileBeingDeleted(ctx, id.ValueString(), protected.ValueBool(), resp)
+		return
+	}
 	switch {
 	case len(changed) > 0 && protected.ValueBool():
 		what := strings.Join(changed, ", ")
@@ -96,6 +100,28 @@ func (r *instanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	case !plan.ImageID.Equal(state.ImageID):
 		reinstallByImage(&resp.Diagnostics, id.ValueString(), state.ImageID, plan.ImageID, protected.ValueBool())
 	}
+}
+
+// replaceWhileBeingDeleted plans the replacement of an instance that is
+// shutting-down: its deletion was started (an interrupted destroy, or a
+// deletion outside Terraform) and cannot be undone, so keeping it in the
+// state would leave the resource with an instance about to vanish. The
+// apply's delete waits for that deletion to end; then the create installs
+// a new instance. Under deletion_protection the plan is refused instead,
+// since protection cannot stop a deletion already under way.
+func replaceWhileBeingDeleted(ctx context.Context, id string, protected bool, resp *resource.ModifyPlanResponse) {
+	if protected {
+		resp.Diagnostics.AddAttributeError(path.Root("deletion_protection"), "Protected Instance Is Being Deleted",
+			fmt.Sprintf("Instance %s is shutting-down: its deletion was started (by an interrupted destroy, or outside Terraform), "+
+				"and deletion_protection cannot stop a deletion already under way. To let Terraform install a new instance in its "+
+				"place, set deletion_protection = false and apply; to stop managing it, run terraform state rm with this resource's address.", id))
+		return
+	}
+	resp.Diagnostics.AddAttributeWarning(path.Root("state"), "Instance Is Being Deleted",
+		fmt.Sprintf("Instance %s is shutting-down: its deletion was started (by an interrupted destroy, or outside Terraform) and "+
+			"cannot be undone. The plan replaces it: the apply waits until it is terminated, then installs a new instance.", id))
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("state"), types.StringUnknown())...)
+	resp.RequiresReplace = append(resp.RequiresReplace, path.Root("state"))
 }
 
 // replacedBy lists the attributes whose change makes the plan a

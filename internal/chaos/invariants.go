@@ -128,6 +128,10 @@ type observation struct {
 	// and could not import again: the user holds their IDs, and the
 	// provider cannot know of them until they are imported.
 	Released map[string]bool
+	// Deleting are instances whose deletion the provider started and named
+	// in an earlier command's diagnostics (a duplicate it found): while
+	// they are shutting-down, nothing is forgotten.
+	Deleting map[string]bool
 }
 
 // checkInvariants returns the violations of one observation, and the
@@ -232,7 +236,7 @@ func checkForgotten(o *observation) ([]Violation, map[string]bool) {
 		if in.Token == "" || !live(in) || inState[in.ID] || o.Released[in.ID] {
 			continue
 		}
-		if in.State == "shutting-down" && named(o.Diags, in) {
+		if in.State == "shutting-down" && (named(o.Diags, in) || o.Deleting[in.ID]) {
 			continue // a deletion the provider started and told the user about
 		}
 		if o.Final {
@@ -347,6 +351,7 @@ func (w *world) check(o *observation) {
 		delete(w.released, obj.ID) // imported again after all
 	}
 	o.Released = w.released
+	o.Deleting = w.deleting
 	o.Secrets = w.secrets()
 	o.LogLeaks = w.logs.take()
 	for _, tl := range w.sim.Timelines() {
@@ -394,6 +399,11 @@ func (w *world) check(o *observation) {
 	}
 	vs, deferred := checkInvariants(o)
 	w.deferred = deferred
+	for _, in := range o.Instances {
+		if in.State == "shutting-down" && named(o.Diags, in) {
+			w.deleting[in.ID] = true
+		}
+	}
 	for _, v := range vs {
 		w.violate(v)
 	}

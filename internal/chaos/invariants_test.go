@@ -260,3 +260,20 @@ func TestInvariant2_releasedByTheUser(t *testing.T) {
 		t.Fatalf("an instance the user released: %v; want none", vs)
 	}
 }
+
+// TestInvariant2_deletionAnnouncedEarlier: a duplicate whose deletion the
+// provider started and named in an earlier command is not forgotten while
+// it shuts down; one that ends in error is.
+func TestInvariant2_deletionAnnouncedEarlier(t *testing.T) {
+	start := time.Now()
+	o := &observation{Command: true, Kind: cmdRefresh, OK: true, State: map[string]StateObject{}, CommandStart: start,
+		Instances: []SimInstance{{ID: "dup", Token: "tok", State: "shutting-down", Landed: start.Add(-time.Minute)}},
+		Deleting:  map[string]bool{"dup": true}}
+	if vs, _ := checkForgotten(o); len(vs) != 0 {
+		t.Fatalf("a duplicate being deleted: %v; want none", vs)
+	}
+	o.Instances[0].State = "error"
+	if vs, _ := checkForgotten(o); len(vs) != 1 {
+		t.Fatalf("a duplicate whose deletion failed: %v; want one violation", vs)
+	}
+}

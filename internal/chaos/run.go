@@ -121,6 +121,9 @@ type world struct {
 	// released are the instances the user took out of the state and could
 	// not import again (observation.Released).
 	released map[string]bool
+	// deleting are the instances whose deletion the provider started and
+	// named (observation.Deleting).
+	deleting map[string]bool
 	// tokens remembers the create token of every instance seen, for the
 	// check after it is purged; sinkSeen counts the redirect sink's
 	// requests already reported.
@@ -170,7 +173,7 @@ func (w *world) play(ctx context.Context) *Result {
 }
 
 func newWorld(sched Schedule, mask Mask, opts Options) *world {
-	return &world{opts: opts.withDefaults(), sched: sched, mask: mask, handMade: map[string]handInstance{}, deferred: map[string]bool{}, released: map[string]bool{},
+	return &world{opts: opts.withDefaults(), sched: sched, mask: mask, handMade: map[string]handInstance{}, deferred: map[string]bool{}, released: map[string]bool{}, deleting: map[string]bool{},
 		tokens: map[string]string{}, res: &Result{Seed: sched.Seed},
 		// Secrets and hand-made passwords come from the seed as well.
 		rng: rand.New(rand.NewPCG(sched.Seed, 0x7365637265747321))} //nolint:gosec // G404: reproducible test secrets

@@ -156,6 +156,17 @@ func (c *Client) listPages(ctx context.Context, in ListInstancesInput, stop func
 	}
 }
 
+// listProject is a complete listing of the whole project; it records the
+// project's size, which tells the waits' sweep whether listing the project
+// costs more than listing by ID.
+func (c *Client) listProject(ctx context.Context) ([]Instance, error) {
+	all, _, err := c.listComplete(ctx, ListInstancesInput{}, nil)
+	if err == nil {
+		c.projectSize.Store(int64(len(all)))
+	}
+	return all, err
+}
+
 // listAll is listComplete, listing again (on the retry policy's schedule)
 // when the pages do not add up: the project may have changed between two
 // pages, or a page lost items on its way.

@@ -59,6 +59,9 @@ type Client struct {
 	filters filterTrust
 	// projects shares whole-project listings between create lookups.
 	projects *projectLister
+	// projectSize is the number of instances the last complete listing of
+	// the whole project held, -1 before one was made.
+	projectSize atomic.Int64
 	// now is the clock that dates AK/SK signatures; tests replace it.
 	now func() time.Time
 	// background is the context of work no single caller owns (the shared
@@ -247,6 +250,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	c.watch = newWatcher(c)
 	c.reads = newReader(c)
 	c.projects = &projectLister{c: c}
+	c.projectSize.Store(-1)
 	switch {
 	case c.endpoint == nil:
 		return nil, errors.New("clouddc: an endpoint is required")

@@ -152,6 +152,11 @@ type CreateResult struct {
 	// Duplicates are instances that carried the token besides ID (made by
 	// an earlier attempt that landed late) and whose deletion was started.
 	Duplicates []string
+	// SettleBy is when every attempt of this create has surely landed or
+	// never will: until then a late attempt, or a request the gateway
+	// replayed, may still make an instance carrying the token
+	// (RemoveTokenDuplicates finds and deletes those).
+	SettleBy time.Time
 }
 
 // CreateUncertainError is returned when CreateInstance cannot tell
@@ -315,7 +320,7 @@ func (c *Client) createWithToken(ctx context.Context, in CreateInstanceInput, to
 			if !c.creates.claim(id) {
 				return res, fmt.Errorf("clouddc: CreateInstance answered with instance %s, which another create of this provider already returned", id)
 			}
-			res.ID = id
+			res.ID, res.SettleBy = id, time.Now().Add(settings.Window)
 			if !unknownSince.IsZero() {
 				res.Duplicates = c.deleteDuplicates(ctx, token, id)
 			}

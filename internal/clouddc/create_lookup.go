@@ -85,7 +85,7 @@ func (p *projectLister) startLocked(t time.Time) *projectListing {
 		}
 		ctx, cancel := context.WithTimeout(p.c.backgroundCtx(context.Background()), 2*time.Minute)
 		defer cancel()
-		l.all, _, l.err = p.c.listComplete(ctx, ListInstancesInput{}, nil)
+		l.all, l.err = p.c.listProject(ctx)
 	}()
 	return l
 }
@@ -180,7 +180,7 @@ func (c *Client) adopt(ctx context.Context, res CreateResult, in CreateInstanceI
 	}
 	c.logger.InfoContext(ctx, "adopted the instance that the create with an unknown outcome had made (it carries the create token)",
 		"instance_id", keep.ID, "name", keep.Name, "state", string(keep.State))
-	res.ID, res.Adopted = keep.ID, true
+	res.ID, res.Adopted, res.SettleBy = keep.ID, true, time.Now().Add(c.creates.settings().Window)
 	return res, nil
 }
 
@@ -267,6 +267,19 @@ func (c *Client) deleteDuplicate(ctx context.Context, dup, keep string) bool {
 	c.logger.WarnContext(ctx, "a create made a duplicate instance (it carries the same create token); its deletion was started (not waited for)",
 		"duplicate_id", dup, "instance_id", keep)
 	return true
+}
+
+// RemoveTokenDuplicates starts the deletion of every live instance other
+// than keep that carries token, the create token of keep's create: made by
+// an attempt of that create that landed late, or by a gateway that
+// replayed it. It costs one complete listing of the project (shared with
+// the other lookups of the client), and returns the IDs whose deletion was
+// started.
+func (c *Client) RemoveTokenDuplicates(ctx context.Context, token, keep string) []string {
+	if token == "" || keep == "" {
+		return nil
+	}
+	return c.deleteDuplicates(ctx, token, keep)
 }
 
 // RemoveCreateDuplicates looks again, after a create that was resent, for

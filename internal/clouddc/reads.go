@@ -193,6 +193,7 @@ func (r *reader) listProject(ctx context.Context) (*snapshot, error) {
 	if err != nil || tooLarge {
 		return nil, err
 	}
+	r.c.projectSize.Store(int64(len(all)))
 	for _, i := range all {
 		s.byID[i.ID] = i
 	}

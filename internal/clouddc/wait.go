@@ -152,6 +152,11 @@ type waitSpec struct {
 	// reinstall-succeed (or a previous failure) must not end the wait for
 	// this one.
 	prior *Instance
+	// token, for a create wait, is the create's token: the sweep then
+	// notes other live instances that carry it (duplicates, when set,
+	// receives them as the wait ends).
+	token      string
+	duplicates *[]string
 	// result, with prior, tells this operation's own result apart from
 	// the previous one's when the operation came and went between two
 	// polls (a reinstall changes launched_at, an IP change the NICs).
@@ -184,6 +189,37 @@ func (c *Client) WaitForInstanceRunning(ctx context.Context, id string) (*Instan
 		failed:       func(*InstanceStatus) bool { return true },
 		notListedYet: time.Minute,
 	})
+}
+
+// WaitForCreate waits, as WaitForInstanceRunning does, for the instance
+// that CreateInstance returned to run. While it waits, it also watches for
+// other live instances carrying the create's token, as a gateway that
+// replays the create makes, when the project is small enough to be listed
+// whole for the price of the ID filter (one page). It starts their
+// deletion as the wait ends, whatever the wait's outcome, and returns
+// their IDs.
+func (c *Client) WaitForCreate(ctx context.Context, res CreateResult) (*InstanceStatus, []string, error) {
+	var seen []string
+	st, err := c.watch.await(ctx, res.ID, waitSpec{
+		goal:         "become running",
+		pending:      []State{StatePending},
+		target:       []State{StateRunning},
+		failed:       func(*InstanceStatus) bool { return true },
+		notListedYet: time.Minute,
+		token:        res.Token,
+		duplicates:   &seen,
+	})
+	var deleted []string
+	if len(seen) > 0 {
+		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		for _, dup := range seen {
+			if c.deleteDuplicate(cleanup, dup, res.ID) {
+				deleted = append(deleted, dup)
+			}
+		}
+	}
+	return st, deleted, err
 }
 
 // WaitForInstanceTerminated polls until a deleted instance is terminated or

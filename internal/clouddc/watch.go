@@ -54,7 +54,10 @@ type sub struct {
 	last       *InstanceStatus
 	lastPoll   time.Time // last time a status was read
 	// shown: the operation of a wait with a prior has shown (waitSpec.shown).
-	shown   bool
+	shown bool
+	// duplicates are the other live instances seen carrying the token of
+	// a create wait (waitSpec.token).
+	duplicates []string
 	lastErr error
 	result  chan subResult
 }
@@ -85,6 +88,13 @@ func (w *watcher) await(ctx context.Context, id string, spec waitSpec) (*Instanc
 	w.mu.Unlock()
 	w.kick()
 
+	defer func() {
+		if spec.duplicates != nil {
+			w.mu.Lock()
+			*spec.duplicates = slices.Clone(s.duplicates)
+			w.mu.Unlock()
+		}
+	}()
 	select {
 	case r := <-s.result:
 		return r.st, r.err
@@ -183,11 +193,32 @@ func (w *watcher) sweep(logCtx context.Context) {
 	capacity := (len(ids) + MaxFilterIDs - 1) / MaxFilterIDs * MaxFilterIDs
 	ids = uniqueIDs(rest, ids, seen)
 	ids = ids[:min(len(ids), capacity)]
+	// A create wait also watches for other instances carrying its token (a
+	// gateway that replayed the create): only a whole-project listing shows
+	// them, so one is used when it costs no more calls than the ID filter,
+	// in a project that fits in one page.
+	whole := false
+	if w.c.projectSize.Load() <= MaxPageSize { // -1: not known yet
+		for s := range w.subs {
+			whole = whole || s.spec.token != ""
+		}
+	}
 	ctx, cancel := context.WithTimeout(logCtx, 2*time.Minute)
 	defer cancel()
 	w.cancelSweep = cancel
 	w.mu.Unlock()
 
+	if whole {
+		all, err := w.c.listProject(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil && len(all) <= MaxPageSize {
+			w.sweepWhole(ctx, ids, all)
+			return
+		}
+		// The project turned out large, or the listing failed: by ID.
+	}
 	for batch := range slices.Chunk(ids, MaxFilterIDs) {
 		found, err := w.c.lookUp(ctx, batch)
 		if ctx.Err() != nil {
@@ -203,6 +234,51 @@ func (w *watcher) sweep(logCtx context.Context) {
 		}
 		w.deliver(batch, found, gone, goneErr, err)
 	}
+}
+
+// sweepWhole delivers the statuses of ids from a complete listing of the
+// whole project, and tells each create wait of the other live instances
+// that carry its token.
+func (w *watcher) sweepWhole(ctx context.Context, ids []string, all []Instance) {
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	found := map[string]Instance{}
+	byToken := map[string][]string{}
+	for _, inst := range all {
+		if want[inst.ID] {
+			found[inst.ID] = inst
+		}
+		if tok := inst.Metadata[CreateTokenKey]; tok != "" && inst.State != StateTerminated && inst.State != StateShuttingDown {
+			byToken[tok] = append(byToken[tok], inst.ID)
+		}
+	}
+	gone, goneErr := w.confirmAbsent(ctx, ids, found)
+	if ctx.Err() != nil {
+		return
+	}
+	w.mu.Lock()
+	for s := range w.subs {
+		if s.spec.token == "" || !want[s.id] {
+			continue
+		}
+		for _, id := range byToken[s.spec.token] {
+			if id != s.id {
+				s.duplicates = appendNew(s.duplicates, id)
+			}
+		}
+	}
+	w.mu.Unlock()
+	w.deliver(ids, found, gone, goneErr, nil)
+}
+
+// appendNew appends id to ids unless it is there already.
+func appendNew(ids []string, id string) []string {
+	if slices.Contains(ids, id) {
+		return ids
+	}
+	return append(ids, id)
 }
 
 // confirmAbsent asks the API about each instance of batch that a complete

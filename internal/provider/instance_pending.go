@@ -169,3 +169,59 @@ func (r *instanceResource) deletePending(ctx context.Context, state instanceReso
 		resp.Diagnostics.Append(writePending(ctx, resp.Private, nil)...)
 	}
 }
+
+// A create that the provider did not see through to the end (its wait
+// failed or was interrupted, or its outcome was uncertain) may still have
+// attempts on their way: a late one, or a request the gateway replayed,
+// would make a second instance carrying the same token, after the apply
+// is over. Its resource keeps the token, and the time until which that
+// can happen, in private state (settleRecord); the next refresh or destroy
+// deletes any other instance carrying the token (settleDuplicates), and
+// drops the record once that time has passed. That costs a listing, only
+// for those resources.
+
+// privateSettleKey is the private state key of a settleRecord.
+const privateSettleKey = "unsettled_create"
+
+// settleRecord is an unsettled create's token and its deadline.
+type settleRecord struct {
+	Token string    `json:"token"`
+	Until time.Time `json:"until"`
+}
+
+// writeSettle records an unsettled create in private state.
+func writeSettle(ctx context.Context, p privateState, rec *settleRecord) diag.Diagnostics {
+	if rec == nil || rec.Token == "" {
+		return nil
+	}
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		var diags diag.Diagnostics
+		diags.AddError("Unable to Record the Unsettled Create", err.Error())
+		return diags
+	}
+	return p.SetKey(ctx, privateSettleKey, raw)
+}
+
+// settleDuplicates deletes the instances that carry the token of an
+// unsettled create besides keep, with a warning, and drops the record
+// once its time has passed. Failures are logged, never fatal: the next
+// refresh or destroy looks again.
+func (r *instanceResource) settleDuplicates(ctx context.Context, in, out privateState, keep string, diags *diag.Diagnostics) {
+	if in == nil || out == nil {
+		return
+	}
+	raw, d := in.GetKey(ctx, privateSettleKey)
+	if d.HasError() || len(raw) == 0 {
+		return
+	}
+	var rec settleRecord
+	if err := json.Unmarshal(raw, &rec); err != nil || rec.Token == "" {
+		diags.Append(out.SetKey(ctx, privateSettleKey, nil)...)
+		return
+	}
+	warnDuplicates(diags, keep, r.client.RemoveTokenDuplicates(ctx, rec.Token, keep))
+	if time.Now().After(rec.Until) {
+		diags.Append(out.SetKey(ctx, privateSettleKey, nil)...)
+	}
+}

@@ -313,7 +313,13 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 		}()
 	}
 
-	_, waitErr := r.client.WaitForInstanceRunning(ctx, id)
+	_, dups, waitErr := r.client.WaitForCreate(ctx, created)
+	warnDuplicates(&resp.Diagnostics, id, dups)
+	if waitErr != nil {
+		// The wait did not see the create through: a replayed request may
+		// still land, and the next refresh or destroy looks for it.
+		resp.Diagnostics.Append(writeSettle(ctx, resp.Private, &settleRecord{Token: created.Token, Until: created.SettleBy})...)
+	}
 	if waitErr == nil && plan.PowerState.ValueString() == powerOff {
 		// Asked to be created powered off: it runs once installed, then
 		// its server is powered off.
@@ -353,6 +359,7 @@ func (r *instanceResource) keepUncertain(ctx context.Context, plan instanceResou
 		plan.ID = types.StringValue(unsure.InstanceID)
 		resp.Diagnostics.Append(setInstanceIdentity(ctx, resp.Identity, unsure.InstanceID, r.projectID())...)
 		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		resp.Diagnostics.Append(writeSettle(ctx, resp.Private, &settleRecord{Token: unsure.Token, Until: time.Now().Add(time.Minute)})...)
 		return
 	}
 	pc := pendingFromError(unsure, r.projectID())
@@ -424,6 +431,7 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 		resp.State.RemoveResource(ctx)
 		return
 	}
+	r.settleDuplicates(ctx, req.Private, resp.Private, inst.ID, &resp.Diagnostics)
 	resp.Diagnostics.Append(flattenInstance(inst, &state)...)
 	if state.DeletionProtection.IsNull() {
 		state.DeletionProtection = types.BoolValue(false) // imported: the default
@@ -449,6 +457,8 @@ func (r *instanceResource) readPending(ctx context.Context, state instanceResour
 	resp.Diagnostics.Append(flattenInstance(inst, &state)...)
 	state.ProjectID = types.StringValue(r.projectID())
 	resp.Diagnostics.Append(writePending(ctx, resp.Private, nil)...)
+	// Another attempt of that create may still land until its deadline.
+	resp.Diagnostics.Append(writeSettle(ctx, resp.Private, &settleRecord{Token: pending.Token, Until: pending.Deadline})...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 }
 
@@ -756,6 +766,7 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 		addDeletionProtectedError(&resp.Diagnostics, id, "delete it", deleteRefusedAdvice)
 		return
 	}
+	r.settleDuplicates(ctx, req.Private, resp.Private, id, &resp.Diagnostics)
 
 	// DELETE, then wait for terminated. A deletion already under way (an
 	// interrupted destroy, or someone else's) is waited for, not restarted:

@@ -58,8 +58,8 @@ type sub struct {
 	// duplicates are the other live instances seen carrying the token of
 	// a create wait (waitSpec.token).
 	duplicates []string
-	lastErr error
-	result  chan subResult
+	lastErr    error
+	result     chan subResult
 }
 
 type subResult struct {

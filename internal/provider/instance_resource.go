@@ -188,22 +188,22 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"state": schema.StringAttribute{
 				MarkdownDescription: "Lifecycle state: `pending`, `running`, `stopped`, `shutting-down`, `terminated` or `error`.",
 				Computed:            true,
-				PlanModifiers:       []planmodifier.String{unknownWhenChanged{attrs: []string{"power_state", "image_id", "vpc_id", "network_interfaces"}}},
+				PlanModifiers:       []planmodifier.String{keptUnlessAnyStep},
 			},
 			"operation_state": schema.StringAttribute{
 				MarkdownDescription: "Progress of the last long-running operation, such as `install-succeed` or `reinstall-succeed`.",
 				Computed:            true,
-				PlanModifiers:       []planmodifier.String{unknownWhenChanged{attrs: []string{"image_id", "vpc_id", "network_interfaces"}}},
+				PlanModifiers:       []planmodifier.String{keptUnlessLongOperation},
 			},
 			"image_name": schema.StringAttribute{
 				MarkdownDescription: "Name of the installed image.",
 				Computed:            true,
-				PlanModifiers:       []planmodifier.String{unknownWhenChanged{attrs: []string{"image_id"}}},
+				PlanModifiers:       []planmodifier.String{keptUnlessReinstalled},
 			},
 			"os_type": schema.StringAttribute{
 				MarkdownDescription: "Operating system family of the image: `Linux`, `Windows` or `Other`.",
 				Computed:            true,
-				PlanModifiers:       []planmodifier.String{unknownWhenChanged{attrs: []string{"image_id"}}},
+				PlanModifiers:       []planmodifier.String{keptUnlessReinstalled},
 			},
 			"created_at": computedString("When the instance was created (RFC 3339, UTC)."),
 			"tags": schema.MapAttribute{
@@ -215,7 +215,7 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"launched_at": schema.StringAttribute{
 				MarkdownDescription: "When the operating system was last installed (RFC 3339, UTC); a reinstall updates it.",
 				Computed:            true,
-				PlanModifiers:       []planmodifier.String{unknownWhenChanged{attrs: []string{"image_id"}}},
+				PlanModifiers:       []planmodifier.String{keptUnlessReinstalled},
 			},
 			"deletion_protection": deletionProtectionAttribute(),
 		},
@@ -434,7 +434,12 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if !plan.VPCID.Equal(state.VPCID) || nicsDiffer(planNICs, stateNICs) {
+	// The same steps the plan showed (plannedSteps); power is decided
+	// below, against the instance as it then is.
+	steps := plannedSteps(
+		updateGoal{ImageID: plan.ImageID, VPCID: plan.VPCID, NICs: planNICs},
+		updateGoal{ImageID: state.ImageID, VPCID: state.VPCID, NICs: stateNICs})
+	if steps.modifyIP {
 		in := clouddc.ModifyIPInput{VPCID: plan.VPCID.ValueString()}
 		for _, n := range planNICs {
 			in.NICs = append(in.NICs, clouddc.ModifyIP{SubnetID: n.SubnetID.ValueString(), IPAddress: n.IPv4Address.ValueString()})
@@ -457,7 +462,7 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 		return
 	}
 	reinstalled := false
-	if !plan.ImageID.Equal(state.ImageID) {
+	if steps.reinstall {
 		tflog.Info(ctx, "reinstalling the instance's operating system", map[string]any{"image_id": plan.ImageID.ValueString()})
 		if err := r.client.ReinstallOS(ctx, id, plan.ImageID.ValueString(), password); err != nil {
 			fail("Unable to Reinstall the Instance", err)

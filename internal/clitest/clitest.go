@@ -39,8 +39,11 @@ func BuildProvider(ctx context.Context, root, pluginDir, host, rc string) error 
 
 // DevOverrides is a CLI configuration that points clouddc-tf/clouddc at the
 // provider binary in pluginDir, under extraHost (if any) and under both
-// public registries, and installs every other provider as usual.
-func DevOverrides(pluginDir, extraHost string) string {
+// public registries, and installs every other provider as usual. The
+// providers named in also (full addresses, such as
+// registry.terraform.io/clouddc-tf/floorone: the benchmark's floors) are
+// taken from pluginDir too.
+func DevOverrides(pluginDir, extraHost string, also ...string) string {
 	hosts := Registries
 	if extraHost != "" && !slices.Contains(hosts, extraHost) {
 		hosts = append([]string{extraHost}, hosts...)
@@ -49,6 +52,9 @@ func DevOverrides(pluginDir, extraHost string) string {
 	b.WriteString("provider_installation {\n  dev_overrides {\n")
 	for _, h := range hosts {
 		fmt.Fprintf(&b, "    %q = %q\n", h+"/clouddc-tf/clouddc", pluginDir)
+	}
+	for _, a := range also {
+		fmt.Fprintf(&b, "    %q = %q\n", a, pluginDir)
 	}
 	b.WriteString("  }\n  direct {}\n}\n")
 	return b.String()

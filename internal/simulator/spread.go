@@ -49,8 +49,8 @@ func (sp Spread) Factor(kind, name string) float64 {
 		return 1
 	}
 	h := fnv.New64a()
-	_, _ = h.Write([]byte(kind + "\x00" + name)) // a hash never fails to write
-	z := rand.New(rand.NewPCG(sp.Seed, h.Sum64())).NormFloat64()
+	_, _ = h.Write([]byte(kind + "\x00" + name))                 // a hash never fails to write
+	z := rand.New(rand.NewPCG(sp.Seed, h.Sum64())).NormFloat64() //nolint:gosec // G404: a reproducible draw of durations, not cryptography
 	return math.Exp(math.Log(sp.P95) / zP95 * z)
 }
 

@@ -268,11 +268,14 @@ func runTerraform(ctx context.Context, rep *bench.Report, cli, root, profiles st
 	if want("plan") {
 		for _, n := range []int{500, 2000} {
 			progress("the plan overhead of %d resources", n)
-			row, err := tf.MeasurePlans(ctx, n, 3)
+			row, err := tf.MeasurePlans(ctx, n, 5)
 			if err != nil {
 				return err
 			}
 			rep.Plans = append(rep.Plans, row)
+			progress("plan of %d: %s %s, %s %s, %s %s, %s %s", n, bench.PlanInstance, row.Best[bench.PlanInstance].Round(time.Millisecond),
+				bench.PlanSameSchema, row.Best[bench.PlanSameSchema].Round(time.Millisecond), bench.PlanOneAttr,
+				row.Best[bench.PlanOneAttr].Round(time.Millisecond), bench.PlanData, row.Best[bench.PlanData].Round(time.Millisecond))
 		}
 		for _, v := range []string{bench.PlanInstance, bench.PlanSameSchema} {
 			progress("profiling a plan of 2,000 resources of %s", v)
@@ -285,6 +288,8 @@ func runTerraform(ctx context.Context, rep *bench.Report, cli, root, profiles st
 				return err
 			}
 			rep.Profiles = append(rep.Profiles, prof)
+			progress("profile of %s: provider CPU %s, Terraform CPU %s, %.1f%% in the provider's code and validators", v,
+				prof.ProviderCPU.Round(10*time.Millisecond), prof.CLICPU.Round(10*time.Millisecond), 100*prof.Ours())
 		}
 	}
 	return nil

@@ -88,3 +88,20 @@ func TestReport_targets(t *testing.T) {
 		t.Errorf("a miss the floor does not explain is not called one:\n%s", targets)
 	}
 }
+
+func TestPlanProfile_ours(t *testing.T) {
+	t.Parallel()
+	p := PlanProfile{Top: []ProfileLine{
+		{Function: "github.com/hashicorp/terraform-plugin-framework/internal/fwserver.SchemaModifyPlan", Cum: 0.30},
+		{Function: "github.com/hashicorp/terraform-plugin-framework-validators/internal/configvalidator.ExactlyOneOfValidator.ValidateResource", Cum: 0.07},
+		{Function: "github.com/hashicorp/terraform-plugin-framework-validators/internal/configvalidator.ExactlyOneOfValidator.Validate", Cum: 0.07},
+		{Function: "github.com/clouddc-tf/terraform-provider-clouddc/internal/provider.keptUnlessUpdated.PlanModifyString (inline)", Cum: 0.02},
+		{Function: "github.com/clouddc-tf/terraform-provider-clouddc/internal/provider.readUpdateGoal", Cum: 0.015},
+	}}
+	if got := p.Ours(); got < 0.0899 || got > 0.0901 {
+		t.Errorf("Ours = %v; want the two entry points' 0.07 + 0.02, without what they call", got)
+	}
+	if got := p.ownLines(10); len(got) != 4 {
+		t.Errorf("ownLines = %v; want the four functions of the provider and its validators", got)
+	}
+}

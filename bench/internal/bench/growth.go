@@ -66,6 +66,11 @@ type workerResult struct {
 	Start, End int64
 	Noticed    []int64
 	Errors     []string
+	// PeakRSS is the worker's own peak resident memory in bytes, from
+	// /proc/self (0 elsewhere). The exit status's maximum resident set is
+	// no use on Linux: a child started by fork and exec counts the
+	// harness's memory at the fork, simulator and all.
+	PeakRSS int64
 }
 
 // RunGrowth destroys or reads n instances with the provider's client code
@@ -197,6 +202,9 @@ func runWorker(ctx context.Context, job workerJob) (workerResult, int64, error) 
 	if len(res.Noticed) != len(job.IDs) || len(res.Errors) != len(job.IDs) {
 		return res, 0, errors.New("the worker answered for another number of instances")
 	}
+	if res.PeakRSS > 0 {
+		return res, res.PeakRSS, nil
+	}
 	return res, peakRSS(cmd.ProcessState), nil
 }
 
@@ -242,5 +250,6 @@ func Worker(ctx context.Context, in io.Reader, out io.Writer) error {
 	}
 	wg.Wait()
 	res.End = time.Now().UnixNano()
+	res.PeakRSS = vmHWM(os.Getpid())
 	return json.NewEncoder(out).Encode(res)
 }

@@ -216,9 +216,10 @@ func (tf *Terraform) ProfilePlan(ctx context.Context, variant string, n int, pro
 	if variant == PlanSameSchema {
 		address, p = floors.SameSchemaAddress, func() provider.Provider { return floors.SameSchema() }
 	}
-	// What the binaries get (runMeasured, and TF_LOG unset): no logs. A
-	// provider served from here would otherwise write them to stderr.
-	for _, v := range []string{"TF_LOG_PROVIDER", "TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"} {
+	// What runMeasured gives the binaries: the SDKs' own logs off. (The
+	// provider's own log lines are formatted as in a binary, and written
+	// to this process's stderr instead of Terraform's.)
+	for _, v := range []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"} {
 		if err := os.Setenv(v, "OFF"); err != nil {
 			return PlanProfile{}, err
 		}
@@ -260,14 +261,14 @@ func (tf *Terraform) ProfilePlan(ctx context.Context, variant string, n int, pro
 	if err := f.Close(); err != nil {
 		return prof, err
 	}
-	prof.Top, err = topFunctions(ctx, path, 40)
+	prof.Top, err = topFunctions(ctx, path)
 	return prof, err
 }
 
-// topFunctions reads a CPU profile with go tool pprof and returns its n
-// functions of largest cumulative share.
-func topFunctions(ctx context.Context, profile string, n int) ([]ProfileLine, error) {
-	cmd := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-cum", "-nodecount="+strconv.Itoa(n), profile) //nolint:gosec // G204: our own profile
+// topFunctions reads a CPU profile with go tool pprof and returns every
+// function in it, by largest cumulative share.
+func topFunctions(ctx context.Context, profile string) ([]ProfileLine, error) {
+	cmd := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-cum", "-nodecount=100000", profile) //nolint:gosec // G204: our own profile
 	out, err := cmd.Output()
 	if err != nil {
 		return nil, fmt.Errorf("go tool pprof: %w", err)

@@ -271,7 +271,7 @@ looks for it over a minute after an unknown outcome, and resends only when compl
 show nothing (DESIGN.md, section 6); the naive client resends a failed create after a 2 s
 pause, with the same retries and back-off for everything else.
 
-| client | settled after | create requests | listings | all calls | instances nobody holds | failed resources |
+| client | settled after | create requests | ListInstances calls (lookups and waits) | all calls | instances nobody holds | failed resources |
 |---|---:|---:|---:|---:|---:|---:|
 `, st.Resources, st.Parallelism, st.Median, st.Refused, st.Late, st.LandAfter)
 	for _, s := range r.Storms {
@@ -342,15 +342,27 @@ own logging off, as the provider's main sets it.
 	pw.printf(`**Where the time goes.** One plan of %d resources with the provider served from the harness's
 own process (the same code as the binary; only its process differs), profiled with pprof:
 
-| provider | plan wall time | Terraform's CPU | provider's CPU | in the framework's plan (PlanResourceChange) | in validation (ValidateResourceConfig) | in our code |
+| provider | plan wall time | Terraform's CPU | provider's CPU | in PlanResourceChange | in ValidateResourceConfig | in our code and its validators |
 |---|---:|---:|---:|---:|---:|---:|
 `, r.Profiles[0].Resources)
 	for _, p := range r.Profiles {
 		pw.printf("| %s | %s | %s | %s | %.0f%% | %.0f%% | %.1f%% |\n", p.Variant, secs(p.Wall), secs(p.CLICPU), secs(p.ProviderCPU),
-			100*p.cum("fwserver.(*Server).PlanResourceChange"), 100*p.cum("fwserver.(*Server).ValidateResourceConfig"),
-			100*p.ours())
+			100*p.cum("terraform-plugin-go/tfprotov6/tf6server.(*server).PlanResourceChange"),
+			100*p.cum("terraform-plugin-go/tfprotov6/tf6server.(*server).ValidateResourceConfig"), 100*p.Ours())
 	}
 	pw.println("")
+	pw.println("Shares are of the provider process's CPU samples. The provider's CPU exceeds the plan's wall time")
+	pw.println("because Terraform sends it ten resources at a time, on two cores.")
+	pw.println("")
+	if own := r.Profiles[0].ownLines(8); len(own) > 0 {
+		pw.printf("The functions of the provider, and of the validators it uses, with the largest share of %s's samples:\n\n", r.Profiles[0].Variant)
+		pw.println("| function | share |")
+		pw.println("|---|---:|")
+		for _, l := range own {
+			pw.printf("| `%s` | %.1f%% |\n", shortFunc(l.Function), 100*l.Cum)
+		}
+		pw.println("")
+	}
 	if top := r.Profiles[0].topOf("terraform-plugin-framework", 8); len(top) > 0 {
 		pw.printf("The framework functions with the largest share of %s's CPU samples (cumulative):\n\n", r.Profiles[0].Variant)
 		pw.println("| function | share |")
@@ -373,17 +385,52 @@ func (p PlanProfile) cum(name string) float64 {
 	return 0
 }
 
-// ours is the share of the samples in the provider's own code: the largest
-// cumulative share of any of its functions (they nest, so the largest
-// holds the others).
-func (p PlanProfile) ours() float64 {
+// isOwn reports whether a profiled function is the provider's, or one of
+// the validators it configures (terraform-plugin-framework-validators).
+func isOwn(function string) bool {
+	return strings.Contains(function, "terraform-provider-clouddc/internal/") ||
+		strings.Contains(function, "terraform-plugin-framework-validators/")
+}
+
+// Ours is the share of the samples in the provider's own code and its
+// validators: the sum of the cumulative shares of those functions that no
+// other such function calls is not known from a flat listing, so this adds
+// the shares of the outermost kinds of call the framework makes into it
+// (ModifyPlan, plan modifiers, validators, configuration validators).
+func (p PlanProfile) Ours() float64 {
 	share := 0.0
 	for _, l := range p.Top {
-		if strings.Contains(l.Function, "terraform-provider-clouddc/") {
-			share = max(share, l.Cum)
+		if isOwn(l.Function) && isEntry(l.Function) {
+			share += l.Cum
 		}
 	}
 	return share
+}
+
+// isEntry reports whether a function is one the framework calls into the
+// provider's plan logic, rather than one those call.
+func isEntry(function string) bool {
+	function = strings.TrimSuffix(strings.TrimSuffix(function, " (inline)"), " (partial-inline)")
+	for _, suffix := range []string{".ModifyPlan", ".PlanModifyString", ".PlanModifyMap", ".PlanModifyBool", ".PlanModifyInt64",
+		".PlanModifyList", ".ValidateString", ".ValidateMap", ".ValidateInt64", ".ValidateList", ".ValidateResource",
+		".ConfigValidators", ".Schema"} {
+		if strings.HasSuffix(function, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// ownLines returns the n lines of largest cumulative share in the
+// provider's code or its validators.
+func (p PlanProfile) ownLines(n int) []ProfileLine {
+	var out []ProfileLine
+	for _, l := range p.Top {
+		if isOwn(l.Function) && len(out) < n {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // topOf returns the n lines of largest cumulative share whose function

@@ -10,7 +10,8 @@ import (
 )
 
 // peakRSS is a finished process's peak resident memory in bytes (0 when
-// the system does not say).
+// the system does not say). On Linux it includes the parent's memory at
+// the fork; the worker reports its own instead (workerResult.PeakRSS).
 func peakRSS(st *os.ProcessState) int64 {
 	ru, ok := st.SysUsage().(*syscall.Rusage)
 	if !ok {

@@ -80,8 +80,15 @@ variable "root_password" {
 // provider is configured from CLOUDDC_* variables and the password from
 // TF_VAR_root_password.
 func FleetHCL(prefix string, n int) string {
-	return providerHCL + fmt.Sprintf(`
-resource "clouddc_instance" "fleet" {
+	return providerHCL + FleetResource("clouddc_instance", prefix, n)
+}
+
+// FleetResource is the resource block of FleetHCL for a resource type of
+// clouddc_instance's schema (the benchmark's floor has another name); its
+// password is var.root_password.
+func FleetResource(resourceType, prefix string, n int) string {
+	return fmt.Sprintf(`
+resource %q "fleet" {
   count    = %d
   name     = "%s-${count.index}"
   image_id = %q
@@ -89,5 +96,5 @@ resource "clouddc_instance" "fleet" {
   password = var.root_password
   network_interfaces = [{ subnet_id = %q }]
 }
-`, n, prefix, simulator.DefaultImageID, simulator.DefaultVPCID, simulator.DefaultSubnetID)
+`, resourceType, n, prefix, simulator.DefaultImageID, simulator.DefaultVPCID, simulator.DefaultSubnetID)
 }

@@ -111,13 +111,41 @@ func (c Config) unscaled(d time.Duration) time.Duration {
 // benchSubnets is one large subnet, so that 10,000 instances fit.
 var benchSubnets = []simulator.SubnetSpec{{ID: simulator.DefaultSubnetID, VPCID: simulator.DefaultVPCID, CIDR: netip.MustParsePrefix("10.0.0.0/16")}}
 
-// newSimulator is a simulator with room for n instances whose creations
-// and deletions take create and delete (real-world medians, scaled here).
-func (c Config) newSimulator(n int, create, del time.Duration) (*simulator.Simulator, error) {
-	return simulator.New(simulator.Options{
+// rig is a simulator served on a loopback port, and the harness's client
+// of it.
+type rig struct {
+	sim    *simulator.Simulator
+	url    string
+	client *clouddc.Client
+	// stop stops serving and closes the simulator.
+	stop func()
+}
+
+// start serves a simulator with room for n instances whose creations and
+// deletions take create and del (real-world medians, scaled here).
+func (c Config) start(ctx context.Context, n int, create, del time.Duration) (*rig, error) {
+	sim, err := simulator.New(simulator.Options{
 		Servers: n, Retention: 24 * time.Hour, Subnets: benchSubnets, Spread: c.Spread,
 		CreateDuration: c.scaled(create), DeleteDuration: c.scaled(del),
 	})
+	if err != nil {
+		return nil, err
+	}
+	url, stop, err := serve(ctx, sim)
+	if err != nil {
+		return nil, errors.Join(err, sim.Close())
+	}
+	r := &rig{sim: sim, url: url, stop: func() { stop(); _ = sim.Close() }} // a failed flush of a state file we do not use
+	if r.client, err = c.client(url, sim); err != nil {
+		r.stop()
+		return nil, err
+	}
+	return r, nil
+}
+
+// env is the environment that points the provider's binary at the rig.
+func (r *rig) env() []string {
+	return []string{"CLOUDDC_ENDPOINT=" + r.url, "CLOUDDC_PROJECT_ID=" + r.sim.ProjectID(), "CLOUDDC_TOKEN=" + r.sim.Token()}
 }
 
 // Run runs one scenario with one scheduler on a fresh simulator.
@@ -128,21 +156,12 @@ func (c Config) Run(ctx context.Context, sc Scenario, scheduler string) (Result,
 	} else {
 		del = sc.Median
 	}
-	sim, err := c.newSimulator(sc.Instances, create, del)
+	rg, err := c.start(ctx, sc.Instances, create, del)
 	if err != nil {
 		return Result{}, err
 	}
-	defer func() { _ = sim.Close() }() // a failed flush of a state file we do not use
-	url, stop, err := serve(ctx, sim)
-	if err != nil {
-		return Result{}, err
-	}
-	defer stop()
-
-	client, err := c.client(url, sim)
-	if err != nil {
-		return Result{}, err
-	}
+	defer rg.stop()
+	sim, client := rg.sim, rg.client
 	var ids []string
 	if sc.Op == OpDestroy {
 		if ids, err = seed(ctx, client, sc.Instances); err != nil {

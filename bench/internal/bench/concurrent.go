@@ -54,17 +54,12 @@ type ConcurrentResult struct {
 // RunConcurrent applies the workspaces, then destroys them all at once.
 func (tf *Terraform) RunConcurrent(ctx context.Context, spread simulator.Spread, cc Concurrent) (ConcurrentResult, error) {
 	res := ConcurrentResult{Concurrent: cc}
-	sim, err := Config{Scale: 1, Spread: spread}.newSimulator(cc.Processes*cc.Instances, 0, cc.Median)
+	rg, err := Config{Scale: 1, Spread: spread}.start(ctx, cc.Processes*cc.Instances, 0, cc.Median)
 	if err != nil {
 		return res, err
 	}
-	defer func() { _ = sim.Close() }() // a failed flush of a state file we do not use
-	url, stop, err := serve(ctx, sim)
-	if err != nil {
-		return res, err
-	}
-	defer stop()
-	env := []string{"CLOUDDC_ENDPOINT=" + url, "CLOUDDC_PROJECT_ID=" + sim.ProjectID(), "CLOUDDC_TOKEN=" + sim.Token()}
+	defer rg.stop()
+	sim, env := rg.sim, rg.env()
 	dirs := make([]string, cc.Processes)
 	for k := range dirs {
 		if dirs[k], err = tf.workdir(fmt.Sprintf("concurrent-%d", k), clitest.FleetHCL(fmt.Sprintf("w%d", k), cc.Instances)); err != nil {

@@ -81,20 +81,12 @@ func (c Config) RunGrowth(ctx context.Context, op string, n, p int, median time.
 	if op == OpDestroy {
 		del = median
 	}
-	sim, err := c.newSimulator(n, 0, del)
+	rg, err := c.start(ctx, n, 0, del)
 	if err != nil {
 		return GrowthRow{}, err
 	}
-	defer func() { _ = sim.Close() }() // a failed flush of a state file we do not use
-	url, stop, err := serve(ctx, sim)
-	if err != nil {
-		return GrowthRow{}, err
-	}
-	defer stop()
-	client, err := c.client(url, sim)
-	if err != nil {
-		return GrowthRow{}, err
-	}
+	defer rg.stop()
+	sim, url, client := rg.sim, rg.url, rg.client
 	ids, err := seed(ctx, client, n)
 	if err != nil {
 		return GrowthRow{}, err

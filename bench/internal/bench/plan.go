@@ -16,8 +16,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 
 	"github.com/clouddc-tf/terraform-provider-clouddc/bench/internal/floors"
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clitest"
 	clouddcprovider "github.com/clouddc-tf/terraform-provider-clouddc/internal/provider"
-	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
 
 // Plan variants, in the order the page shows them.
@@ -51,21 +51,12 @@ func (p PlanRow) Ratio(a, b string) float64 {
 // the CLI's environment.
 func planSource(variant string, n int, settings string) string {
 	instance := func(typ string) string {
-		return fmt.Sprintf(`
+		return `
 variable "root_password" {
   type      = string
   sensitive = true
 }
-
-resource %q "fleet" {
-  count    = %d
-  name     = "fleet-${count.index}"
-  image_id = %q
-  vpc_id   = %q
-  password = var.root_password
-  network_interfaces = [{ subnet_id = %q }]
-}
-`, typ, n, simulator.DefaultImageID, simulator.DefaultVPCID, simulator.DefaultSubnetID)
+` + clitest.FleetResource(typ, "fleet", n)
 	}
 	switch variant {
 	case PlanInstance:
@@ -167,16 +158,12 @@ func (tf *Terraform) MeasurePlans(ctx context.Context, n, runs int) (PlanRow, er
 // provider checks the credentials once per plan) and returns the
 // provider block's settings for it.
 func (tf *Terraform) planSimulator(ctx context.Context) (string, func(), error) {
-	sim, err := simulator.New(simulator.Options{Servers: 1})
+	rg, err := Config{Scale: 1}.start(ctx, 1, 0, 0)
 	if err != nil {
 		return "", nil, err
 	}
-	url, stop, err := serve(ctx, sim)
-	if err != nil {
-		return "", nil, err
-	}
-	settings := fmt.Sprintf("  endpoint   = %q\n  project_id = %q\n  token      = %q\n", url, sim.ProjectID(), sim.Token())
-	return settings, func() { stop(); _ = sim.Close() }, nil
+	settings := fmt.Sprintf("  endpoint   = %q\n  project_id = %q\n  token      = %q\n", rg.url, rg.sim.ProjectID(), rg.sim.Token())
+	return settings, rg.stop, nil
 }
 
 // PlanProfile is where the time of one plan went: the CPU time of the

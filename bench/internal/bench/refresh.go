@@ -37,20 +37,12 @@ type RefreshResult struct {
 // ten, the way a refresh does: the provider with its coalesced reads, the
 // anchors with one read per instance.
 func (c Config) RunRefresh(ctx context.Context, n int, scheduler string) (RefreshResult, error) {
-	sim, err := c.newSimulator(n, 0, 0)
+	rg, err := c.start(ctx, n, 0, 0)
 	if err != nil {
 		return RefreshResult{}, err
 	}
-	defer func() { _ = sim.Close() }() // a failed flush of a state file we do not use
-	url, stop, err := serve(ctx, sim)
-	if err != nil {
-		return RefreshResult{}, err
-	}
-	defer stop()
-	client, err := c.client(url, sim)
-	if err != nil {
-		return RefreshResult{}, err
-	}
+	defer rg.stop()
+	sim, client := rg.sim, rg.client
 	ids, err := seed(ctx, client, n)
 	if err != nil {
 		return RefreshResult{}, err

@@ -55,20 +55,12 @@ type StormResult struct {
 
 // RunStorm runs the storm with the provider's create or the naive one.
 func (c Config) RunStorm(ctx context.Context, st Storm, scheduler string) (StormResult, error) {
-	sim, err := c.newSimulator(st.Resources*2, st.Median, 0)
+	rg, err := c.start(ctx, st.Resources*2, st.Median, 0)
 	if err != nil {
 		return StormResult{}, err
 	}
-	defer func() { _ = sim.Close() }() // a failed flush of a state file we do not use
-	url, stop, err := serve(ctx, sim)
-	if err != nil {
-		return StormResult{}, err
-	}
-	defer stop()
-	client, err := c.client(url, sim)
-	if err != nil {
-		return StormResult{}, err
-	}
+	defer rg.stop()
+	sim, client := rg.sim, rg.client
 	sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, Status: http.StatusServiceUnavailable, Count: st.Refused})
 	sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, Status: http.StatusGatewayTimeout, Count: st.Late, Late: c.scaled(st.LandAfter)})
 

@@ -121,17 +121,12 @@ type TerraformRefresh struct {
 // MeasureRefresh applies n instances, then counts the API calls of
 // `terraform plan -refresh-only`.
 func (tf *Terraform) MeasureRefresh(ctx context.Context, n int) (TerraformRefresh, error) {
-	sim, err := Config{Scale: 1}.newSimulator(n, 0, 0)
+	rg, err := Config{Scale: 1}.start(ctx, n, 0, 0)
 	if err != nil {
 		return TerraformRefresh{}, err
 	}
-	defer func() { _ = sim.Close() }() // a failed flush of a state file we do not use
-	url, stop, err := serve(ctx, sim)
-	if err != nil {
-		return TerraformRefresh{}, err
-	}
-	defer stop()
-	env := []string{"CLOUDDC_ENDPOINT=" + url, "CLOUDDC_PROJECT_ID=" + sim.ProjectID(), "CLOUDDC_TOKEN=" + sim.Token()}
+	defer rg.stop()
+	sim, env := rg.sim, rg.env()
 	w, err := tf.workdir("refresh", clitest.FleetHCL("fleet", n))
 	if err != nil {
 		return TerraformRefresh{}, err

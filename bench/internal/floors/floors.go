@@ -19,6 +19,7 @@ package floors
 import (
 	"context"
 	"fmt"
+	"reflect"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -35,28 +36,53 @@ const (
 )
 
 // OneAttribute is the provider floorone.
-func OneAttribute() provider.Provider { return oneFloor{} }
+func OneAttribute() provider.Provider {
+	return floor{name: "floorone", resource: func() resource.Resource { return thing{} }}
+}
 
 // SameSchema is the provider floorschema.
-func SameSchema() provider.Provider { return schemaFloor{} }
-
-type oneFloor struct{}
-
-func (oneFloor) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
-	resp.TypeName = "floorone"
+func SameSchema() provider.Provider {
+	return floor{name: "floorschema", resource: func() resource.Resource { return instance{} }}
 }
 
-func (oneFloor) Schema(context.Context, provider.SchemaRequest, *provider.SchemaResponse) {}
-
-func (oneFloor) Configure(context.Context, provider.ConfigureRequest, *provider.ConfigureResponse) {}
-
-func (oneFloor) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{func() resource.Resource { return thing{} }}
+// floor is a provider of one resource, without settings or data sources.
+type floor struct {
+	name     string
+	resource func() resource.Resource
 }
 
-func (oneFloor) DataSources(context.Context) []func() datasource.DataSource { return nil }
+func (f floor) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = f.name
+}
 
-type thing struct{}
+func (floor) Schema(context.Context, provider.SchemaRequest, *provider.SchemaResponse) {}
+
+func (floor) Configure(context.Context, provider.ConfigureRequest, *provider.ConfigureResponse) {}
+
+func (f floor) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{f.resource}
+}
+
+func (floor) DataSources(context.Context) []func() datasource.DataSource { return nil }
+
+// planOnly gives a floor's resource the operations it never needs: the
+// benchmark only plans, so applying fails, and reading keeps the state.
+type planOnly struct{}
+
+func (planOnly) Create(_ context.Context, _ resource.CreateRequest, resp *resource.CreateResponse) {
+	resp.Diagnostics.AddError("A Benchmark Floor", "This provider only plans; it never applies.")
+}
+
+func (planOnly) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
+
+func (planOnly) Update(_ context.Context, _ resource.UpdateRequest, resp *resource.UpdateResponse) {
+	resp.Diagnostics.AddError("A Benchmark Floor", "This provider only plans; it never applies.")
+}
+
+func (planOnly) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {}
+
+// thing is floorone_thing.
+type thing struct{ planOnly }
 
 func (thing) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_thing"
@@ -68,37 +94,8 @@ func (thing) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.
 	}}
 }
 
-func (thing) Create(_ context.Context, _ resource.CreateRequest, resp *resource.CreateResponse) {
-	resp.Diagnostics.AddError("A Benchmark Floor", "floorone only plans; it never applies.")
-}
-
-func (thing) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
-
-func (thing) Update(_ context.Context, _ resource.UpdateRequest, resp *resource.UpdateResponse) {
-	resp.Diagnostics.AddError("A Benchmark Floor", "floorone only plans; it never applies.")
-}
-
-func (thing) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {}
-
-type schemaFloor struct{}
-
-func (schemaFloor) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
-	resp.TypeName = "floorschema"
-}
-
-func (schemaFloor) Schema(context.Context, provider.SchemaRequest, *provider.SchemaResponse) {}
-
-func (schemaFloor) Configure(context.Context, provider.ConfigureRequest, *provider.ConfigureResponse) {
-}
-
-func (schemaFloor) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{func() resource.Resource { return instance{} }}
-}
-
-func (schemaFloor) DataSources(context.Context) []func() datasource.DataSource { return nil }
-
 // instance is floorschema_instance.
-type instance struct{}
+type instance struct{ planOnly }
 
 var _ resource.ResourceWithIdentity = instance{}
 
@@ -126,45 +123,42 @@ func (instance) IdentitySchema(ctx context.Context, req resource.IdentitySchemaR
 	r.IdentitySchema(ctx, req, resp)
 }
 
-func (instance) Create(_ context.Context, _ resource.CreateRequest, resp *resource.CreateResponse) {
-	resp.Diagnostics.AddError("A Benchmark Floor", "floorschema only plans; it never applies.")
-}
-
-func (instance) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
-
-func (instance) Update(_ context.Context, _ resource.UpdateRequest, resp *resource.UpdateResponse) {
-	resp.Diagnostics.AddError("A Benchmark Floor", "floorschema only plans; it never applies.")
-}
-
-func (instance) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {}
-
 // stripAttributes copies attributes without their plan modifiers and
-// validators, at every depth. An attribute type it does not know stops
-// the benchmark: the floor must keep the schema's shape exactly.
+// validators, at every depth. A nested attribute of a kind it does not
+// recurse into stops the benchmark: the floor must keep the schema's shape
+// exactly.
 func stripAttributes(in map[string]schema.Attribute) map[string]schema.Attribute {
 	out := make(map[string]schema.Attribute, len(in))
 	for name, a := range in {
-		switch a := a.(type) {
-		case schema.StringAttribute:
-			a.PlanModifiers, a.Validators = nil, nil
-			out[name] = a
-		case schema.BoolAttribute:
-			a.PlanModifiers, a.Validators = nil, nil
-			out[name] = a
-		case schema.Int64Attribute:
-			a.PlanModifiers, a.Validators = nil, nil
-			out[name] = a
-		case schema.MapAttribute:
-			a.PlanModifiers, a.Validators = nil, nil
-			out[name] = a
+		switch nested := a.(type) {
 		case schema.ListNestedAttribute:
-			a.PlanModifiers, a.Validators = nil, nil
-			a.NestedObject.Attributes = stripAttributes(a.NestedObject.Attributes)
-			a.NestedObject.PlanModifiers, a.NestedObject.Validators = nil, nil
-			out[name] = a
-		default:
+			nested.NestedObject.Attributes = stripAttributes(nested.NestedObject.Attributes)
+			nested.NestedObject.PlanModifiers, nested.NestedObject.Validators = nil, nil
+			a = nested
+		case schema.SetNestedAttribute, schema.MapNestedAttribute, schema.SingleNestedAttribute:
 			panic(fmt.Sprintf("floorschema: attribute %s is a %T, which the floor does not strip yet", name, a))
 		}
+		out[name] = withoutLogic(a)
+	}
+	return out
+}
+
+// withoutLogic is a copy of an attribute whose PlanModifiers and
+// Validators (every attribute type has both, each of a type of its own)
+// are empty.
+func withoutLogic(a schema.Attribute) schema.Attribute {
+	v := reflect.New(reflect.TypeOf(a)).Elem()
+	v.Set(reflect.ValueOf(a))
+	for _, field := range []string{"PlanModifiers", "Validators"} {
+		f := v.FieldByName(field)
+		if !f.IsValid() {
+			panic(fmt.Sprintf("floorschema: a %T has no %s", a, field))
+		}
+		f.SetZero()
+	}
+	out, ok := v.Interface().(schema.Attribute)
+	if !ok {
+		panic(fmt.Sprintf("floorschema: a copy of a %T is no attribute", a))
 	}
 	return out
 }

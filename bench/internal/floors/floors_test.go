@@ -2,6 +2,7 @@ package floors
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -33,28 +34,14 @@ func TestSameSchema(t *testing.T) {
 	var check func(path string, attrs map[string]schema.Attribute)
 	check = func(path string, attrs map[string]schema.Attribute) {
 		for name, a := range attrs {
-			switch a := a.(type) {
-			case schema.StringAttribute:
-				if len(a.PlanModifiers)+len(a.Validators) > 0 {
-					t.Errorf("%s%s keeps plan modifiers or validators", path, name)
-				}
-			case schema.ListNestedAttribute:
-				if len(a.PlanModifiers)+len(a.Validators) > 0 {
-					t.Errorf("%s%s keeps plan modifiers or validators", path, name)
-				}
-				check(path+name+".", a.NestedObject.Attributes)
-			case schema.MapAttribute:
-				if len(a.PlanModifiers)+len(a.Validators) > 0 {
-					t.Errorf("%s%s keeps plan modifiers or validators", path, name)
-				}
-			case schema.Int64Attribute:
-				if len(a.PlanModifiers)+len(a.Validators) > 0 {
-					t.Errorf("%s%s keeps plan modifiers or validators", path, name)
-				}
-			case schema.BoolAttribute:
-				if len(a.PlanModifiers)+len(a.Validators) > 0 {
-					t.Errorf("%s%s keeps plan modifiers or validators", path, name)
-				}
+			// Every attribute type has PlanModifiers and Validators, of
+			// a type of its own.
+			v := reflect.ValueOf(a)
+			if v.FieldByName("PlanModifiers").Len()+v.FieldByName("Validators").Len() > 0 {
+				t.Errorf("%s%s keeps plan modifiers or validators", path, name)
+			}
+			if nested, ok := a.(schema.ListNestedAttribute); ok {
+				check(path+name+".", nested.NestedObject.Attributes)
 			}
 		}
 	}

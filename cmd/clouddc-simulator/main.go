@@ -58,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	reinstall := fs.Duration("reinstall-duration", 10*time.Second, "how long reinstalling an instance's OS takes")
 	modifyIP := fs.Duration("modify-ip-duration", 5*time.Second, "how long changing an instance's addresses takes")
 	power := fs.Duration("power-duration", 3*time.Second, "how long powering a physical server on or off, or rebooting it, takes")
+	spread := fs.Float64("spread", 1, "vary each instance's durations around the ones above (log-normal, their median): the 95th percentile as a multiple of it, such as 2; 1 keeps them exact")
+	spreadSeed := fs.Uint64("spread-seed", 1, "the seed of -spread's draw: the same seed gives an instance of the same name the same durations")
 	retention := fs.Duration("retention", 5*time.Minute, "how long a terminated instance stays visible")
 	servers := fs.Int("servers", 10, "number of physical servers in the pool")
 	endpointFile := fs.String("endpoint-file", "", "write the endpoint URL to this file once listening (for scripts)")
@@ -70,6 +72,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q; every setting is a flag (see -help)", fs.Args())
+	}
+	if *spread < 1 {
+		return fmt.Errorf("-spread %g: it is the 95th percentile of a duration as a multiple of its median, so at least 1 (1 keeps durations exact)", *spread)
 	}
 	if (*accessKey == "") != (*secretKey == "") {
 		return errors.New("-access-key and -secret-key go together: give both or neither")
@@ -87,6 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ProjectID: *project, Token: *token, AccessKeys: keys, Region: *region,
 		CreateDuration: *create, DeleteDuration: *del, Retention: *retention,
 		ReinstallDuration: *reinstall, ModifyIPDuration: *modifyIP, PowerDuration: *power,
+		Spread:  simulator.Spread{P95: *spread, Seed: *spreadSeed},
 		Servers: *servers, Legacy: *legacy, StateFile: *stateFile, AdminToken: *adminToken,
 		Logger: slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{ReplaceAttr: shortLog})),
 	})

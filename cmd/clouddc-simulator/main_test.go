@@ -217,6 +217,7 @@ func TestRun_errors(t *testing.T) {
 		{"unknown flag", []string{"-colour"}, "colour"},
 		{"stray argument", []string{"serve"}, "serve"},
 		{"negative duration", []string{"-power-duration", "-1s"}, "negative"},
+		{"spread below one", []string{"-spread", "0.5"}, "-spread 0.5: it is the 95th percentile"},
 		{"access key without secret key", []string{"-access-key", "AK"}, "-access-key and -secret-key go together"},
 		{"secret key without access key", []string{"-secret-key", "SK"}, "-access-key and -secret-key go together"},
 		{"access key with a comma", []string{"-access-key", "A,K", "-secret-key", "SK"}, "access key"},

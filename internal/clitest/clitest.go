@@ -39,8 +39,11 @@ func BuildProvider(ctx context.Context, root, pluginDir, host, rc string) error 
 
 // DevOverrides is a CLI configuration that points clouddc-tf/clouddc at the
 // provider binary in pluginDir, under extraHost (if any) and under both
-// public registries, and installs every other provider as usual.
-func DevOverrides(pluginDir, extraHost string) string {
+// public registries, and installs every other provider as usual. The
+// providers named in also (full addresses, such as
+// registry.terraform.io/clouddc-tf/floorone: the benchmark's floors) are
+// taken from pluginDir too.
+func DevOverrides(pluginDir, extraHost string, also ...string) string {
 	hosts := Registries
 	if extraHost != "" && !slices.Contains(hosts, extraHost) {
 		hosts = append([]string{extraHost}, hosts...)
@@ -49,6 +52,9 @@ func DevOverrides(pluginDir, extraHost string) string {
 	b.WriteString("provider_installation {\n  dev_overrides {\n")
 	for _, h := range hosts {
 		fmt.Fprintf(&b, "    %q = %q\n", h+"/clouddc-tf/clouddc", pluginDir)
+	}
+	for _, a := range also {
+		fmt.Fprintf(&b, "    %q = %q\n", a, pluginDir)
 	}
 	b.WriteString("  }\n  direct {}\n}\n")
 	return b.String()
@@ -74,8 +80,15 @@ variable "root_password" {
 // provider is configured from CLOUDDC_* variables and the password from
 // TF_VAR_root_password.
 func FleetHCL(prefix string, n int) string {
-	return providerHCL + fmt.Sprintf(`
-resource "clouddc_instance" "fleet" {
+	return providerHCL + FleetResource("clouddc_instance", prefix, n)
+}
+
+// FleetResource is the resource block of FleetHCL for a resource type of
+// clouddc_instance's schema (the benchmark's floor has another name); its
+// password is var.root_password.
+func FleetResource(resourceType, prefix string, n int) string {
+	return fmt.Sprintf(`
+resource %q "fleet" {
   count    = %d
   name     = "%s-${count.index}"
   image_id = %q
@@ -83,5 +96,5 @@ resource "clouddc_instance" "fleet" {
   password = var.root_password
   network_interfaces = [{ subnet_id = %q }]
 }
-`, n, prefix, simulator.DefaultImageID, simulator.DefaultVPCID, simulator.DefaultSubnetID)
+`, resourceType, n, prefix, simulator.DefaultImageID, simulator.DefaultVPCID, simulator.DefaultSubnetID)
 }

@@ -17,9 +17,11 @@ import (
 // a change is noticed. Waits that go on for long poll less often: after a
 // minute the interval grows with the time already waited (a sixtieth of
 // it), up to MaxInterval. Once the client has seen waits of the same kind
-// finish, it expects the next ones to take as long: it polls first just
-// when the earlier ones were seen done, then every MinInterval for a while
-// if that was too early.
+// finish, the next ones look only now and then (every MaxInterval) until
+// three quarters of the quickest of those durations, then every Interval
+// until twice the longest. While many waits share the sweeps, they look
+// more often than every Interval, down to MinInterval, as long as the
+// sweeps cost no more calls than one per instance per MaxInterval.
 type PollSchedule struct {
 	Delay       time.Duration
 	Interval    time.Duration
@@ -29,8 +31,8 @@ type PollSchedule struct {
 
 // DefaultPollSchedule is the schedule used when none is configured: first
 // poll after a second, then every second for the first minute, growing to
-// every ten seconds, with dense polls of a quarter second around the time
-// that similar operations took.
+// every ten seconds; as often as every quarter second while many waits
+// share the sweeps.
 func DefaultPollSchedule() PollSchedule {
 	return PollSchedule{Delay: time.Second, Interval: time.Second, MinInterval: 250 * time.Millisecond, MaxInterval: 10 * time.Second}
 }

@@ -46,13 +46,12 @@ type sub struct {
 	ctx   context.Context // carries the caller's logger
 	start time.Time
 	next  time.Time
-	// expectAt is when similar waits were seen done (zero when nothing was
-	// learned yet); denseUntil: after expectAt, poll every MinInterval
-	// until then.
-	expectAt   time.Time
-	denseUntil time.Time
-	last       *InstanceStatus
-	lastPoll   time.Time // last time a status was read
+	// early: next is an early look, taken before this wait can be
+	// expected to end (see nextPollLocked); it may wait for a sweep that
+	// others need anyway.
+	early    bool
+	last     *InstanceStatus
+	lastPoll time.Time // last time a status was read
 	// shown: the operation of a wait with a prior has shown (waitSpec.shown).
 	shown bool
 	// duplicates are the other live instances seen carrying the token of
@@ -141,22 +140,7 @@ func (w *watcher) loop(logCtx context.Context) {
 			w.mu.Unlock()
 			return
 		}
-		earliest := time.Time{}
-		for s := range w.subs {
-			if earliest.IsZero() || s.next.Before(earliest) {
-				earliest = s.next
-			}
-		}
-		// Waits that started a moment apart (Terraform starts the next
-		// deletion as soon as a slot frees) would each cause their own
-		// sweep. Sweep once for all that are due within the merge window,
-		// at the latest of them: at most half an interval of extra lag.
-		at := earliest
-		for s := range w.subs {
-			if s.next.After(at) && !s.next.After(earliest.Add(w.c.poll.Interval/2)) {
-				at = s.next
-			}
-		}
+		at := w.nextSweepLocked()
 		w.mu.Unlock()
 		if d := time.Until(at); d > 0 {
 			timer.Reset(d)
@@ -168,6 +152,33 @@ func (w *watcher) loop(logCtx context.Context) {
 		}
 		w.sweep(logCtx)
 	}
+}
+
+// nextSweepLocked is when the loop sweeps next: when the first wait that
+// may be ending wants its status. Every sweep reads every wait's instance
+// (up to the filter limit), and each wait then looks again an interval
+// later, so the waits that may be ending share one sweep an interval. An
+// early look (a wait that cannot be expected to end yet, or a new one)
+// joins the next such sweep when it comes within half an interval, rather
+// than cause a sweep of its own; a wait that may be ending is never held
+// back for another, which would make it noticed later.
+func (w *watcher) nextSweepLocked() time.Time {
+	var firm, early time.Time
+	for s := range w.subs {
+		switch {
+		case s.early && (early.IsZero() || s.next.Before(early)):
+			early = s.next
+		case !s.early && (firm.IsZero() || s.next.Before(firm)):
+			firm = s.next
+		}
+	}
+	switch {
+	case firm.IsZero():
+		return early
+	case early.IsZero() || !early.Before(firm.Add(-w.c.poll.Interval/2)):
+		return firm
+	}
+	return early
 }
 
 // sweep reads the status of the due waits' instances, and of as many
@@ -456,15 +467,29 @@ func (w *watcher) endLocked(s *sub, st *InstanceStatus, err error) {
 	s.result <- subResult{st: st, err: err}
 }
 
-// firstPollLocked is when a new wait first wants a status: when similar
-// waits were seen done, or else after the schedule's delay.
+// The schedule. Installs and wipes take minutes and vary from server to
+// server, so a wait cannot know when its operation ends; it can only learn
+// from the operations of the same kind that ended before it. The watcher
+// keeps how long the recent ones took (learner). A wait then looks:
+//
+//   - while nothing is learned: after Delay, then every Interval for the
+//     first minute, then less often (PollSchedule.steady);
+//   - before three quarters of the quickest recent duration: early looks,
+//     at that time, and every MaxInterval in case this one is quicker
+//     still (a failure that comes at once, say);
+//   - from then until twice the longest recent duration: every Interval,
+//     which bounds how late an end is noticed to about an interval;
+//   - after that, less often again (steady).
+//
+// All waits share the sweeps (nextSweepLocked), so while many waits are in
+// flight an interval's sweep costs one call for all of them.
+
+// firstPollLocked is when a new wait first wants a status.
 func (w *watcher) firstPollLocked(s *sub) time.Time {
 	sched := w.c.poll
-	if exp, ok := w.learned[s.spec.goal].expected(); ok {
-		s.expectAt = s.start.Add(max(exp, sched.MinInterval))
-		s.denseUntil = s.expectAt.Add(4 * sched.Interval)
-		// Still look in every MaxInterval, in case this one is quicker.
-		return minTime(s.expectAt, s.start.Add(sched.MaxInterval))
+	s.early = true
+	if lo, _, ok := w.learned[s.spec.goal].window(); ok && lo > sched.Delay {
+		return minTime(s.start.Add(lo), s.start.Add(sched.MaxInterval))
 	}
 	return s.start.Add(sched.Delay)
 }
@@ -472,15 +497,32 @@ func (w *watcher) firstPollLocked(s *sub) time.Time {
 // nextPollLocked is when a wait that is not done wants its next status.
 func (w *watcher) nextPollLocked(s *sub, now time.Time) time.Time {
 	sched := w.c.poll
+	elapsed := now.Sub(s.start)
+	lo, hi, ok := w.learned[s.spec.goal].window()
+	s.early = false
 	switch {
-	case !s.expectAt.IsZero() && now.Before(s.expectAt.Add(-sched.MinInterval)):
-		// Not yet near the learned time (a sweep for other waits looked
-		// in early): look again then.
-		return minTime(s.expectAt, now.Add(sched.MaxInterval))
-	case now.Before(s.denseUntil):
-		return now.Add(sched.MinInterval)
+	case !ok || elapsed > hi:
+		return now.Add(sched.steady(elapsed))
+	case elapsed+sched.Interval < lo:
+		s.early = true
+		return minTime(s.start.Add(lo), now.Add(sched.MaxInterval))
 	}
-	return now.Add(sched.steady(now.Sub(s.start)))
+	return now.Add(w.denseIntervalLocked())
+}
+
+// denseIntervalLocked is how often waits that may be ending look: every
+// Interval, or more often while many waits share the sweeps, as long as
+// the sweeps cost no more calls than looking at each instance every
+// MaxInterval would (the HuaweiCloud provider's ten seconds), and never
+// more often than every MinInterval.
+func (w *watcher) denseIntervalLocked() time.Duration {
+	sched := w.c.poll
+	n := len(w.subs)
+	calls := (n + MaxFilterIDs - 1) / MaxFilterIDs
+	if n == 0 {
+		return sched.Interval
+	}
+	return min(max(sched.MaxInterval*time.Duration(calls)/time.Duration(n), sched.MinInterval), sched.Interval)
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -490,42 +532,31 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
-// learnLocked records how long a finished wait took. It was seen done now,
-// and not done at its last poll, so it finished in between: the middle of
-// that gap is the best guess. Polling the next waits at that guess, and
-// densely after it when it was early, tightens the guess run after run.
+// learnLocked records how long a finished wait took. It was seen done now;
+// when it was seen not done at its last poll, it finished in between, and
+// the middle of that gap is the best guess. Seen done at its first look,
+// it took at most until now, which can only make the next waits look
+// earlier, never later.
 func (w *watcher) learnLocked(s *sub, now time.Time) {
 	l := w.learned[s.spec.goal]
 	if l == nil {
 		l = &learner{}
 		w.learned[s.spec.goal] = l
 	}
-	sched := w.c.poll
 	took := now.Sub(s.start)
-	switch gap := now.Sub(s.lastPoll); {
-	case !s.lastPoll.IsZero() && gap <= 2*sched.Interval:
-		took -= gap / 2
-	case !s.expectAt.IsZero():
-		// Seen done at the first look at the learned time. That look may
-		// have come late (merged with other waits' sweeps), and learning
-		// the delay would make the guess creep up batch after batch. Learn
-		// the time looked for instead, a little earlier, so that the guess
-		// drifts down until a look comes too early and dense polls find
-		// the real time.
-		took = min(took, s.expectAt.Sub(s.start)) - sched.MinInterval/4
+	if !s.lastPoll.IsZero() {
+		took -= now.Sub(s.lastPoll) / 2
 	}
 	l.add(took)
-
 }
 
 // learner remembers how long the recent waits of one kind took until they
-// were seen done. Similar servers take similar times, so the median of
-// the recent ones is a good guess for the next.
+// were seen done.
 type learner struct {
 	recent []time.Duration
 }
 
-const learnWindow = 16
+const learnWindow = 32
 
 func (l *learner) add(d time.Duration) {
 	l.recent = append(l.recent, d)
@@ -534,11 +565,11 @@ func (l *learner) add(d time.Duration) {
 	}
 }
 
-func (l *learner) expected() (time.Duration, bool) {
+// window is when the next wait of the kind may end: from three quarters
+// of the quickest recent duration to twice the longest.
+func (l *learner) window() (lo, hi time.Duration, ok bool) {
 	if l == nil || len(l.recent) == 0 {
-		return 0, false
+		return 0, 0, false
 	}
-	sorted := slices.Clone(l.recent)
-	slices.Sort(sorted)
-	return sorted[len(sorted)/2], true
+	return slices.Min(l.recent) * 3 / 4, slices.Max(l.recent) * 2, true
 }

@@ -189,22 +189,22 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"state": schema.StringAttribute{
 				MarkdownDescription: "Lifecycle state: `pending`, `running`, `stopped`, `shutting-down`, `terminated` or `error`.",
 				Computed:            true,
-				PlanModifiers:       []planmodifier.String{unknownWhenChanged{attrs: []string{"power_state", "image_id", "vpc_id", "network_interfaces"}}},
+				PlanModifiers:       []planmodifier.String{keptUnlessAnyStep},
 			},
 			"operation_state": schema.StringAttribute{
 				MarkdownDescription: "Progress of the last long-running operation, such as `install-succeed` or `reinstall-succeed`.",
 				Computed:            true,
-				PlanModifiers:       []planmodifier.String{unknownWhenChanged{attrs: []string{"image_id", "vpc_id", "network_interfaces"}}},
+				PlanModifiers:       []planmodifier.String{keptUnlessLongOperation},
 			},
 			"image_name": schema.StringAttribute{
 				MarkdownDescription: "Name of the installed image.",
 				Computed:            true,
-				PlanModifiers:       []planmodifier.String{unknownWhenChanged{attrs: []string{"image_id"}}},
+				PlanModifiers:       []planmodifier.String{keptUnlessReinstalled},
 			},
 			"os_type": schema.StringAttribute{
 				MarkdownDescription: "Operating system family of the image: `Linux`, `Windows` or `Other`.",
 				Computed:            true,
-				PlanModifiers:       []planmodifier.String{unknownWhenChanged{attrs: []string{"image_id"}}},
+				PlanModifiers:       []planmodifier.String{keptUnlessReinstalled},
 			},
 			"created_at": computedString("When the instance was created (RFC 3339, UTC)."),
 			"tags": schema.MapAttribute{
@@ -216,7 +216,7 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"launched_at": schema.StringAttribute{
 				MarkdownDescription: "When the operating system was last installed (RFC 3339, UTC); a reinstall updates it.",
 				Computed:            true,
-				PlanModifiers:       []planmodifier.String{unknownWhenChanged{attrs: []string{"image_id"}}},
+				PlanModifiers:       []planmodifier.String{keptUnlessReinstalled},
 			},
 			"project_id": schema.StringAttribute{
 				MarkdownDescription: "Project the instance belongs to: the provider's `project_id` when the instance was created or " +
@@ -549,7 +549,12 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	u := &instanceUpdate{r: r, id: id, plan: plan, state: state, cur: state, password: password, planNICs: planNICs, stateNICs: stateNICs}
+	// The same steps the plan showed (plannedSteps); power is decided in
+	// changePower, against the instance as it then is.
+	steps := plannedSteps(
+		updateGoal{ImageID: plan.ImageID, VPCID: plan.VPCID, NICs: planNICs},
+		updateGoal{ImageID: state.ImageID, VPCID: state.VPCID, NICs: stateNICs})
+	u := &instanceUpdate{r: r, id: id, plan: plan, state: state, cur: state, password: password, planNICs: planNICs, stateNICs: stateNICs, steps: steps}
 	u.cur.Timeouts = plan.Timeouts
 	for _, step := range []func(context.Context) *stepFailure{u.changeNetwork, u.reinstall, u.changePassword, u.changePower} {
 		if f := step(ctx); f != nil {
@@ -583,6 +588,8 @@ type instanceUpdate struct {
 	// planNICs and stateNICs are the network interfaces planned and in
 	// the state.
 	planNICs, stateNICs []networkInterfaceModel
+	// steps: what the update carries out (plannedSteps).
+	steps updateSteps
 }
 
 // stepFailure is a step of an update that failed: the diagnostic's
@@ -596,7 +603,7 @@ func failed(summary string, err error) *stepFailure { return &stepFailure{summar
 
 // changeNetwork moves the NICs (and the VPC) with ModifyInstanceIp.
 func (u *instanceUpdate) changeNetwork(ctx context.Context) *stepFailure {
-	if u.plan.VPCID.Equal(u.state.VPCID) && !nicsDiffer(u.planNICs, u.stateNICs) {
+	if !u.steps.modifyIP {
 		return nil
 	}
 	in := clouddc.ModifyIPInput{VPCID: u.plan.VPCID.ValueString()}
@@ -622,7 +629,7 @@ func (u *instanceUpdate) changeNetwork(ctx context.Context) *stepFailure {
 // reinstall installs the new image with ReinstallOs, which sets the
 // password too.
 func (u *instanceUpdate) reinstall(ctx context.Context) *stepFailure {
-	if u.plan.ImageID.Equal(u.state.ImageID) {
+	if !u.steps.reinstall {
 		return nil
 	}
 	tflog.Info(ctx, "reinstalling the instance's operating system", map[string]any{"image_id": u.plan.ImageID.ValueString()})

@@ -3,9 +3,8 @@ package provider
 import (
 	"context"
 	"regexp"
-	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -39,42 +38,112 @@ func differs(cfg, state types.String) bool {
 	return cfg.IsUnknown() || !cfg.Equal(state)
 }
 
-// unknownWhenChanged keeps a computed value from the state, except when one
-// of the given attributes changes in the plan: then the API will report a
-// new value (a reinstall changes image_name and launched_at, for example),
-// so the plan shows it as known after apply.
-type unknownWhenChanged struct {
-	attrs []string
+// updateSteps are the API operations that an in-place update carries out.
+// plannedSteps decides them, for Update and for the plan alike, so that the
+// plan shows as "known after apply" exactly what the apply will change.
+type updateSteps struct {
+	modifyIP  bool // ModifyInstanceIp: another VPC, or other network interfaces
+	reinstall bool // ReinstallOs: another image
+	power     bool // a power action: power_state asked for, and not the current one
 }
 
-func (m unknownWhenChanged) Description(context.Context) string {
-	return "Kept from the state unless " + strings.Join(m.attrs, ", ") + " changes."
+// updateGoal is what an update is asked to reach (from the plan, or from
+// the configuration while planning), or what the state holds.
+type updateGoal struct {
+	ImageID, VPCID, PowerState types.String
+	NICs                       []networkInterfaceModel
+	// NICsUnknown: the network interfaces are not known yet (they come
+	// from another resource that is not created yet).
+	NICsUnknown bool
 }
 
-func (m unknownWhenChanged) MarkdownDescription(ctx context.Context) string {
+// plannedSteps is the one rule for what an update does. A NIC address
+// left to the API (null) is no change, and a power_state left unset
+// changes nothing; an unknown value counts as a change.
+func plannedSteps(want, state updateGoal) updateSteps {
+	return updateSteps{
+		modifyIP:  differs(want.VPCID, state.VPCID) || want.NICsUnknown || nicsDiffer(want.NICs, state.NICs),
+		reinstall: differs(want.ImageID, state.ImageID),
+		power:     !want.PowerState.IsNull() && differs(want.PowerState, state.PowerState),
+	}
+}
+
+// readUpdateGoal reads the attributes plannedSteps needs from a
+// configuration, a plan or a state.
+func readUpdateGoal(ctx context.Context, get func(context.Context, path.Path, any) diag.Diagnostics) (updateGoal, diag.Diagnostics) {
+	var g updateGoal
+	var nics types.List
+	var diags diag.Diagnostics
+	diags.Append(get(ctx, path.Root("image_id"), &g.ImageID)...)
+	diags.Append(get(ctx, path.Root("vpc_id"), &g.VPCID)...)
+	diags.Append(get(ctx, path.Root("power_state"), &g.PowerState)...)
+	diags.Append(get(ctx, path.Root("network_interfaces"), &nics)...)
+	if diags.HasError() {
+		return g, diags
+	}
+	if g.NICsUnknown = nics.IsUnknown(); !g.NICsUnknown {
+		var d diag.Diagnostics
+		g.NICs, d = nicModels(ctx, nics)
+		diags.Append(d...)
+	}
+	return g, diags
+}
+
+// keptUnlessUpdated plans a computed value that only some API operations
+// change: it keeps the value from the state unless the update runs one of
+// them (a reinstall changes image_name and launched_at, for example); then
+// the plan shows it as known after apply. Anything else, a password change
+// above all, leaves it as it is.
+type keptUnlessUpdated struct {
+	// changedBy reports whether the update's steps change the value.
+	changedBy func(updateSteps) bool
+	// by names those steps, for the description.
+	by string
+}
+
+func (m keptUnlessUpdated) Description(context.Context) string {
+	return "Kept from the state unless " + m.by + " changes it."
+}
+
+func (m keptUnlessUpdated) MarkdownDescription(ctx context.Context) string {
 	return m.Description(ctx)
 }
 
-func (m unknownWhenChanged) PlanModifyString(ctx context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
-	if req.StateValue.IsNull() || !req.PlanValue.IsUnknown() || req.ConfigValue.IsUnknown() {
-		return // creation, a configured value, or already decided
+func (m keptUnlessUpdated) PlanModifyString(ctx context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	if req.StateValue.IsNull() || !req.PlanValue.IsUnknown() || !req.ConfigValue.IsNull() {
+		return // a creation, or already decided
 	}
-	if !req.ConfigValue.IsNull() {
-		return
-	}
-	for _, a := range m.attrs {
-		var plan, state attr.Value
-		resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root(a), &plan)...)
-		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root(a), &state)...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
-		if plan.IsUnknown() || !plan.Equal(state) {
-			return // stays unknown
-		}
+	// The configuration, not the plan: the plan's optional and computed
+	// values (power_state, the NICs' addresses) are still unknown while
+	// their own modifiers have not run.
+	want, diags := readUpdateGoal(ctx, req.Config.GetAttribute)
+	resp.Diagnostics.Append(diags...)
+	cur, diags := readUpdateGoal(ctx, req.State.GetAttribute)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() || m.changedBy(plannedSteps(want, cur)) {
+		return // stays unknown
 	}
 	resp.PlanValue = req.StateValue
 }
+
+var (
+	// keptUnlessAnyStep: state, which any of the operations moves.
+	keptUnlessAnyStep = keptUnlessUpdated{
+		changedBy: func(s updateSteps) bool { return s.modifyIP || s.reinstall || s.power },
+		by:        "a reinstall, an IP change or a power action",
+	}
+	// keptUnlessLongOperation: operation_state, which shows the last
+	// reinstall or IP change.
+	keptUnlessLongOperation = keptUnlessUpdated{
+		changedBy: func(s updateSteps) bool { return s.modifyIP || s.reinstall },
+		by:        "a reinstall or an IP change",
+	}
+	// keptUnlessReinstalled: what the image gives the instance.
+	keptUnlessReinstalled = keptUnlessUpdated{
+		changedBy: func(s updateSteps) bool { return s.reinstall },
+		by:        "a reinstall",
+	}
+)
 
 // nicAddressModifier plans a NIC's ipv4_address. An address the
 // configuration leaves to the API keeps its current value while the NIC

@@ -57,6 +57,7 @@ func (s *Simulator) scheduleLocked(r *record, t *transition) {
 	if t == nil || t.Held {
 		return
 	}
+	t.At = s.spreadLocked(r, t) // Options.Spread: servers differ (spread.go)
 	heap.Push(&s.due, dueEntry{at: t.At, id: r.Instance.ID, gen: r.Gen})
 	r.timer = s.timerLocked(t.At)
 }

@@ -85,6 +85,10 @@ type Options struct {
 	ReinstallDuration time.Duration
 	ModifyIPDuration  time.Duration
 	PowerDuration     time.Duration
+	// Spread, when set, makes the durations of creations, deletions,
+	// reinstalls and IP changes vary from instance to instance around the
+	// configured ones (spread.go). The zero value keeps them exact.
+	Spread Spread
 	// PageSizeCap, when positive, is the most items one page of
 	// ListInstances or ListPhysicalServers holds, whatever limit asks for,
 	// as a gateway that ignores limit would answer; the pages still link
@@ -207,6 +211,9 @@ func New(opts Options) (*Simulator, error) {
 		if d < 0 {
 			return nil, errors.New("simulator: durations must not be negative")
 		}
+	}
+	if err := opts.Spread.validate(); err != nil {
+		return nil, err
 	}
 	if len(opts.Images) == 0 {
 		opts.Images = DefaultImages()

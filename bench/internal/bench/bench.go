@@ -1,9 +1,12 @@
 // Package bench measures how quickly and how cheaply the provider notices
 // that long-running operations ended, beside the schedules of the anchors
 // that platform engineers know: terraform-plugin-sdk's StateChangeConf
-// defaults and the HuaweiCloud provider's waits. Everything runs against
-// the local simulator, in the same run, so the figures compare like with
-// like. bench/main.go prints the table and writes bench/README.md.
+// defaults and the HuaweiCloud provider's waits; how its costs grow with
+// the number of instances and with other Terraform processes sharing the
+// project; what certainty costs in a storm of failed creates; and what a
+// plan costs beside the framework's floor. Everything runs against the
+// local simulator, in the same run, so the figures compare like with like.
+// bench/main.go prints the tables and writes bench/README.md.
 package bench
 
 import (
@@ -12,7 +15,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -30,24 +32,41 @@ const (
 // Schedulers lists the schedulers in the order the report shows them.
 var Schedulers = []string{Provider, SCC, HW}
 
-// Scenario is one destroy measurement.
+// Operations a scenario measures.
+const (
+	OpDestroy = "destroy"
+	OpCreate  = "create"
+)
+
+// Scenario is one measurement: Instances instances created or destroyed
+// with Terraform's parallelism.
 type Scenario struct {
+	Op          string
 	Instances   int
 	Parallelism int
-	// Delete is the real-world duration of a deletion; the simulator runs
-	// it scaled down.
-	Delete time.Duration
+	// Median is the real-world median duration of the operation; each
+	// instance's own is drawn around it (Config.Spread), and the
+	// simulator runs it scaled down.
+	Median time.Duration
 	// RateLimit, when positive, is the simulator's limit in requests per
 	// (real-world) second.
 	RateLimit float64
 }
 
 func (s Scenario) String() string {
-	out := fmt.Sprintf("destroy %d, p%d, %s", s.Instances, s.Parallelism, s.Delete)
+	out := fmt.Sprintf("%s %d, p%d, %s", s.Op, s.Instances, s.Parallelism, s.Median)
 	if s.RateLimit > 0 {
 		out += fmt.Sprintf(", %.0f req/s", s.RateLimit)
 	}
 	return out
+}
+
+// target is the state the scenario's waits end in.
+func (s Scenario) target() clouddc.State {
+	if s.Op == OpCreate {
+		return clouddc.StateRunning
+	}
+	return clouddc.StateTerminated
 }
 
 // Result is what one scheduler did in one scenario. Durations are real-world
@@ -60,11 +79,18 @@ type Result struct {
 	LagP95    time.Duration
 	LagMax    time.Duration
 	// StatusPerInstance counts status reads (ShowInstanceStatus and
-	// ListInstances) per deleted instance.
+	// ListInstances) per instance.
 	StatusPerInstance float64
-	TotalCalls        int
-	RateLimited       int
-	Failures          int
+	// Floor is the status calls per instance of one look a second for as
+	// long as any instance is in flight, with the same operations run by
+	// a scheduler that notices each end at once: the least a schedule pays
+	// that notices every end within a second without knowing when it
+	// comes. It depends on the durations drawn, which every scheduler of
+	// a scenario shares.
+	Floor       float64
+	TotalCalls  int
+	RateLimited int
+	Failures    int
 }
 
 // Config sets how the harness runs.
@@ -72,6 +98,9 @@ type Config struct {
 	// Scale shrinks every duration: the simulator's, the schedules' and the
 	// retry delays'. 0.02 runs a 60s deletion in 1.2s.
 	Scale float64
+	// Spread is how the simulator draws each instance's durations around
+	// a scenario's median.
+	Spread simulator.Spread
 }
 
 func (c Config) scaled(d time.Duration) time.Duration { return time.Duration(float64(d) * c.Scale) }
@@ -79,31 +108,67 @@ func (c Config) unscaled(d time.Duration) time.Duration {
 	return time.Duration(float64(d) / c.Scale)
 }
 
-// RunDestroy runs one scenario with one scheduler on a fresh simulator.
-func (c Config) RunDestroy(ctx context.Context, sc Scenario, scheduler string) (Result, error) {
+// benchSubnets is one large subnet, so that 10,000 instances fit.
+var benchSubnets = []simulator.SubnetSpec{{ID: simulator.DefaultSubnetID, VPCID: simulator.DefaultVPCID, CIDR: netip.MustParsePrefix("10.0.0.0/16")}}
+
+// rig is a simulator served on a loopback port, and the harness's client
+// of it.
+type rig struct {
+	sim    *simulator.Simulator
+	url    string
+	client *clouddc.Client
+	// stop stops serving and closes the simulator.
+	stop func()
+}
+
+// start serves a simulator with room for n instances whose creations and
+// deletions take create and del (real-world medians, scaled here).
+func (c Config) start(ctx context.Context, n int, create, del time.Duration) (*rig, error) {
 	sim, err := simulator.New(simulator.Options{
-		Servers:        sc.Instances,
-		DeleteDuration: c.scaled(sc.Delete),
-		Retention:      time.Hour,
-		Subnets:        []simulator.SubnetSpec{{ID: simulator.DefaultSubnetID, VPCID: simulator.DefaultVPCID, CIDR: netip.MustParsePrefix("10.0.0.0/16")}},
+		Servers: n, Retention: 24 * time.Hour, Subnets: benchSubnets, Spread: c.Spread,
+		CreateDuration: c.scaled(create), DeleteDuration: c.scaled(del),
 	})
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	defer func() { _ = sim.Close() }() // a failed flush of a state file we do not use
 	url, stop, err := serve(ctx, sim)
 	if err != nil {
-		return Result{}, err
+		return nil, errors.Join(err, sim.Close())
 	}
-	defer stop()
+	r := &rig{sim: sim, url: url, stop: func() { stop(); _ = sim.Close() }} // a failed flush of a state file we do not use
+	if r.client, err = c.client(url, sim); err != nil {
+		r.stop()
+		return nil, err
+	}
+	return r, nil
+}
 
-	client, err := c.client(url, sim)
+// env is the environment that points the provider's binary at the rig.
+func (r *rig) env() []string {
+	return []string{"CLOUDDC_ENDPOINT=" + r.url, "CLOUDDC_PROJECT_ID=" + r.sim.ProjectID(), "CLOUDDC_TOKEN=" + r.sim.Token()}
+}
+
+// Run runs one scenario with one scheduler on a fresh simulator.
+func (c Config) Run(ctx context.Context, sc Scenario, scheduler string) (Result, error) {
+	var create, del time.Duration
+	if sc.Op == OpCreate {
+		create = sc.Median
+	} else {
+		del = sc.Median
+	}
+	rg, err := c.start(ctx, sc.Instances, create, del)
 	if err != nil {
 		return Result{}, err
 	}
-	ids, err := seed(ctx, client, sc.Instances)
-	if err != nil {
-		return Result{}, err
+	defer rg.stop()
+	sim, client := rg.sim, rg.client
+	var ids []string
+	if sc.Op == OpDestroy {
+		if ids, err = seed(ctx, client, sc.Instances); err != nil {
+			return Result{}, err
+		}
+	} else {
+		ids = make([]string, sc.Instances)
 	}
 	if sc.RateLimit > 0 {
 		// No Retry-After: the simulator sends it in whole seconds, which
@@ -112,17 +177,17 @@ func (c Config) RunDestroy(ctx context.Context, sc Scenario, scheduler string) (
 	}
 	sim.ResetStats()
 
-	del := c.deleter(scheduler, client)
+	op := c.operation(sc.Op, scheduler, client)
 	noticed := make([]time.Time, len(ids))
 	failed := make([]error, len(ids))
 	sem := make(chan struct{}, sc.Parallelism)
 	var wg sync.WaitGroup
 	start := time.Now()
-	for i, id := range ids {
+	for i := range ids {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			failed[i] = del(ctx, id)
+			ids[i], failed[i] = op(ctx, i, ids[i])
 			noticed[i] = time.Now()
 		})
 	}
@@ -137,31 +202,52 @@ func (c Config) RunDestroy(ctx context.Context, sc Scenario, scheduler string) (
 	status := stats.Requests[simulator.OpShowInstanceStatus] + stats.Requests[simulator.OpListInstances]
 	res.StatusPerInstance = float64(status) / float64(len(ids))
 	var lags []time.Duration
+	durations := make([]time.Duration, 0, len(ids))
+	from := map[string]string{OpCreate: "pending", OpDestroy: "shutting-down"}[sc.Op]
 	for i, id := range ids {
-		if failed[i] != nil {
-			res.Failures++
-			continue
-		}
-		tl, ok := sim.Timeline(id)
-		at, entered := tl.EnteredAt("terminated")
-		if !ok || !entered {
+		at, ok := reachedAt(sim, id, string(sc.target()))
+		if failed[i] != nil || !ok {
 			res.Failures++
 			continue
 		}
 		lags = append(lags, c.unscaled(max(0, noticed[i].Sub(at))))
-
+		if began, ok := reachedAt(sim, id, from); ok {
+			durations = append(durations, c.unscaled(at.Sub(began)))
+		}
 	}
 	res.LagP50, res.LagP95, res.LagMax = percentile(lags, 50), percentile(lags, 95), percentile(lags, 100)
+	res.Floor = makespan(durations, sc.Parallelism).Seconds() / float64(len(ids))
 	return res, nil
 }
 
+// reachedAt is when the instance entered state in the simulator.
+func reachedAt(sim *simulator.Simulator, id, state string) (time.Time, bool) {
+	if id == "" {
+		return time.Time{}, false
+	}
+	tl, ok := sim.Timeline(id)
+	if !ok {
+		return time.Time{}, false
+	}
+	return tl.EnteredAt(state)
+}
+
 // client is the client every scheduler shares for its HTTP calls: the
-// provider's retries and timeouts, scaled like everything else.
+// provider's retries, timeouts and create lookups, scaled like everything
+// else.
 func (c Config) client(url string, sim *simulator.Simulator) (*clouddc.Client, error) {
+	return c.clientFor(url, sim.ProjectID(), sim.Token())
+}
+
+// clientFor is client for a simulator served by another process.
+func (c Config) clientFor(url, projectID, token string) (*clouddc.Client, error) {
 	def := clouddc.DefaultPollSchedule()
 	retry := clouddc.DefaultRetryPolicy()
+	lookup := clouddc.DefaultCreateLookup()
+	lookup.Window, lookup.FirstDelay = c.scaled(lookup.Window), c.scaled(lookup.FirstDelay)
+	lookup.MaxDelay, lookup.Interrupted = c.scaled(lookup.MaxDelay), c.scaled(lookup.Interrupted)
 	return clouddc.NewClient(
-		clouddc.WithEndpoint(url), clouddc.WithProjectID(sim.ProjectID()), clouddc.WithToken(sim.Token()),
+		clouddc.WithEndpoint(url), clouddc.WithProjectID(projectID), clouddc.WithToken(token),
 		clouddc.WithPollSchedule(clouddc.PollSchedule{
 			Delay: c.scaled(def.Delay), Interval: c.scaled(def.Interval),
 			MinInterval: c.scaled(def.MinInterval), MaxInterval: c.scaled(def.MaxInterval),
@@ -170,45 +256,88 @@ func (c Config) client(url string, sim *simulator.Simulator) (*clouddc.Client, e
 			MaxRetries: retry.MaxRetries, BaseDelay: c.scaled(retry.BaseDelay),
 			MaxDelay: c.scaled(retry.MaxDelay), MaxRetryAfter: c.scaled(retry.MaxRetryAfter),
 		}),
+		clouddc.WithCreateLookup(lookup),
 	)
 }
 
-// deleter returns how a scheduler deletes one instance and waits for it.
-func (c Config) deleter(scheduler string, client *clouddc.Client) func(context.Context, string) error {
-	switch scheduler {
-	case Provider:
-		// Exactly what the provider's Delete does.
-		return func(ctx context.Context, id string) error {
-			_, err := client.TerminateInstance(ctx, id)
-			return err
+// instanceInput is the create of the i-th instance of a run. Names are
+// the same in every simulator of a run, so that each instance draws the
+// same durations whichever scheduler runs it (simulator.Spread).
+func instanceInput(i int) clouddc.CreateInstanceInput {
+	return clouddc.CreateInstanceInput{
+		Name: fmt.Sprintf("bench-%d", i), ImageID: simulator.DefaultImageID, VPCID: simulator.DefaultVPCID,
+		Password: "Bench-Passw0rd", NetworkInterfaces: []clouddc.NetworkInterface{{SubnetID: simulator.DefaultSubnetID}},
+	}
+}
+
+// operation returns how a scheduler carries out the scenario's operation
+// on the i-th instance (id, for a destroy) and waits for it; it returns
+// the instance's ID.
+func (c Config) operation(op, scheduler string, client *clouddc.Client) func(ctx context.Context, i int, id string) (string, error) {
+	if op == OpCreate {
+		if scheduler == Provider {
+			// What the resource's Create does: a create that never makes
+			// two instances, then the shared, adaptive wait.
+			return func(ctx context.Context, i int, _ string) (string, error) {
+				res, err := client.CreateInstance(ctx, instanceInput(i))
+				if err != nil {
+					return res.ID, err
+				}
+				_, _, err = client.WaitForCreate(ctx, res)
+				return res.ID, err
+			}
 		}
-	case SCC:
+		poll := c.schedule(scheduler)
+		return func(ctx context.Context, i int, _ string) (string, error) {
+			id, err := client.CreateInstanceByHand(ctx, instanceInput(i))
+			if err != nil {
+				return id, err
+			}
+			return id, poll(ctx, client, id, clouddc.StateRunning)
+		}
+	}
+	if scheduler == Provider {
+		// Exactly what the provider's Delete does.
+		return func(ctx context.Context, _ int, id string) (string, error) {
+			_, err := client.TerminateInstance(ctx, id)
+			return id, err
+		}
+	}
+	poll := c.schedule(scheduler)
+	return func(ctx context.Context, _ int, id string) (string, error) {
+		if err := client.DeleteInstance(ctx, id); err != nil && !errors.Is(err, clouddc.ErrNotFound) {
+			return id, err
+		}
+		return id, poll(ctx, client, id, clouddc.StateTerminated)
+	}
+}
+
+// schedule returns a baseline's per-instance wait.
+func (c Config) schedule(scheduler string) func(ctx context.Context, client *clouddc.Client, id string, target clouddc.State) error {
+	if scheduler == SCC {
 		// terraform-plugin-sdk's StateChangeConf without options: refresh
 		// at once, then wait 100ms, doubling up to 10s.
-		return func(ctx context.Context, id string) error {
-			return pollDelete(ctx, client, id, 0, func(prev time.Duration) time.Duration {
+		return func(ctx context.Context, client *clouddc.Client, id string, target clouddc.State) error {
+			return pollUntil(ctx, client, id, target, 0, func(prev time.Duration) time.Duration {
 				if prev == 0 {
 					return c.scaled(100 * time.Millisecond)
 				}
 				return min(prev*2, c.scaled(10*time.Second))
 			})
 		}
-	default:
-		// The HuaweiCloud provider: first look after 10s, then every 10s.
-		return func(ctx context.Context, id string) error {
-			return pollDelete(ctx, client, id, c.scaled(10*time.Second), func(time.Duration) time.Duration {
-				return c.scaled(10 * time.Second)
-			})
-		}
+	}
+	// The HuaweiCloud provider: first look after 10s, then every 10s.
+	return func(ctx context.Context, client *clouddc.Client, id string, target clouddc.State) error {
+		return pollUntil(ctx, client, id, target, c.scaled(10*time.Second), func(time.Duration) time.Duration {
+			return c.scaled(10 * time.Second)
+		})
 	}
 }
 
-// pollDelete is a per-instance wait of the classic kind: DELETE, then read
-// the instance's status on a schedule until it is terminated or gone.
-func pollDelete(ctx context.Context, client *clouddc.Client, id string, delay time.Duration, next func(time.Duration) time.Duration) error {
-	if err := client.DeleteInstance(ctx, id); err != nil && !errors.Is(err, clouddc.ErrNotFound) {
-		return err
-	}
+// pollUntil is a per-instance wait of the classic kind: read the
+// instance's status on a schedule until it reaches target (for a
+// deletion, also until it is gone).
+func pollUntil(ctx context.Context, client *clouddc.Client, id string, target clouddc.State, delay time.Duration, next func(time.Duration) time.Duration) error {
 	wait := delay
 	var interval time.Duration
 	for {
@@ -221,11 +350,11 @@ func pollDelete(ctx context.Context, client *clouddc.Client, id string, delay ti
 		}
 		st, err := client.ShowInstanceStatus(ctx, id)
 		switch {
-		case errors.Is(err, clouddc.ErrNotFound):
+		case errors.Is(err, clouddc.ErrNotFound) && target == clouddc.StateTerminated:
 			return nil
 		case err != nil:
 			return err
-		case st.State == clouddc.StateTerminated:
+		case st.State == target:
 			return nil
 		case st.State == clouddc.StateError:
 			return fmt.Errorf("instance %s failed: %v", id, st.Error)
@@ -235,8 +364,8 @@ func pollDelete(ctx context.Context, client *clouddc.Client, id string, delay ti
 	}
 }
 
-// seed creates n running instances; creation takes no time in the
-// simulator used for a destroy scenario.
+// seed creates n running instances, named as instanceInput names them;
+// creation takes no time in the simulator of a destroy scenario.
 func seed(ctx context.Context, client *clouddc.Client, n int) ([]string, error) {
 	ids := make([]string, n)
 	errs := make([]error, n)
@@ -246,10 +375,7 @@ func seed(ctx context.Context, client *clouddc.Client, n int) ([]string, error) 
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			ids[i], errs[i] = client.CreateInstanceByHand(ctx, clouddc.CreateInstanceInput{
-				Name: fmt.Sprintf("bench-%d", i), ImageID: simulator.DefaultImageID, VPCID: simulator.DefaultVPCID,
-				Password: "Bench-Passw0rd", NetworkInterfaces: []clouddc.NetworkInterface{{SubnetID: simulator.DefaultSubnetID}},
-			})
+			ids[i], errs[i] = client.CreateInstanceByHand(ctx, instanceInput(i))
 		})
 	}
 	wg.Wait()
@@ -262,7 +388,7 @@ func percentile(ds []time.Duration, p int) time.Duration {
 		return 0
 	}
 	s := slices.Clone(ds)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	slices.Sort(s)
 	rank := (p*len(s) + 99) / 100
 	return s[min(max(rank, 1), len(s))-1]
 }

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
 
@@ -37,42 +37,47 @@ type RefreshResult struct {
 // ten, the way a refresh does: the provider with its coalesced reads, the
 // anchors with one read per instance.
 func (c Config) RunRefresh(ctx context.Context, n int, scheduler string) (RefreshResult, error) {
-	sim, err := simulator.New(simulator.Options{Servers: n,
-		Subnets: []simulator.SubnetSpec{{ID: simulator.DefaultSubnetID, VPCID: simulator.DefaultVPCID, CIDR: netip.MustParsePrefix("10.0.0.0/16")}}})
+	rg, err := c.start(ctx, n, 0, 0)
 	if err != nil {
 		return RefreshResult{}, err
 	}
-	defer func() { _ = sim.Close() }() // a failed flush of a state file we do not use
-	url, stop, err := serve(ctx, sim)
-	if err != nil {
-		return RefreshResult{}, err
-	}
-	defer stop()
-	client, err := c.client(url, sim)
-	if err != nil {
-		return RefreshResult{}, err
-	}
+	defer rg.stop()
+	sim, client := rg.sim, rg.client
 	ids, err := seed(ctx, client, n)
 	if err != nil {
 		return RefreshResult{}, err
 	}
+	sim.ResetStats()
 	read := client.GetInstance
 	if scheduler == Provider {
 		read = client.GetInstanceCoalesced
 	}
-	sim.ResetStats()
+	start := time.Now()
+	failures := readAll(ctx, read, ids, 10)
+	res := RefreshResult{Scheduler: scheduler, Instances: n, Wall: time.Since(start), Failures: failures}
+	for _, v := range sim.Stats().Requests {
+		res.Calls += v
+	}
+	if res.Failures > 0 {
+		return res, errors.New("some reads failed")
+	}
+	return res, nil
+}
+
+// readAll reads every instance with parallelism readers, as a refresh
+// does, and returns how many reads failed or answered another instance.
+func readAll(ctx context.Context, read func(context.Context, string) (*clouddc.Instance, error), ids []string, parallelism int) int {
 	work := make(chan string)
 	var mu sync.Mutex
-	res := RefreshResult{Scheduler: scheduler, Instances: n}
+	failures := 0
 	var wg sync.WaitGroup
-	start := time.Now()
-	for range 10 {
+	for range parallelism {
 		wg.Go(func() {
 			for id := range work {
 				in, err := read(ctx, id)
 				if err != nil || in.ID != id {
 					mu.Lock()
-					res.Failures++
+					failures++
 					mu.Unlock()
 				}
 			}
@@ -83,12 +88,5 @@ func (c Config) RunRefresh(ctx context.Context, n int, scheduler string) (Refres
 	}
 	close(work)
 	wg.Wait()
-	res.Wall = time.Since(start)
-	for _, v := range sim.Stats().Requests {
-		res.Calls += v
-	}
-	if res.Failures > 0 {
-		return res, errors.New("some reads failed")
-	}
-	return res, nil
+	return failures
 }

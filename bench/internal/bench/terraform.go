@@ -1,17 +1,17 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/clouddc-tf/terraform-provider-clouddc/bench/internal/floors"
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clitest"
-	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
 
 // Terraform runs the real Terraform CLI with the provider binary built
@@ -26,30 +26,71 @@ type Terraform struct {
 	pluginDir string
 }
 
-// Prepare builds the provider into a temporary folder.
+// providerAddress is the address under which the provider's binary serves.
+const providerAddress = "registry.terraform.io/clouddc-tf/clouddc"
+
+// Prepare builds the provider and the plan benchmark's two floors into a
+// temporary folder, with a CLI configuration that points Terraform at them.
 func (tf *Terraform) Prepare(ctx context.Context) error {
 	dir, err := os.MkdirTemp("", "clouddc-bench")
 	if err != nil {
 		return err
 	}
 	tf.dir, tf.pluginDir = dir, filepath.Join(dir, "plugins")
-	return clitest.BuildProvider(ctx, tf.Root, tf.pluginDir, "", filepath.Join(dir, "cli.tfrc"))
+	rc := filepath.Join(dir, "cli.tfrc")
+	if err := clitest.BuildProvider(ctx, tf.Root, tf.pluginDir, "", rc); err != nil {
+		return err
+	}
+	for _, name := range []string{"floorone", "floorschema"} {
+		build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(tf.pluginDir, "terraform-provider-"+name), "./cmd/terraform-provider-"+name) //nolint:gosec // G204: our own build into a folder of ours
+		build.Dir = filepath.Join(tf.Root, "bench")
+		if out, err := build.CombinedOutput(); err != nil {
+			return fmt.Errorf("building the %s floor: %w\n%s", name, err, out)
+		}
+	}
+	return os.WriteFile(rc, []byte(clitest.DevOverrides(tf.pluginDir, "", floors.OneAttributeAddress, floors.SameSchemaAddress)), 0o600)
 }
 
 // Cleanup removes the temporary folder.
 func (tf *Terraform) Cleanup() { _ = os.RemoveAll(tf.dir) }
 
+// measured is one run of the CLI: its wall time and its own CPU time (not
+// that of a provider served from this process).
+type measured struct {
+	wall, cpu time.Duration
+}
+
 func (tf *Terraform) run(ctx context.Context, work string, env []string, args ...string) (time.Duration, error) {
-	cmd := exec.CommandContext(ctx, tf.CLI, append([]string{"-chdir=" + work}, args...)...) //nolint:gosec // G204: the CLI the user chose, on our own files
-	cmd.Env = append(os.Environ(), append(env,
-		"TF_CLI_CONFIG_FILE="+filepath.Join(tf.dir, "cli.tfrc"), "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1",
-		"TF_LOG=", "TF_VAR_root_password=Bench-Passw0rd")...)
+	m, err := tf.runMeasured(ctx, work, env, args...)
+	return m.wall, err
+}
+
+func (tf *Terraform) runMeasured(ctx context.Context, work string, env []string, args ...string) (measured, error) {
+	cmd := tf.command(ctx, work, env, args...)
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return 0, fmt.Errorf("terraform %s: %w\n%s", strings.Join(args, " "), err, tail(string(out)))
+		return measured{}, fmt.Errorf("terraform %s: %w\n%s", strings.Join(args, " "), err, tail(string(out)))
 	}
-	return time.Since(start), nil
+	m := measured{wall: time.Since(start)}
+	if st := cmd.ProcessState; st != nil {
+		m.cpu = st.UserTime() + st.SystemTime()
+	}
+	return m, nil
+}
+
+// command is the CLI run in work with the harness's CLI configuration.
+func (tf *Terraform) command(ctx context.Context, work string, env []string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, tf.CLI, append([]string{"-chdir=" + work}, args...)...) //nolint:gosec // G204: the CLI the user chose, on our own files
+	cmd.Env = append(os.Environ(), append(env,
+		"TF_CLI_CONFIG_FILE="+filepath.Join(tf.dir, "cli.tfrc"), "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1",
+		"TF_LOG=", "TF_VAR_root_password=Bench-Passw0rd",
+		// The provider's main turns the SDKs' own logs off unless TF_LOG
+		// asks for them (main.go, alignSDKLogLevels); the floors are
+		// plain framework providers, so they get the same from here and
+		// every variant pays the same for logging.
+		"TF_LOG_SDK=OFF", "TF_LOG_SDK_PROTO=OFF", "TF_LOG_SDK_FRAMEWORK=OFF")...)
+	return cmd
 }
 
 func tail(s string) string {
@@ -67,93 +108,25 @@ func (tf *Terraform) workdir(name, config string) (string, error) {
 	return w, os.WriteFile(filepath.Join(w, "main.tf"), []byte(config), 0o600)
 }
 
-func dataHCL(n int) string {
-	return fmt.Sprintf(`
-resource "terraform_data" "fleet" {
-  count = %d
-  input = "fleet-${count.index}"
-}
-`, n)
-}
-
-// PlanOverhead is the time Terraform takes to plan n clouddc_instance
-// resources, next to n terraform_data resources, best of runs.
-type PlanOverhead struct {
-	Resources     int
-	Instance      time.Duration
-	TerraformData time.Duration
-}
-
-// Ratio is the plan time of the provider's resources over terraform_data's.
-func (p PlanOverhead) Ratio() float64 { return float64(p.Instance) / float64(p.TerraformData) }
-
-// MeasurePlan plans n resources of each kind, runs times each, keeping the
-// fastest run of each (the least disturbed by the rest of the machine).
-func (tf *Terraform) MeasurePlan(ctx context.Context, n, runs int) (PlanOverhead, error) {
-	sim, err := simulator.New(simulator.Options{Servers: 1})
-	if err != nil {
-		return PlanOverhead{}, err
-	}
-	defer func() { _ = sim.Close() }() // a failed flush of a state file we do not use
-	url, stop, err := serve(ctx, sim)
-	if err != nil {
-		return PlanOverhead{}, err
-	}
-	defer stop()
-	env := []string{"CLOUDDC_ENDPOINT=" + url, "CLOUDDC_PROJECT_ID=" + sim.ProjectID(), "CLOUDDC_TOKEN=" + sim.Token()}
-	inst, err := tf.workdir("plan-instances", clitest.FleetHCL("fleet", n))
-	if err != nil {
-		return PlanOverhead{}, err
-	}
-	data, err := tf.workdir("plan-data", dataHCL(n))
-	if err != nil {
-		return PlanOverhead{}, err
-	}
-	if _, err := tf.run(ctx, data, env, "init", "-input=false", "-no-color"); err != nil {
-		return PlanOverhead{}, err
-	}
-	res := PlanOverhead{Resources: n}
-	for range runs {
-		d, err := tf.run(ctx, inst, env, "plan", "-input=false", "-no-color", "-lock=false")
-		if err != nil {
-			return res, err
-		}
-		if res.Instance == 0 || d < res.Instance {
-			res.Instance = d
-		}
-		d, err = tf.run(ctx, data, env, "plan", "-input=false", "-no-color", "-lock=false")
-		if err != nil {
-			return res, err
-		}
-		if res.TerraformData == 0 || d < res.TerraformData {
-			res.TerraformData = d
-		}
-	}
-	return res, nil
-}
-
 // TerraformRefresh is a refresh of n instances by the real Terraform CLI.
 type TerraformRefresh struct {
 	Instances int
 	Wall      time.Duration
 	Calls     int
+	// PeakRSS is the provider process's peak resident memory during the
+	// refresh, in bytes (0 where /proc does not say).
+	PeakRSS int64
 }
 
 // MeasureRefresh applies n instances, then counts the API calls of
 // `terraform plan -refresh-only`.
 func (tf *Terraform) MeasureRefresh(ctx context.Context, n int) (TerraformRefresh, error) {
-	sim, err := simulator.New(simulator.Options{Servers: n, Retention: time.Hour,
-		Subnets: []simulator.SubnetSpec{{ID: simulator.DefaultSubnetID, VPCID: simulator.DefaultVPCID, CIDR: netip.MustParsePrefix("10.0.0.0/16")}}})
+	rg, err := Config{Scale: 1}.start(ctx, n, 0, 0)
 	if err != nil {
 		return TerraformRefresh{}, err
 	}
-	defer func() { _ = sim.Close() }() // a failed flush of a state file we do not use
-	url, stop, err := serve(ctx, sim)
-	if err != nil {
-		return TerraformRefresh{}, err
-	}
-	defer stop()
-	env := []string{"CLOUDDC_ENDPOINT=" + url, "CLOUDDC_PROJECT_ID=" + sim.ProjectID(), "CLOUDDC_TOKEN=" + sim.Token()}
+	defer rg.stop()
+	sim, env := rg.sim, rg.env()
 	w, err := tf.workdir("refresh", clitest.FleetHCL("fleet", n))
 	if err != nil {
 		return TerraformRefresh{}, err
@@ -162,11 +135,19 @@ func (tf *Terraform) MeasureRefresh(ctx context.Context, n int) (TerraformRefres
 		return TerraformRefresh{}, err
 	}
 	sim.ResetStats()
-	d, err := tf.run(ctx, w, env, "plan", "-refresh-only", "-input=false", "-no-color", "-lock=false")
-	if err != nil {
+	cmd := tf.command(ctx, w, env, "plan", "-refresh-only", "-input=false", "-no-color", "-lock=false")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
 		return TerraformRefresh{}, err
 	}
-	res := TerraformRefresh{Instances: n, Wall: d}
+	watch := watchChildren(cmd.Process.Pid)
+	err = cmd.Wait()
+	res := TerraformRefresh{Instances: n, Wall: time.Since(start), PeakRSS: watch()}
+	if err != nil {
+		return res, fmt.Errorf("terraform plan -refresh-only: %w\n%s", err, tail(out.String()))
+	}
 	for _, v := range sim.Stats().Requests {
 		res.Calls += v
 	}

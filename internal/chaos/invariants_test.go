@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -275,5 +276,31 @@ func TestInvariant2_deletionAnnouncedEarlier(t *testing.T) {
 	o.Instances[0].State = "error"
 	if vs, _ := checkForgotten(o); len(vs) != 1 {
 		t.Fatalf("a duplicate whose deletion failed: %v; want one violation", vs)
+	}
+}
+
+// An instance whose create token the state keeps in private state is not
+// forgotten before the final destroy: the provider's next refresh or
+// destroy finds it by that token. After the final destroy it is an orphan.
+func TestCheckForgotten_tokenKeptInPrivateState(t *testing.T) {
+	start := time.Now()
+	private, err := json.Marshal(map[string][]byte{"unsettled_create": []byte(`{"token":"tok","until":"2026-01-01T00:00:00Z"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &observation{Command: true, Kind: cmdApply, OK: true, CommandStart: start,
+		State:     map[string]StateObject{"clouddc_instance.web": {ID: "kept", Private: private}},
+		Instances: []SimInstance{{ID: "dup", Token: "tok", State: "error", Landed: start.Add(-time.Minute)}}}
+	if vs, _ := checkForgotten(o); len(vs) != 0 {
+		t.Fatalf("an instance whose token the state keeps: %v; want none", vs)
+	}
+	o.State["clouddc_instance.web"] = StateObject{ID: "kept"}
+	if vs, _ := checkForgotten(o); len(vs) != 1 {
+		t.Fatalf("the same instance once the state forgot the token: %v; want one violation", vs)
+	}
+	o.State["clouddc_instance.web"] = StateObject{ID: "kept", Private: private}
+	o.Final = true
+	if vs, _ := checkForgotten(o); len(vs) != 1 {
+		t.Fatalf("the same instance after the final destroy: %v; want one violation", vs)
 	}
 }

@@ -149,9 +149,10 @@ type CreateResult struct {
 	// to have made nothing. RemoveCreateDuplicates can check later that
 	// the earlier attempt did not land after all.
 	Resent bool
-	// Duplicates are instances that carried the token besides ID (made by
-	// an earlier attempt that landed late) and whose deletion was started.
-	Duplicates []string
+	// Duplicates are the instances that carried the token besides ID (made
+	// by an earlier attempt that landed late), found when the create
+	// returned.
+	Duplicates Duplicates
 	// SettleBy is when every attempt of this create has surely landed or
 	// never will: until then a late attempt, or a request the gateway
 	// replayed, may still make an instance carrying the token

@@ -169,13 +169,15 @@ func (c *Client) adopt(ctx context.Context, res CreateResult, in CreateInstanceI
 	}
 	for _, dup := range r.Others {
 		if c.deleteDuplicate(ctx, dup, keep.ID) {
-			res.Duplicates = append(res.Duplicates, dup)
+			res.Duplicates.Deleted = append(res.Duplicates.Deleted, dup)
+		} else {
+			res.Duplicates.Failed = append(res.Duplicates.Failed, dup)
 		}
 	}
 	if !r.Matches {
 		e := uncertain(in, token, []Instance{keep}, createErr, nil, time.Time{},
 			"the instance carrying its create token does not match what was sent, so it was kept but not adopted")
-		e.Duplicates = res.Duplicates
+		e.Duplicates = res.Duplicates.Deleted
 		return res, e
 	}
 	c.logger.InfoContext(ctx, "adopted the instance that the create with an unknown outcome had made (it carries the create token)",
@@ -239,21 +241,55 @@ func matchesCreate(in CreateInstanceInput, inst Instance) bool {
 	return maps.Equal(inst.Metadata, in.Metadata)
 }
 
+// Duplicates are the other instances found carrying a create's token: made
+// by an earlier attempt of the create that landed after all, or by a
+// gateway that replayed it.
+type Duplicates struct {
+	// Deleted: their deletion was started now (not waited for).
+	Deleted []string
+	// Deleting: they were already being deleted (shutting-down).
+	Deleting []string
+	// Failed: the API refused to delete them; they must be deleted again.
+	Failed []string
+	// Unsure: the listing failed, so there may be duplicates that were
+	// not seen.
+	Unsure bool
+}
+
+// Settled reports whether no other instance carrying the token is left:
+// a complete listing showed none but keep, not even one being deleted
+// (whose deletion may still end in error).
+func (d Duplicates) Settled() bool {
+	return !d.Unsure && len(d.Deleted)+len(d.Deleting)+len(d.Failed) == 0
+}
+
+// Waiting are the duplicates whose deletion is under way.
+func (d Duplicates) Waiting() []string {
+	return append(slices.Clone(d.Deleted), d.Deleting...)
+}
+
 // deleteDuplicates starts the deletion of every live instance other than
-// keep that carries the token: an earlier attempt of this create that
-// landed after all. It returns the IDs whose deletion was started.
-func (c *Client) deleteDuplicates(ctx context.Context, token, keep string) []string {
-	holders, err := c.tokenHolders(ctx, token, time.Now())
+// keep that carries the token, and reports those being deleted already.
+func (c *Client) deleteDuplicates(ctx context.Context, token, keep string) Duplicates {
+	var d Duplicates
+	all, err := c.projects.since(ctx, time.Now())
 	if err != nil {
-		c.logger.WarnContext(ctx, "could not check for duplicates of a resent create", "instance_id", keep, "error", err.Error())
+		c.logger.WarnContext(ctx, "could not check for duplicates of a create", "instance_id", keep, "error", err.Error())
+		d.Unsure = true
+		return d
 	}
-	var deleted []string
-	for _, inst := range holders {
-		if inst.ID != keep && c.deleteDuplicate(ctx, inst.ID, keep) {
-			deleted = append(deleted, inst.ID)
+	for _, inst := range all {
+		switch {
+		case inst.ID == keep || inst.Metadata[CreateTokenKey] != token || inst.State == StateTerminated || c.creates.isClaimed(inst.ID):
+		case inst.State == StateShuttingDown:
+			d.Deleting = append(d.Deleting, inst.ID)
+		case c.deleteDuplicate(ctx, inst.ID, keep):
+			d.Deleted = append(d.Deleted, inst.ID)
+		default:
+			d.Failed = append(d.Failed, inst.ID)
 		}
 	}
-	return deleted
+	return d
 }
 
 // deleteDuplicate starts the deletion of dup, an instance that carries the
@@ -273,11 +309,12 @@ func (c *Client) deleteDuplicate(ctx context.Context, dup, keep string) bool {
 // than keep that carries token, the create token of keep's create: made by
 // an attempt of that create that landed late, or by a gateway that
 // replayed it. It costs one complete listing of the project (shared with
-// the other lookups of the client), and returns the IDs whose deletion was
-// started.
-func (c *Client) RemoveTokenDuplicates(ctx context.Context, token, keep string) []string {
+// the other lookups of the client). Its Duplicates say what it started,
+// what it could not delete, and whether any other holder of the token is
+// still there.
+func (c *Client) RemoveTokenDuplicates(ctx context.Context, token, keep string) Duplicates {
 	if token == "" || keep == "" {
-		return nil
+		return Duplicates{}
 	}
 	return c.deleteDuplicates(ctx, token, keep)
 }
@@ -285,11 +322,11 @@ func (c *Client) RemoveTokenDuplicates(ctx context.Context, token, keep string) 
 // RemoveCreateDuplicates looks again, after a create that was resent, for
 // instances that carry its token besides the one it returned (an earlier
 // attempt that landed later than the API promises) and starts their
-// deletion. It returns the IDs whose deletion was started. A create that
-// was not resent cannot have duplicates, and costs no call.
-func (c *Client) RemoveCreateDuplicates(ctx context.Context, res CreateResult) []string {
+// deletion. A create that was not resent cannot have duplicates, and costs
+// no call.
+func (c *Client) RemoveCreateDuplicates(ctx context.Context, res CreateResult) Duplicates {
 	if !res.Resent || res.ID == "" || res.Token == "" {
-		return nil
+		return Duplicates{}
 	}
 	return c.deleteDuplicates(ctx, res.Token, res.ID)
 }

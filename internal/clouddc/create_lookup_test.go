@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -151,7 +152,7 @@ func TestCreateInstance_adoptKeepsOneAndDeletesEveryOtherHolder(t *testing.T) {
 		t.Fatalf("token holders %v, %v; want 2", holders, err)
 	}
 	res, err := f.client.adopt(ctx, CreateResult{Token: token}, in, holders, nil)
-	if err != nil || res.ID != kept || len(res.Duplicates) != 1 || res.Duplicates[0] != mismatched {
+	if err != nil || res.ID != kept || !slices.Equal(res.Duplicates.Deleted, []string{mismatched}) {
 		t.Fatalf("adopt = %+v, %v; want %s kept and %s deleted", res, err, kept, mismatched)
 	}
 	if inst, _ := f.sim.Instance(mismatched); inst.State != "shutting-down" && inst.State != "terminated" {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -228,7 +229,7 @@ func TestCreateInstance_successCostsOneRequest(t *testing.T) {
 	if len(in.Metadata) != 1 {
 		t.Errorf("the caller's metadata map was changed: %v", in.Metadata)
 	}
-	if got := f.client.RemoveCreateDuplicates(context.Background(), res); got != nil || f.lists.Load() != 0 {
+	if got := f.client.RemoveCreateDuplicates(context.Background(), res); !got.Settled() || f.lists.Load() != 0 {
 		t.Errorf("RemoveCreateDuplicates after a create that was not resent: %v, %d listings", got, f.lists.Load())
 	}
 }
@@ -336,11 +337,57 @@ func TestCreateInstance_lateBeyondTheWindowIsDeleted(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	dups := f.client.RemoveCreateDuplicates(ctx, res)
-	if len(dups) != 1 || dups[0] == res.ID {
-		t.Fatalf("duplicates deleted: %v (kept %s)", dups, res.ID)
+	if len(dups.Deleted) != 1 || dups.Deleted[0] == res.ID || dups.Settled() {
+		t.Fatalf("duplicates %+v (kept %s); want one deleted, and not settled until it is gone", dups, res.ID)
 	}
 	if live := f.live(); len(live) != 1 || live[0].ID != res.ID {
 		t.Errorf("live instances %+v, want only %s", live, res.ID)
+	}
+}
+
+// A duplicate whose deletion ends in error is still a duplicate: the
+// next look deletes it again, and only a listing that shows no other
+// holder of the token, not even one being deleted, settles the create.
+func TestRemoveTokenDuplicates_failedDeletionIsDeletedAgain(t *testing.T) {
+	t.Parallel()
+	sim, c := newSimClient(t, simulator.Options{CreateDuration: time.Millisecond, DeleteDuration: 20 * time.Millisecond, Retention: time.Hour})
+	ctx := context.Background()
+	in := validInput("web")
+	res, err := c.CreateInstance(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second instance with the same token, as a replayed POST makes.
+	replayed := in
+	replayed.Metadata = map[string]string{CreateTokenKey: res.Token}
+	dup, err := c.CreateInstanceByHand(ctx, replayed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState := func(id, want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for inst, _ := sim.Instance(id); string(inst.State) != want; inst, _ = sim.Instance(id) {
+			if time.Now().After(deadline) {
+				t.Fatalf("instance %s is %s; want %s", id, inst.State, want)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitState(dup, "running")
+	sim.FailNextDelete("iMetal.0099", "the disks could not be wiped")
+	first := c.RemoveTokenDuplicates(ctx, res.Token, res.ID)
+	if !slices.Equal(first.Deleted, []string{dup}) || first.Settled() {
+		t.Fatalf("first look %+v; want %s deleted and the create unsettled", first, dup)
+	}
+	waitState(dup, "error")
+	again := c.RemoveTokenDuplicates(ctx, res.Token, res.ID)
+	if !slices.Equal(again.Deleted, []string{dup}) {
+		t.Fatalf("look after the failed deletion %+v; want %s deleted again", again, dup)
+	}
+	waitState(dup, "terminated")
+	if last := c.RemoveTokenDuplicates(ctx, res.Token, res.ID); !last.Settled() {
+		t.Errorf("look once the duplicate is terminated %+v; want settled", last)
 	}
 }
 

@@ -199,8 +199,8 @@ func (c *Client) WaitForInstanceRunning(ctx context.Context, id string) (*Instan
 // replays the create makes, when the project is small enough to be listed
 // whole for the price of the ID filter (one page). It starts their
 // deletion as the wait ends, whatever the wait's outcome, and returns
-// their IDs.
-func (c *Client) WaitForCreate(ctx context.Context, res CreateResult) (*InstanceStatus, []string, error) {
+// what became of them.
+func (c *Client) WaitForCreate(ctx context.Context, res CreateResult) (*InstanceStatus, Duplicates, error) {
 	var seen []string
 	st, err := c.watch.await(ctx, res.ID, waitSpec{
 		goal:         "become running",
@@ -211,17 +211,19 @@ func (c *Client) WaitForCreate(ctx context.Context, res CreateResult) (*Instance
 		token:        res.Token,
 		duplicates:   &seen,
 	})
-	var deleted []string
+	var dups Duplicates
 	if len(seen) > 0 {
 		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		for _, dup := range seen {
 			if c.deleteDuplicate(cleanup, dup, res.ID) {
-				deleted = append(deleted, dup)
+				dups.Deleted = append(dups.Deleted, dup)
+			} else {
+				dups.Failed = append(dups.Failed, dup)
 			}
 		}
 	}
-	return st, deleted, err
+	return st, dups, err
 }
 
 // WaitForInstanceTerminated polls until a deleted instance is terminated or

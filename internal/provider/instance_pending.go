@@ -170,15 +170,14 @@ func (r *instanceResource) deletePending(ctx context.Context, state instanceReso
 	}
 }
 
-// A create that the provider did not see through to the end (its wait
-// failed or was interrupted, or its outcome was uncertain) may still have
-// attempts on their way: a late one, or a request the gateway replayed,
-// would make a second instance carrying the same token, after the apply
-// is over. Its resource keeps the token, and the time until which that
-// can happen, in private state (settleRecord); the next refresh or destroy
-// deletes any other instance carrying the token (settleDuplicates), and
-// drops the record once that time has passed. That costs a listing, only
-// for those resources.
+// A create cannot see its own end through: a late attempt, or a request
+// the gateway replayed, would make a second instance carrying the same
+// token after the apply is over. Its resource keeps the token, and the
+// time until which that can happen, in private state (settleRecord); the
+// next refresh or destroy deletes any other instance carrying the token
+// (settleDuplicates), and drops the record once that time has passed and
+// no other holder is left. That costs a shared listing, for those
+// resources only.
 
 // privateSettleKey is the private state key of a settleRecord.
 const privateSettleKey = "unsettled_create"
@@ -205,23 +204,27 @@ func writeSettle(ctx context.Context, p privateState, rec *settleRecord) diag.Di
 
 // settleDuplicates deletes the instances that carry the token of an
 // unsettled create besides keep, with a warning, and drops the record
-// once its time has passed. Failures are logged, never fatal: the next
-// refresh or destroy looks again.
-func (r *instanceResource) settleDuplicates(ctx context.Context, in, out privateState, keep string, diags *diag.Diagnostics) {
+// once its time has passed and a complete listing shows no other holder
+// of the token, not even one being deleted (its deletion may still end in
+// error). Failures are never fatal: the next refresh or destroy looks
+// again. It returns what it found.
+func (r *instanceResource) settleDuplicates(ctx context.Context, in, out privateState, keep string, diags *diag.Diagnostics) clouddc.Duplicates {
 	if in == nil || out == nil {
-		return
+		return clouddc.Duplicates{}
 	}
 	raw, d := in.GetKey(ctx, privateSettleKey)
 	if d.HasError() || len(raw) == 0 {
-		return
+		return clouddc.Duplicates{}
 	}
 	var rec settleRecord
 	if err := json.Unmarshal(raw, &rec); err != nil || rec.Token == "" {
 		diags.Append(out.SetKey(ctx, privateSettleKey, nil)...)
-		return
+		return clouddc.Duplicates{}
 	}
-	warnDuplicates(diags, keep, r.client.RemoveTokenDuplicates(ctx, rec.Token, keep))
-	if time.Now().After(rec.Until) {
+	dups := r.client.RemoveTokenDuplicates(ctx, rec.Token, keep)
+	warnDuplicates(diags, keep, dups)
+	if time.Now().After(rec.Until) && dups.Settled() {
 		diags.Append(out.SetKey(ctx, privateSettleKey, nil)...)
 	}
+	return dups
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -292,6 +294,17 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	ctx = tflog.SetField(ctx, "instance_id", id)
 	tflog.Info(ctx, "instance creation started; waiting for it to run", map[string]any{"adopted": created.Adopted, "attempts": created.Attempts})
 	warnDuplicates(&resp.Diagnostics, id, created.Duplicates)
+	// settle records, in private state, a create that may still make or
+	// leave another instance with its token: one whose duplicates are not
+	// all gone, or whose window for late attempts (and requests a gateway
+	// replays) is still open, as it is when most creates return. The
+	// next refresh or destroy looks for them (settleDuplicates).
+	settle := func(d clouddc.Duplicates) {
+		if !d.Settled() || time.Now().Before(created.SettleBy) {
+			resp.Diagnostics.Append(writeSettle(ctx, resp.Private, &settleRecord{Token: created.Token, Until: created.SettleBy})...)
+		}
+	}
+	settle(created.Duplicates)
 
 	// Save the ID before waiting: whatever happens next, Terraform must not
 	// forget an instance that exists. If the wait fails, this state is what
@@ -309,7 +322,9 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 		defer func() {
 			checkCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 			defer cancel()
-			warnDuplicates(&resp.Diagnostics, id, r.client.RemoveCreateDuplicates(checkCtx, created))
+			dups := r.client.RemoveCreateDuplicates(checkCtx, created)
+			warnDuplicates(&resp.Diagnostics, id, dups)
+			settle(dups)
 		}()
 	}
 
@@ -318,8 +333,9 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	if waitErr != nil {
 		// The wait did not see the create through: a replayed request may
 		// still land, and the next refresh or destroy looks for it.
-		resp.Diagnostics.Append(writeSettle(ctx, resp.Private, &settleRecord{Token: created.Token, Until: created.SettleBy})...)
+		dups.Unsure = true
 	}
+	settle(dups)
 	if waitErr == nil && plan.PowerState.ValueString() == powerOff {
 		// Asked to be created powered off: it runs once installed, then
 		// its server is powered off.
@@ -374,15 +390,23 @@ func (r *instanceResource) keepUncertain(ctx context.Context, plan instanceResou
 }
 
 // warnDuplicates tells the user about instances that an earlier attempt of
-// a create made after all, and whose deletion the provider started.
-func warnDuplicates(diags *diag.Diagnostics, id string, dups []string) {
-	if len(dups) == 0 {
-		return
+// a create made after all (they carry its token), whose deletion the
+// provider started or could not start.
+func warnDuplicates(diags *diag.Diagnostics, id string, dups clouddc.Duplicates) {
+	if len(dups.Deleted) > 0 {
+		diags.AddWarning("Duplicate Instance Deleted",
+			fmt.Sprintf("An earlier attempt of this create, whose answer was lost, made an instance after all: %s. It carries this create's "+
+				"token, so the provider started its deletion and keeps %s. Until it is terminated, every refresh and destroy of %s "+
+				"looks for it again, and deletes it again if its deletion failed.",
+				strings.Join(dups.Deleted, ", "), id, id))
 	}
-	diags.AddWarning("Duplicate Instance Deleted",
-		fmt.Sprintf("An earlier attempt of this create, whose answer was lost, made an instance after all: %s. It carries this create's "+
-			"token, so the provider started its deletion and keeps %s. Check in the CloudDC console that it reaches terminated.",
-			strings.Join(dups, ", "), id))
+	if len(dups.Failed) > 0 {
+		diags.AddWarning("Duplicate Instance Not Deleted",
+			fmt.Sprintf("An earlier attempt of this create, whose answer was lost, made an instance after all: %s. It carries this create's "+
+				"token, but the API refused to delete it (the provider's log says why). The provider keeps %s and tries again at its "+
+				"next refresh or destroy; you can also delete it in the CloudDC console.",
+				strings.Join(dups.Failed, ", "), id))
+	}
 }
 
 func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -420,6 +444,8 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 	case errors.Is(err, clouddc.ErrNotFound):
 		resp.Diagnostics.AddWarning("Instance No Longer Exists",
 			fmt.Sprintf("Instance %s was not found; it was deleted outside Terraform. It is removed from the state, and the next apply creates it again.", id))
+		// Its create's duplicates, if any, are looked for one last time.
+		r.settleDuplicates(ctx, req.Private, resp.Private, id, &resp.Diagnostics)
 		resp.State.RemoveResource(ctx)
 		return
 	case err != nil:
@@ -428,6 +454,8 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 	case inst.State == clouddc.StateTerminated:
 		resp.Diagnostics.AddWarning("Instance Was Terminated",
 			fmt.Sprintf("Instance %s is terminated; it was deleted outside Terraform. It is removed from the state, and the next apply creates it again.", id))
+		// Its create's duplicates, if any, are looked for one last time.
+		r.settleDuplicates(ctx, req.Private, resp.Private, id, &resp.Diagnostics)
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -773,7 +801,7 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 		addDeletionProtectedError(&resp.Diagnostics, id, "delete it", deleteRefusedAdvice)
 		return
 	}
-	r.settleDuplicates(ctx, req.Private, resp.Private, id, &resp.Diagnostics)
+	dups := r.settleDuplicates(ctx, req.Private, resp.Private, id, &resp.Diagnostics)
 
 	// DELETE, then wait for terminated. A deletion already under way (an
 	// interrupted destroy, or someone else's) is waited for, not restarted:
@@ -786,5 +814,28 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 			summary = "Unable to Delete Instance"
 		}
 		addClientError(&resp.Diagnostics, summary, err)
+	}
+	// The duplicates of its create go with it: once this resource is
+	// gone, nothing would look for them again.
+	r.waitForDuplicates(ctx, id, dups, &resp.Diagnostics)
+}
+
+// waitForDuplicates waits until the duplicates of keep's create that are
+// being deleted are terminated, and fails, naming each, for those that are
+// not (a deletion the API refused, or one that ended in error).
+func (r *instanceResource) waitForDuplicates(ctx context.Context, keep string, dups clouddc.Duplicates, diags *diag.Diagnostics) {
+	failed := map[string]string{}
+	for _, dup := range dups.Failed {
+		failed[dup] = "the API refused to delete it"
+	}
+	for _, dup := range dups.Waiting() {
+		if _, err := r.client.WaitForInstanceTerminated(ctx, dup); err != nil {
+			failed[dup] = describeError(err)
+		}
+	}
+	for _, dup := range slices.Sorted(maps.Keys(failed)) {
+		diags.AddError("Duplicate Instance Was Not Deleted",
+			fmt.Sprintf("Instance %s carries the create token of %s: an earlier attempt of that create made it after all. Its deletion "+
+				"did not end: %s. Delete it in the CloudDC console, or run the destroy again.", dup, keep, failed[dup]))
 	}
 }

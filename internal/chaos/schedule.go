@@ -327,19 +327,9 @@ func (g *gen) step() {
 	switch {
 	case w < 38:
 		g.mutate()
-		st := Step{Op: OpApply, Blocks: g.config()}
-		if g.rng.IntN(4) == 0 {
-			st.Interrupt = time.Duration(g.rng.IntN(120_000)) * time.Millisecond
-		}
-		st.Faults = g.faults(OpApply, st.Interrupt)
-		g.add(st)
+		g.add(g.interruptible(OpApply, 120_000))
 	case w < 48:
-		st := Step{Op: OpDestroy, Blocks: g.config()}
-		if g.rng.IntN(4) == 0 {
-			st.Interrupt = time.Duration(g.rng.IntN(60_000)) * time.Millisecond
-		}
-		st.Faults = g.faults(OpDestroy, st.Interrupt)
-		g.add(st)
+		g.add(g.interruptible(OpDestroy, 60_000))
 	case w < 62:
 		g.add(Step{Op: OpRefresh, Blocks: g.config(), Faults: g.faults(OpRefresh, 0)})
 	case w < 67:
@@ -370,6 +360,18 @@ func (g *gen) step() {
 }
 
 // fault makes a fault with the next ID.
+// interruptible is an apply or a destroy of the current configuration
+// that is interrupted, one time in four, up to maxMillis into it, with
+// faults drawn for it.
+func (g *gen) interruptible(op OpKind, maxMillis int) Step {
+	st := Step{Op: op, Blocks: g.config()}
+	if g.rng.IntN(4) == 0 {
+		st.Interrupt = time.Duration(g.rng.IntN(maxMillis)) * time.Millisecond
+	}
+	st.Faults = g.faults(op, st.Interrupt)
+	return st
+}
+
 func (g *gen) fault(f Fault) Fault {
 	f.ID = g.nextID
 	g.nextID++

@@ -354,24 +354,10 @@ own process (the same code as the binary; only its process differs), profiled wi
 	pw.println("Shares are of the provider process's CPU samples. The provider's CPU exceeds the plan's wall time")
 	pw.println("because Terraform sends it ten resources at a time, on two cores.")
 	pw.println("")
-	if own := r.Profiles[0].ownLines(8); len(own) > 0 {
-		pw.printf("The functions of the provider, and of the validators it uses, with the largest share of %s's samples:\n\n", r.Profiles[0].Variant)
-		pw.println("| function | share |")
-		pw.println("|---|---:|")
-		for _, l := range own {
-			pw.printf("| `%s` | %.1f%% |\n", shortFunc(l.Function), 100*l.Cum)
-		}
-		pw.println("")
-	}
-	if top := r.Profiles[0].topOf("terraform-plugin-framework", 8); len(top) > 0 {
-		pw.printf("The framework functions with the largest share of %s's CPU samples (cumulative):\n\n", r.Profiles[0].Variant)
-		pw.println("| function | share |")
-		pw.println("|---|---:|")
-		for _, l := range top {
-			pw.printf("| `%s` | %.0f%% |\n", shortFunc(l.Function), 100*l.Cum)
-		}
-		pw.println("")
-	}
+	pw.shareTable(fmt.Sprintf("The functions of the provider, and of the validators it uses, with the largest share of %s's samples:", r.Profiles[0].Variant),
+		r.Profiles[0].ownLines(8), "%.1f%%")
+	pw.shareTable(fmt.Sprintf("The framework functions with the largest share of %s's CPU samples (cumulative):", r.Profiles[0].Variant),
+		r.Profiles[0].topOf("terraform-plugin-framework", 8), "%.0f%%")
 	if share := r.Profiles[0].cum("resource/schema.Schema.GetAttributes"); share > 0 {
 		pw.printf(`Most of the provider's time is the framework's, whatever the provider does: `+"`schema.Schema.GetAttributes`"+`
 alone takes %.0f%% of it, because it builds a new map of the schema's attributes at every step of
@@ -431,6 +417,22 @@ func isEntry(function string) bool {
 
 // ownLines returns the n lines of largest cumulative share in the
 // provider's code or its validators.
+// shareTable prints a table of profile lines under a title, each line's
+// cumulative share in format (a percentage); nothing when lines is empty.
+func (pw *printer) shareTable(title string, lines []ProfileLine, format string) {
+	if len(lines) == 0 {
+		return
+	}
+	pw.println(title)
+	pw.println("")
+	pw.println("| function | share |")
+	pw.println("|---|---:|")
+	for _, l := range lines {
+		pw.printf("| `%s` | "+format+" |\n", shortFunc(l.Function), 100*l.Cum)
+	}
+	pw.println("")
+}
+
 func (p PlanProfile) ownLines(n int) []ProfileLine {
 	var out []ProfileLine
 	for _, l := range p.Top {

@@ -367,7 +367,7 @@ func TestRemoveTokenDuplicates_failedDeletionIsDeletedAgain(t *testing.T) {
 	waitState := func(id, want string) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
-		for inst, _ := sim.Instance(id); string(inst.State) != want; inst, _ = sim.Instance(id) {
+		for inst, _ := sim.Instance(id); inst.State != want; inst, _ = sim.Instance(id) {
 			if time.Now().After(deadline) {
 				t.Fatalf("instance %s is %s; want %s", id, inst.State, want)
 			}

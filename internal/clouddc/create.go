@@ -323,7 +323,7 @@ func (c *Client) createWithToken(ctx context.Context, in CreateInstanceInput, to
 			}
 			res.ID, res.SettleBy = id, time.Now().Add(settings.Window)
 			if !unknownSince.IsZero() {
-				res.Duplicates = c.deleteDuplicates(ctx, token, id)
+				res.Duplicates = c.deleteDuplicates(ctx, token, id, time.Now())
 			}
 			return res, nil
 		}

@@ -40,6 +40,12 @@ type projectLister struct {
 // since returns a complete listing of the whole project that started at
 // or after t, listing anew when none did (or joining the one that will).
 func (p *projectLister) since(ctx context.Context, t time.Time) ([]Instance, error) {
+	all, _, err := p.sinceStarted(ctx, t)
+	return all, err
+}
+
+// sinceStarted is since, and also says when the listing started.
+func (p *projectLister) sinceStarted(ctx context.Context, t time.Time) ([]Instance, time.Time, error) {
 	for {
 		p.mu.Lock()
 		l := p.last
@@ -50,10 +56,10 @@ func (p *projectLister) since(ctx context.Context, t time.Time) ([]Instance, err
 		select {
 		case <-l.done:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, time.Time{}, ctx.Err()
 		}
 		if !l.started.Before(t) {
-			return l.all, l.err
+			return l.all, l.started, l.err
 		}
 	}
 }
@@ -254,6 +260,9 @@ type Duplicates struct {
 	// Unsure: the listing failed, so there may be duplicates that were
 	// not seen.
 	Unsure bool
+	// ListedAt is when the listing they come from started (zero when
+	// there was none): nothing that lands later is among them.
+	ListedAt time.Time
 }
 
 // Settled reports whether no other instance carrying the token is left:
@@ -270,14 +279,16 @@ func (d Duplicates) Waiting() []string {
 
 // deleteDuplicates starts the deletion of every live instance other than
 // keep that carries the token, and reports those being deleted already.
-func (c *Client) deleteDuplicates(ctx context.Context, token, keep string) Duplicates {
+// The listing starts no earlier than notBefore.
+func (c *Client) deleteDuplicates(ctx context.Context, token, keep string, notBefore time.Time) Duplicates {
 	var d Duplicates
-	all, err := c.projects.since(ctx, time.Now())
+	all, at, err := c.projects.sinceStarted(ctx, notBefore)
 	if err != nil {
 		c.logger.WarnContext(ctx, "could not check for duplicates of a create", "instance_id", keep, "error", err.Error())
 		d.Unsure = true
 		return d
 	}
+	d.ListedAt = at
 	for _, inst := range all {
 		switch {
 		case inst.ID == keep || inst.Metadata[CreateTokenKey] != token || inst.State == StateTerminated || c.creates.isClaimed(inst.ID):
@@ -316,8 +327,14 @@ func (c *Client) RemoveTokenDuplicates(ctx context.Context, token, keep string) 
 	if token == "" || keep == "" {
 		return Duplicates{}
 	}
-	return c.deleteDuplicates(ctx, token, keep)
+	// The refresh of many resources shares one listing: one a few seconds
+	// old finds what a new one would, but for what landed since, which
+	// the next look finds.
+	return c.deleteDuplicates(ctx, token, keep, time.Now().Add(-duplicateListingAge))
 }
+
+// duplicateListingAge is how old a listing RemoveTokenDuplicates takes.
+const duplicateListingAge = 5 * time.Second
 
 // RemoveCreateDuplicates looks again, after a create that was resent, for
 // instances that carry its token besides the one it returned (an earlier
@@ -328,7 +345,7 @@ func (c *Client) RemoveCreateDuplicates(ctx context.Context, res CreateResult) D
 	if !res.Resent || res.ID == "" || res.Token == "" {
 		return Duplicates{}
 	}
-	return c.deleteDuplicates(ctx, res.Token, res.ID)
+	return c.deleteDuplicates(ctx, res.Token, res.ID, time.Now())
 }
 
 // PendingCreate is a create whose outcome was unknown when its caller gave

@@ -381,12 +381,14 @@ func TestRemoveTokenDuplicates_failedDeletionIsDeletedAgain(t *testing.T) {
 		t.Fatalf("first look %+v; want %s deleted and the create unsettled", first, dup)
 	}
 	waitState(dup, "error")
-	again := c.RemoveTokenDuplicates(ctx, res.Token, res.ID)
+	// A later refresh: a listing that started now, not the shared one a
+	// few seconds old that RemoveTokenDuplicates may take.
+	again := c.deleteDuplicates(ctx, res.Token, res.ID, time.Now())
 	if !slices.Equal(again.Deleted, []string{dup}) {
 		t.Fatalf("look after the failed deletion %+v; want %s deleted again", again, dup)
 	}
 	waitState(dup, "terminated")
-	if last := c.RemoveTokenDuplicates(ctx, res.Token, res.ID); !last.Settled() {
+	if last := c.deleteDuplicates(ctx, res.Token, res.ID, time.Now()); !last.Settled() {
 		t.Errorf("look once the duplicate is terminated %+v; want settled", last)
 	}
 }
@@ -568,5 +570,40 @@ func TestCreateInstance_ordinaryErrorsAreReturned(t *testing.T) {
 	_, err := f.client.CreateInstance(context.Background(), in)
 	if !errors.Is(err, ErrBadRequest) || f.creates.Load() != 1 || f.lists.Load() != 0 {
 		t.Fatalf("err %v after %d POSTs and %d listings; want one ErrBadRequest and no lookup", err, f.creates.Load(), f.lists.Load())
+	}
+}
+
+// A create wait that lasts longer than the create's window (as installs
+// do) sees the create through: a whole-project listing that started after
+// SettleBy showed no other instance with its token, so the caller needs
+// to look no more. A wait that ends sooner does not.
+func TestWaitForCreate_seesTheWindowThrough(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		install time.Duration
+		through bool
+	}{{install: 600 * time.Millisecond, through: true}, {install: 5 * time.Millisecond, through: false}} {
+		t.Run(tc.install.String(), func(t *testing.T) {
+			t.Parallel()
+			sim := simulator.StartTest(t, simulator.Options{CreateDuration: tc.install, Retention: time.Hour})
+			c, err := NewClient(WithEndpoint(sim.URL), WithProjectID(sim.ProjectID()), WithToken(sim.Token()), WithPollSchedule(simPoll), noRetry,
+				WithCreateLookup(CreateLookup{Window: 200 * time.Millisecond, FirstDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond, Interrupted: time.Second}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			res, err := c.CreateInstance(ctx, validInput("web"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, dups, err := c.WaitForCreate(ctx, res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			through := dups.Settled() && dups.ListedAt.After(res.SettleBy)
+			if through != tc.through {
+				t.Errorf("install of %v: seen through = %v (%+v, window ends %v); want %v", tc.install, through, dups, res.SettleBy, tc.through)
+			}
+		})
 	}
 }

@@ -155,10 +155,11 @@ type waitSpec struct {
 	// this one.
 	prior *Instance
 	// token, for a create wait, is the create's token: the sweep then
-	// notes other live instances that carry it (duplicates, when set,
-	// receives them as the wait ends).
-	token      string
-	duplicates *[]string
+	// notes other live instances that carry it (dups, when set, receives
+	// them as the wait ends, with when the last whole-project listing that
+	// was searched for them started).
+	token string
+	dups  *Duplicates
 	// result, with prior, tells this operation's own result apart from
 	// the previous one's when the operation came and went between two
 	// polls (a reinstall changes launched_at, an IP change the NICs).
@@ -201,7 +202,7 @@ func (c *Client) WaitForInstanceRunning(ctx context.Context, id string) (*Instan
 // deletion as the wait ends, whatever the wait's outcome, and returns
 // what became of them.
 func (c *Client) WaitForCreate(ctx context.Context, res CreateResult) (*InstanceStatus, Duplicates, error) {
-	var seen []string
+	var seen Duplicates
 	st, err := c.watch.await(ctx, res.ID, waitSpec{
 		goal:         "become running",
 		pending:      []State{StatePending},
@@ -209,13 +210,14 @@ func (c *Client) WaitForCreate(ctx context.Context, res CreateResult) (*Instance
 		failed:       func(*InstanceStatus) bool { return true },
 		notListedYet: time.Minute,
 		token:        res.Token,
-		duplicates:   &seen,
+		dups:         &seen,
 	})
-	var dups Duplicates
-	if len(seen) > 0 {
+	// Unsure until a whole-project listing was searched (ListedAt).
+	dups := Duplicates{ListedAt: seen.ListedAt, Unsure: seen.ListedAt.IsZero()}
+	if len(seen.Deleted) > 0 {
 		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
-		for _, dup := range seen {
+		for _, dup := range seen.Deleted {
 			if c.deleteDuplicate(cleanup, dup, res.ID) {
 				dups.Deleted = append(dups.Deleted, dup)
 			} else {

@@ -54,9 +54,10 @@ type sub struct {
 	lastPoll time.Time // last time a status was read
 	// shown: the operation of a wait with a prior has shown (waitSpec.shown).
 	shown bool
-	// duplicates are the other live instances seen carrying the token of
-	// a create wait (waitSpec.token).
-	duplicates []string
+	// dups: the other live instances seen carrying the token of a create
+	// wait (waitSpec.token), in Deleted (not deleted yet), and in ListedAt
+	// when the last whole-project listing searched for them started.
+	dups Duplicates
 	lastErr    error
 	result     chan subResult
 }
@@ -88,9 +89,9 @@ func (w *watcher) await(ctx context.Context, id string, spec waitSpec) (*Instanc
 	w.kick()
 
 	defer func() {
-		if spec.duplicates != nil {
+		if spec.dups != nil {
 			w.mu.Lock()
-			*spec.duplicates = slices.Clone(s.duplicates)
+			*spec.dups = Duplicates{Deleted: slices.Clone(s.dups.Deleted), ListedAt: s.dups.ListedAt}
 			w.mu.Unlock()
 		}
 	}()
@@ -220,12 +221,13 @@ func (w *watcher) sweep(logCtx context.Context) {
 	w.mu.Unlock()
 
 	if whole {
+		started := time.Now()
 		all, err := w.c.listProject(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		if err == nil && len(all) <= MaxPageSize {
-			w.sweepWhole(ctx, ids, all)
+			w.sweepWhole(ctx, ids, all, started)
 			return
 		}
 		// The project turned out large, or the listing failed: by ID.
@@ -248,9 +250,9 @@ func (w *watcher) sweep(logCtx context.Context) {
 }
 
 // sweepWhole delivers the statuses of ids from a complete listing of the
-// whole project, and tells each create wait of the other live instances
-// that carry its token.
-func (w *watcher) sweepWhole(ctx context.Context, ids []string, all []Instance) {
+// whole project that started at started, and tells each create wait of the
+// other live instances that carry its token.
+func (w *watcher) sweepWhole(ctx context.Context, ids []string, all []Instance, started time.Time) {
 	want := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		want[id] = true
@@ -276,9 +278,10 @@ func (w *watcher) sweepWhole(ctx context.Context, ids []string, all []Instance) 
 		}
 		for _, id := range byToken[s.spec.token] {
 			if id != s.id {
-				s.duplicates = appendNew(s.duplicates, id)
+				s.dups.Deleted = appendNew(s.dups.Deleted, id)
 			}
 		}
+		s.dups.ListedAt = started
 	}
 	w.mu.Unlock()
 	w.deliver(ids, found, gone, goneErr, nil)

@@ -170,10 +170,10 @@ func (r *instanceResource) deletePending(ctx context.Context, state instanceReso
 	}
 }
 
-// A create cannot see its own end through: a late attempt, or a request
-// the gateway replayed, would make a second instance carrying the same
-// token after the apply is over. Its resource keeps the token, and the
-// time until which that can happen, in private state (settleRecord); the
+// A create whose wait did not see its window through (a late attempt, or
+// a request the gateway replayed, would make a second instance carrying
+// the same token after the apply is over) keeps the token, and the time
+// until which that can happen, in private state (settleRecord); the
 // next refresh or destroy deletes any other instance carrying the token
 // (settleDuplicates), and drops the record once that time has passed and
 // no other holder is left. That costs a shared listing, for those
@@ -204,9 +204,9 @@ func writeSettle(ctx context.Context, p privateState, rec *settleRecord) diag.Di
 
 // settleDuplicates deletes the instances that carry the token of an
 // unsettled create besides keep, with a warning, and drops the record
-// once its time has passed and a complete listing shows no other holder
-// of the token, not even one being deleted (its deletion may still end in
-// error). Failures are never fatal: the next refresh or destroy looks
+// once a complete listing that started after its time shows no other
+// holder of the token, not even one being deleted (its deletion may still
+// end in error). Failures are never fatal: the next refresh or destroy looks
 // again. It returns what it found.
 func (r *instanceResource) settleDuplicates(ctx context.Context, in, out privateState, keep string, diags *diag.Diagnostics) clouddc.Duplicates {
 	if in == nil || out == nil {
@@ -223,7 +223,7 @@ func (r *instanceResource) settleDuplicates(ctx context.Context, in, out private
 	}
 	dups := r.client.RemoveTokenDuplicates(ctx, rec.Token, keep)
 	warnDuplicates(diags, keep, dups)
-	if time.Now().After(rec.Until) && dups.Settled() {
+	if dups.ListedAt.After(rec.Until) && dups.Settled() {
 		diags.Append(out.SetKey(ctx, privateSettleKey, nil)...)
 	}
 	return dups

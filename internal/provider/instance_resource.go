@@ -295,16 +295,11 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	tflog.Info(ctx, "instance creation started; waiting for it to run", map[string]any{"adopted": created.Adopted, "attempts": created.Attempts})
 	warnDuplicates(&resp.Diagnostics, id, created.Duplicates)
 	// settle records, in private state, a create that may still make or
-	// leave another instance with its token: one whose duplicates are not
-	// all gone, or whose window for late attempts (and requests a gateway
-	// replays) is still open, as it is when most creates return. The
-	// next refresh or destroy looks for them (settleDuplicates).
-	settle := func(d clouddc.Duplicates) {
-		if !d.Settled() || time.Now().Before(created.SettleBy) {
-			resp.Diagnostics.Append(writeSettle(ctx, resp.Private, &settleRecord{Token: created.Token, Until: created.SettleBy})...)
-		}
+	// leave another instance with its token; the next refresh or destroy
+	// looks for them (settleDuplicates).
+	settle := func() {
+		resp.Diagnostics.Append(writeSettle(ctx, resp.Private, &settleRecord{Token: created.Token, Until: created.SettleBy})...)
 	}
-	settle(created.Duplicates)
 
 	// Save the ID before waiting: whatever happens next, Terraform must not
 	// forget an instance that exists. If the wait fails, this state is what
@@ -324,18 +319,24 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 			defer cancel()
 			dups := r.client.RemoveCreateDuplicates(checkCtx, created)
 			warnDuplicates(&resp.Diagnostics, id, dups)
-			settle(dups)
+			if !dups.Settled() {
+				settle()
+			}
 		}()
 	}
 
 	_, dups, waitErr := r.client.WaitForCreate(ctx, created)
 	warnDuplicates(&resp.Diagnostics, id, dups)
-	if waitErr != nil {
-		// The wait did not see the create through: a replayed request may
-		// still land, and the next refresh or destroy looks for it.
-		dups.Unsure = true
+	// The wait sees the create through when a whole-project listing that
+	// started after its window (a late attempt, or a request the gateway
+	// replayed, lands within it) showed no other instance with its token:
+	// an install takes minutes, longer than the window, so the happy path
+	// costs nothing more. Otherwise (a short install, a project too large
+	// to list whole, a failed wait, duplicates found) the record stays.
+	seenThrough := waitErr == nil && created.Duplicates.Settled() && dups.Settled() && dups.ListedAt.After(created.SettleBy)
+	if !seenThrough {
+		settle()
 	}
-	settle(dups)
 	if waitErr == nil && plan.PowerState.ValueString() == powerOff {
 		// Asked to be created powered off: it runs once installed, then
 		// its server is powered off.

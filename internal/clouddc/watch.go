@@ -57,9 +57,9 @@ type sub struct {
 	// dups: the other live instances seen carrying the token of a create
 	// wait (waitSpec.token), in Deleted (not deleted yet), and in ListedAt
 	// when the last whole-project listing searched for them started.
-	dups Duplicates
-	lastErr    error
-	result     chan subResult
+	dups    Duplicates
+	lastErr error
+	result  chan subResult
 }
 
 type subResult struct {

@@ -122,7 +122,13 @@ func TestAccInstanceActions_lifecycle(t *testing.T) {
 						}
 						return nil
 					}),
-					checkSimPassword(sim, testPassword),
+					// No resource holds the instance: check it by ID.
+					func(*terraform.State) error {
+						if pw, _ := sim.Password(id); pw != testPassword {
+							return fmt.Errorf("the reinstalled instance has password %q, want %q", pw, testPassword)
+						}
+						return nil
+					},
 				),
 			},
 			{

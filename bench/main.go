@@ -1,6 +1,6 @@
 // Command clouddc-bench measures how quickly and how cheaply the provider
 // notices the end of long-running operations, beside the schedules of the
-// anchors (terraform-plugin-sdk's StateChangeConf and the HuaweiCloud
+// baselines (terraform-plugin-sdk's StateChangeConf and the HuaweiCloud
 // provider), on the local simulator; how that grows to 10,000 instances
 // and with several Terraform processes in one project; what a storm of
 // failed creates costs; and what a plan costs beside the framework's

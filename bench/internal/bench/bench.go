@@ -1,5 +1,5 @@
 // Package bench measures how quickly and how cheaply the provider notices
-// that long-running operations ended, beside the schedules of the anchors
+// that long-running operations ended, beside the schedules of the baselines
 // that platform engineers know: terraform-plugin-sdk's StateChangeConf
 // defaults and the HuaweiCloud provider's waits; how its costs grow with
 // the number of instances and with other Terraform processes sharing the

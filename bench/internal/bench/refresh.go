@@ -35,7 +35,7 @@ type RefreshResult struct {
 
 // RunRefresh reads n instances with Terraform's default parallelism of
 // ten, the way a refresh does: the provider with its coalesced reads, the
-// anchors with one read per instance.
+// baselines with one read per instance.
 func (c Config) RunRefresh(ctx context.Context, n int, scheduler string) (RefreshResult, error) {
 	rg, err := c.start(ctx, n, 0, 0)
 	if err != nil {

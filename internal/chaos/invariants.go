@@ -25,8 +25,13 @@ import (
 //     that failed, each is in the state or named (by ID or token) in the
 //     command's diagnostics. An instance that landed after the command
 //     started (a late create, a replay) is given one more command to be
-//     found. After the final destroy, once every late request has landed,
-//     none may be left.
+//     found. Not forgotten either, before the final destroy: an instance
+//     whose token a state object keeps in private state (the provider's
+//     record of a create it has not seen through, which its next refresh
+//     or destroy settles), one the user took out of the state, and a
+//     duplicate whose deletion the provider announced while it is
+//     shutting-down. After the final destroy, once every late request has
+//     landed, none may be left.
 //  3. A destroy (or a replacement's delete) that succeeded means the
 //     instance was terminated, or gone, when it returned.
 //  4. Instances made by hand are never adopted, deleted, reinstalled,

@@ -30,8 +30,9 @@ import (
 //     record of a create it has not seen through, which its next refresh
 //     or destroy settles), one the user took out of the state, and a
 //     duplicate whose deletion the provider announced while it is
-//     shutting-down. After the final destroy, once every late request has
-//     landed, none may be left.
+//     shutting-down (also after the final destroy: its deletion is under
+//     way). After the final destroy, once every late request has landed,
+//     no other may be left.
 //  3. A destroy (or a replacement's delete) that succeeded means the
 //     instance was terminated, or gone, when it returned.
 //  4. Instances made by hand are never adopted, deleted, reinstalled,

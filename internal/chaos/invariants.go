@@ -374,6 +374,32 @@ func checkSecrets(o *observation) []Violation {
 	return vs
 }
 
+// releaseRemembered releases to the user the other holders of every
+// create token that obj, about to be removed from the state, keeps in its
+// private state: its own instance's token (whose duplicates may still
+// land), and any other that instances carry now.
+func (w *world) releaseRemembered(obj StateObject) {
+	one := map[string]StateObject{obj.Address: obj}
+	for _, tl := range w.sim.Timelines() {
+		cur, ok := w.sim.Instance(tl.ID)
+		if !ok {
+			continue
+		}
+		if tok := cur.Metadata[clouddc.CreateTokenKey]; remembered(one, tok) {
+			w.releasedTokens[tok] = true
+		}
+	}
+}
+
+func inState(state map[string]StateObject, id string) bool {
+	for _, obj := range state {
+		if obj.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
 // check observes the world after a step and records what broke.
 func (w *world) check(o *observation) {
 	o.State = w.drv.snapshot()
@@ -405,6 +431,9 @@ func (w *world) check(o *observation) {
 		}
 		if in.Token != "" {
 			w.tokens[tl.ID] = in.Token
+		}
+		if w.releasedTokens[in.Token] && !inState(o.State, in.ID) {
+			w.released[in.ID] = true
 		}
 		o.Instances = append(o.Instances, in)
 	}

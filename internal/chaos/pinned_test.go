@@ -39,6 +39,19 @@ var pinned = []Pin{
 	// a create held past Ctrl-C landed while the state pointed at another
 	// project: the provisional object keeps its token (not an orphan).
 	{Seed: 600691, Steps: []int{1, 3, 4, 5}, Faults: []int{4}, Invariant: 2},
+	// make chaos SEED=1000000 SEEDS=10000 after those fixes: a replay that
+	// landed after a destroy that removed the create's record
+	// (1009579, 1001064); a duplicate whose deletion ended in error
+	// failed the destroy (1000443); a state rm and import lost the record
+	// of a duplicate whose deletion failed (1007957); the teardown turned
+	// protection off in the wrong project (1002248, a harness bug); a
+	// failed update dropped a change of deletion_protection (1009461).
+	{Seed: 1009579, Steps: []int{4, 7}, Faults: []int{6}, Invariant: 2},
+	{Seed: 1001064, Steps: []int{10}, Faults: []int{15}, Invariant: 2},
+	{Seed: 1000443, Steps: []int{3}, Faults: []int{9, 10}, Invariant: 2},
+	{Seed: 1007957, Steps: []int{9, 11}, Faults: []int{7, 9}, Invariant: 2},
+	{Seed: 1002248, Steps: []int{3}, Faults: []int{}, Invariant: 0},
+	{Seed: 1009461, Steps: []int{4, 7, 8}, Faults: []int{8}, Invariant: 0},
 }
 
 func TestPinned(t *testing.T) {

@@ -121,6 +121,9 @@ type world struct {
 	// released are the instances the user took out of the state and could
 	// not import again (observation.Released).
 	released map[string]bool
+	// releasedTokens are create tokens whose record the user removed
+	// from the state (releaseRemembered).
+	releasedTokens map[string]bool
 	// deleting are the instances whose deletion the provider started and
 	// named (observation.Deleting).
 	deleting map[string]bool
@@ -173,7 +176,7 @@ func (w *world) play(ctx context.Context) *Result {
 }
 
 func newWorld(sched Schedule, mask Mask, opts Options) *world {
-	return &world{opts: opts.withDefaults(), sched: sched, mask: mask, handMade: map[string]handInstance{}, deferred: map[string]bool{}, released: map[string]bool{}, deleting: map[string]bool{},
+	return &world{opts: opts.withDefaults(), sched: sched, mask: mask, handMade: map[string]handInstance{}, deferred: map[string]bool{}, released: map[string]bool{}, releasedTokens: map[string]bool{}, deleting: map[string]bool{},
 		tokens: map[string]string{}, res: &Result{Seed: sched.Seed},
 		// Secrets and hand-made passwords come from the seed as well.
 		rng: rand.New(rand.NewPCG(sched.Seed, 0x7365637265747321))} //nolint:gosec // G404: reproducible test secrets
@@ -417,6 +420,10 @@ func (w *world) runStep(ctx context.Context, i int, st Step) {
 			w.trace(i, st, "nothing to import: %s holds no instance ID", st.Address)
 			break
 		}
+		// The provider's record of the object's create (its token in
+		// private state) goes with it: the duplicates that record would
+		// have settled are the user's from here on, as the object is.
+		w.releaseRemembered(obj)
 		w.drv.stateRm(st.Address)
 		cmd = &command{kind: cmdImport, importAddr: st.Address, importID: obj.ID}
 		obs.Named = []string{obj.ID}
@@ -652,7 +659,12 @@ func (w *world) final(ctx context.Context) {
 	if config := w.unprotected(); w.cli != nil && config != nil {
 		// As a user would: terraform apply with deletion_protection = false
 		// and nothing else changed.
-		w.runFinalApply(ctx, n, config)
+		w.runFinalApply(ctx, n, config, false)
+		if !w.res.Failed() && w.lastNamed(projectB) {
+			// The state's instances are in the other project, the apply
+			// said: the user turns protection off there.
+			w.runFinalApply(ctx, n, config, true)
+		}
 		if w.res.Failed() {
 			return
 		}
@@ -756,10 +768,14 @@ func (w *world) lastNamed(s string) bool {
 	return false
 }
 
-func (w *world) runFinalApply(ctx context.Context, n int, config map[string]tftypes.Value) {
+func (w *world) runFinalApply(ctx context.Context, n int, config map[string]tftypes.Value, other bool) {
 	st := Step{Op: OpFinal}
-	obs := &observation{Step: n, Op: string(OpFinal), Config: sortedKeys(config), project: simulator.DefaultProjectID}
-	cmd := &command{kind: cmdApply, provider: w.providerValue(creds{}), config: config}
+	project := simulator.DefaultProjectID
+	if other {
+		project = projectB
+	}
+	obs := &observation{Step: n, Op: string(OpFinal), Config: sortedKeys(config), project: project}
+	cmd := &command{kind: cmdApply, provider: w.providerValue(creds{other: other}), config: config}
 	obs.Command, obs.Kind = true, cmdApply
 	w.runCommand(ctx, n, st, cmd, obs)
 	w.check(obs)

@@ -333,6 +333,20 @@ func (c *Client) RemoveTokenDuplicates(ctx context.Context, token, keep string) 
 	return c.deleteDuplicates(ctx, token, keep, time.Now().Add(-duplicateListingAge))
 }
 
+// SettleTokenDuplicates is RemoveTokenDuplicates for the last look, once
+// every attempt of the create has surely landed: it waits until until if
+// need be, and takes only a listing that started after it. With ctx done
+// first, its Duplicates are Unsure.
+func (c *Client) SettleTokenDuplicates(ctx context.Context, token, keep string, until time.Time) Duplicates {
+	if token == "" || keep == "" {
+		return Duplicates{}
+	}
+	if sleep(ctx, time.Until(until)) != nil {
+		return Duplicates{Unsure: true}
+	}
+	return c.deleteDuplicates(ctx, token, keep, until.Add(time.Millisecond))
+}
+
 // duplicateListingAge is how old a listing RemoveTokenDuplicates takes.
 const duplicateListingAge = 5 * time.Second
 

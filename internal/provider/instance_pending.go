@@ -207,24 +207,54 @@ func writeSettle(ctx context.Context, p privateState, rec *settleRecord) diag.Di
 // once a complete listing that started after its time shows no other
 // holder of the token, not even one being deleted (its deletion may still
 // end in error). Failures are never fatal: the next refresh or destroy looks
-// again. It returns what it found.
-func (r *instanceResource) settleDuplicates(ctx context.Context, in, out privateState, keep string, diags *diag.Diagnostics) clouddc.Duplicates {
+// again. It returns the record (nil when there is none) and what it found.
+func (r *instanceResource) settleDuplicates(ctx context.Context, in, out privateState, keep string, diags *diag.Diagnostics) (*settleRecord, clouddc.Duplicates) {
 	if in == nil || out == nil {
-		return clouddc.Duplicates{}
+		return nil, clouddc.Duplicates{}
 	}
 	raw, d := in.GetKey(ctx, privateSettleKey)
 	if d.HasError() || len(raw) == 0 {
-		return clouddc.Duplicates{}
+		return nil, clouddc.Duplicates{}
 	}
 	var rec settleRecord
 	if err := json.Unmarshal(raw, &rec); err != nil || rec.Token == "" {
 		diags.Append(out.SetKey(ctx, privateSettleKey, nil)...)
-		return clouddc.Duplicates{}
+		return nil, clouddc.Duplicates{}
 	}
 	dups := r.client.RemoveTokenDuplicates(ctx, rec.Token, keep)
 	warnDuplicates(diags, keep, dups)
 	if dups.ListedAt.After(rec.Until) && dups.Settled() {
 		diags.Append(out.SetKey(ctx, privateSettleKey, nil)...)
 	}
-	return dups
+	return &rec, dups
+}
+
+// settleBeforeForgetting is the destroy's end of an unsettled create: the
+// record goes with the resource, so nothing would look for a duplicate
+// that lands later. It waits, if need be, until the create's window has
+// passed and looks once more (dups is what settleDuplicates found), then
+// waits until every duplicate being deleted is terminated. It fails,
+// naming the token or the instance, when it cannot tell or a duplicate
+// stays.
+func (r *instanceResource) settleBeforeForgetting(ctx context.Context, keep string, rec *settleRecord, dups clouddc.Duplicates, diags *diag.Diagnostics) {
+	if rec == nil {
+		return
+	}
+	if !dups.ListedAt.After(rec.Until) {
+		tflog.Info(ctx, "waiting until the create's window has passed before the last look for duplicates", map[string]any{"until": rec.Until})
+		more := r.client.SettleTokenDuplicates(ctx, rec.Token, keep, rec.Until)
+		warnDuplicates(diags, keep, more)
+		if more.Unsure {
+			diags.AddError("Unable to Rule Out a Duplicate Instance",
+				fmt.Sprintf("Instance %s was created by a create whose request may land again until %s (a gateway may replay it, or an "+
+					"earlier attempt land late), but the provider could not list the project after that time to rule out a second "+
+					"instance carrying its create token %s. Look for that token (the clouddc_instances data source shows it as "+
+					"create_token) and delete what carries it, or run the destroy again.",
+					keep, rec.Until.UTC().Format(time.RFC3339), rec.Token))
+		}
+		dups.Deleted = append(dups.Deleted, more.Deleted...)
+		dups.Deleting = append(dups.Deleting, more.Deleting...)
+		dups.Failed = append(dups.Failed, more.Failed...)
+	}
+	r.waitForDuplicates(ctx, keep, dups, diags)
 }

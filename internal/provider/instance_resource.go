@@ -446,7 +446,7 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 		resp.Diagnostics.AddWarning("Instance No Longer Exists",
 			fmt.Sprintf("Instance %s was not found; it was deleted outside Terraform. It is removed from the state, and the next apply creates it again.", id))
 		// Its create's duplicates, if any, are looked for one last time.
-		r.settleDuplicates(ctx, req.Private, resp.Private, id, &resp.Diagnostics)
+		_, _ = r.settleDuplicates(ctx, req.Private, resp.Private, id, &resp.Diagnostics)
 		resp.State.RemoveResource(ctx)
 		return
 	case err != nil:
@@ -456,11 +456,11 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 		resp.Diagnostics.AddWarning("Instance Was Terminated",
 			fmt.Sprintf("Instance %s is terminated; it was deleted outside Terraform. It is removed from the state, and the next apply creates it again.", id))
 		// Its create's duplicates, if any, are looked for one last time.
-		r.settleDuplicates(ctx, req.Private, resp.Private, id, &resp.Diagnostics)
+		_, _ = r.settleDuplicates(ctx, req.Private, resp.Private, id, &resp.Diagnostics)
 		resp.State.RemoveResource(ctx)
 		return
 	}
-	r.settleDuplicates(ctx, req.Private, resp.Private, inst.ID, &resp.Diagnostics)
+	_, _ = r.settleDuplicates(ctx, req.Private, resp.Private, inst.ID, &resp.Diagnostics)
 	resp.Diagnostics.Append(flattenInstance(inst, &state)...)
 	if state.DeletionProtection.IsNull() {
 		state.DeletionProtection = types.BoolValue(false) // imported: the default
@@ -584,7 +584,9 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 		updateGoal{ImageID: plan.ImageID, VPCID: plan.VPCID, NICs: planNICs},
 		updateGoal{ImageID: state.ImageID, VPCID: state.VPCID, NICs: stateNICs})
 	u := &instanceUpdate{r: r, id: id, plan: plan, state: state, cur: state, password: password, planNICs: planNICs, stateNICs: stateNICs, steps: steps}
-	u.cur.Timeouts = plan.Timeouts
+	// deletion_protection needs no API call: it holds from the start, also
+	// when a step below fails and the state keeps what was done.
+	u.cur.Timeouts, u.cur.DeletionProtection = plan.Timeouts, plan.DeletionProtection
 	for _, step := range []func(context.Context) *stepFailure{u.changeNetwork, u.reinstall, u.changePassword, u.changePower} {
 		if f := step(ctx); f != nil {
 			addClientError(&resp.Diagnostics, f.summary, f.err)
@@ -802,7 +804,7 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 		addDeletionProtectedError(&resp.Diagnostics, id, "delete it", deleteRefusedAdvice)
 		return
 	}
-	dups := r.settleDuplicates(ctx, req.Private, resp.Private, id, &resp.Diagnostics)
+	rec, dups := r.settleDuplicates(ctx, req.Private, resp.Private, id, &resp.Diagnostics)
 
 	// DELETE, then wait for terminated. A deletion already under way (an
 	// interrupted destroy, or someone else's) is waited for, not restarted:
@@ -818,21 +820,45 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	}
 	// The duplicates of its create go with it: once this resource is
 	// gone, nothing would look for them again.
-	r.waitForDuplicates(ctx, id, dups, &resp.Diagnostics)
+	if rec != nil {
+		r.settleBeforeForgetting(ctx, id, rec, dups, &resp.Diagnostics)
+	} else {
+		r.waitForDuplicates(ctx, id, dups, &resp.Diagnostics)
+	}
 }
 
 // waitForDuplicates waits until the duplicates of keep's create that are
-// being deleted are terminated, and fails, naming each, for those that are
-// not (a deletion the API refused, or one that ended in error).
+// being deleted, or that the API refused to delete, are terminated: a
+// deletion that ends in error, or was refused, is asked for again, up to
+// duplicateDeleteAttempts times in all. It fails, naming each, for those
+// that stay.
 func (r *instanceResource) waitForDuplicates(ctx context.Context, keep string, dups clouddc.Duplicates, diags *diag.Diagnostics) {
 	failed := map[string]string{}
-	for _, dup := range dups.Failed {
-		failed[dup] = "the API refused to delete it"
+	try := func(dup string, deleting bool) {
+		var last error
+		for attempt := range duplicateDeleteAttempts {
+			if !deleting || attempt > 0 {
+				if err := r.client.DeleteInstance(ctx, dup); err != nil && !errors.Is(err, clouddc.ErrNotFound) {
+					last = err
+					continue
+				}
+			}
+			if _, err := r.client.WaitForInstanceTerminated(ctx, dup); err != nil {
+				last = err
+				if ctx.Err() != nil {
+					break
+				}
+				continue
+			}
+			return
+		}
+		failed[dup] = describeError(last)
 	}
 	for _, dup := range dups.Waiting() {
-		if _, err := r.client.WaitForInstanceTerminated(ctx, dup); err != nil {
-			failed[dup] = describeError(err)
-		}
+		try(dup, true)
+	}
+	for _, dup := range dups.Failed {
+		try(dup, false)
 	}
 	for _, dup := range slices.Sorted(maps.Keys(failed)) {
 		diags.AddError("Duplicate Instance Was Not Deleted",
@@ -840,3 +866,7 @@ func (r *instanceResource) waitForDuplicates(ctx context.Context, keep string, d
 				"did not end: %s. Delete it in the CloudDC console, or run the destroy again.", dup, keep, failed[dup]))
 	}
 }
+
+// duplicateDeleteAttempts bounds how often a destroy asks for the deletion
+// of one duplicate.
+const duplicateDeleteAttempts = 3

@@ -659,11 +659,22 @@ func (w *world) final(ctx context.Context) {
 	if config := w.unprotected(); w.cli != nil && config != nil {
 		// As a user would: terraform apply with deletion_protection = false
 		// and nothing else changed.
-		w.runFinalApply(ctx, n, config, false)
-		if !w.res.Failed() && w.lastNamed(projectB) {
+		other := false
+		ok := w.runFinalApply(ctx, n, config, other)
+		if !ok && !w.res.Failed() && w.lastNamed(projectB) {
 			// The state's instances are in the other project, the apply
 			// said: the user turns protection off there.
-			w.runFinalApply(ctx, n, config, true)
+			other = true
+			ok = w.runFinalApply(ctx, n, config, other)
+		}
+		if !ok && !w.res.Failed() {
+			// The state lags behind the instances (an update that failed
+			// after the API acted): as a user would, refresh, then turn
+			// protection off with what the state now holds.
+			w.runFinalCommand(ctx, n, cmdRefresh, nil, other)
+			if config := w.unprotected(); config != nil && !w.res.Failed() {
+				w.runFinalApply(ctx, n, config, other)
+			}
 		}
 		if w.res.Failed() {
 			return
@@ -768,17 +779,26 @@ func (w *world) lastNamed(s string) bool {
 	return false
 }
 
-func (w *world) runFinalApply(ctx context.Context, n int, config map[string]tftypes.Value, other bool) {
+// runFinalApply runs the teardown's apply of config and reports whether
+// it succeeded.
+func (w *world) runFinalApply(ctx context.Context, n int, config map[string]tftypes.Value, other bool) bool {
+	return w.runFinalCommand(ctx, n, cmdApply, config, other)
+}
+
+// runFinalCommand runs a command of the teardown, in the other project
+// when other is set, and reports whether it succeeded.
+func (w *world) runFinalCommand(ctx context.Context, n int, kind commandKind, config map[string]tftypes.Value, other bool) bool {
 	st := Step{Op: OpFinal}
 	project := simulator.DefaultProjectID
 	if other {
 		project = projectB
 	}
 	obs := &observation{Step: n, Op: string(OpFinal), Config: sortedKeys(config), project: project}
-	cmd := &command{kind: cmdApply, provider: w.providerValue(creds{other: other}), config: config}
-	obs.Command, obs.Kind = true, cmdApply
+	cmd := &command{kind: kind, provider: w.providerValue(creds{other: other}), config: config}
+	obs.Command, obs.Kind = true, kind
 	w.runCommand(ctx, n, st, cmd, obs)
 	w.check(obs)
+	return obs.OK
 }
 
 func addressesOf(blocks []Block) []string {

@@ -385,7 +385,7 @@ type CreateResolution struct {
 	// Others are the other live instances that carry the token (made by a
 	// create that was sent more than once). ResolveCreate leaves them.
 	Others []string
-	// NotMade: a complete listing taken after Deadline shows no live
+	// NotMade: two complete listings taken after Deadline show no live
 	// instance carrying the token, so the create made nothing.
 	NotMade bool
 }
@@ -413,6 +413,11 @@ func (c *Client) ResolveCreate(ctx context.Context, p PendingCreate) (CreateReso
 	s := c.creates.settings()
 	giveUp := latest(p.Deadline, time.Now()).Add(s.Window / 2)
 	var lastErr error
+	// emptyAfter counts the complete listings that started after the
+	// deadline and showed no holder: it takes two, so that one listing
+	// that is complete by every check but wrong (contract item 3) cannot
+	// make a provisional object go while its instance exists.
+	emptyAfter := 0
 	for delay := s.FirstDelay; ; delay = min(2*delay, s.MaxDelay) {
 		asked := time.Now()
 		all, err := c.projects.since(ctx, asked)
@@ -428,7 +433,10 @@ func (c *Client) ResolveCreate(ctx context.Context, p PendingCreate) (CreateReso
 				return resolution(in, holders), nil
 			}
 			if !asked.Before(p.Deadline) {
-				return CreateResolution{NotMade: true}, nil
+				if emptyAfter++; emptyAfter >= 2 {
+					return CreateResolution{NotMade: true}, nil
+				}
+				delay = s.FirstDelay / 2 // the next listing soon: doubled below
 			}
 		case ctx.Err() != nil:
 			return CreateResolution{}, err

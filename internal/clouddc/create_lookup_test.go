@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
 
 // sharedLookup looks over 300 ms, with listings at least 10 ms apart.
@@ -196,6 +198,23 @@ func TestResolveCreate(t *testing.T) {
 		}
 		if time.Now().Before(deadline) {
 			t.Error("it concluded 'not made' before the deadline")
+		}
+	})
+
+	t.Run("one complete but wrong listing after the deadline: still found", func(t *testing.T) {
+		t.Parallel()
+		f := newFront(t, always(true, 0, false), WithCreateLookup(sharedLookup))
+		in := withToken(createInput())
+		id, err := f.client.postCreate(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The next listing hides the instance and lowers count with it:
+		// no completeness check can tell.
+		f.sim.InjectFault(simulator.Fault{Op: simulator.OpListInstances, HideItems: 1})
+		r, err := f.client.ResolveCreate(testContext(t), PendingCreate{Input: in, Deadline: time.Now()})
+		if err != nil || r.NotMade || r.Instance == nil || r.Instance.ID != id {
+			t.Fatalf("ResolveCreate = %+v, %v; want %s found by the second listing, not 'not made'", r, err, id)
 		}
 	})
 

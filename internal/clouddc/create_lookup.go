@@ -272,6 +272,18 @@ func (d Duplicates) Settled() bool {
 	return !d.Unsure && len(d.Deleted)+len(d.Deleting)+len(d.Failed) == 0
 }
 
+// Add returns d with what more found besides (a later look at the same
+// token): the IDs of both, unsure if either was, listed when more was.
+func (d Duplicates) Add(more Duplicates) Duplicates {
+	return Duplicates{
+		Deleted:  append(slices.Clone(d.Deleted), more.Deleted...),
+		Deleting: append(slices.Clone(d.Deleting), more.Deleting...),
+		Failed:   append(slices.Clone(d.Failed), more.Failed...),
+		Unsure:   d.Unsure || more.Unsure,
+		ListedAt: latest(d.ListedAt, more.ListedAt),
+	}
+}
+
 // Waiting are the duplicates whose deletion is under way.
 func (d Duplicates) Waiting() []string {
 	return append(slices.Clone(d.Deleted), d.Deleting...)

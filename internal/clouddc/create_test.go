@@ -607,3 +607,14 @@ func TestWaitForCreate_seesTheWindowThrough(t *testing.T) {
 		})
 	}
 }
+
+// Duplicates.Add keeps what both looks found, and the later listing time.
+func TestDuplicates_Add(t *testing.T) {
+	t.Parallel()
+	early, late := time.Unix(100, 0), time.Unix(200, 0)
+	d := Duplicates{Deleted: []string{"a"}, ListedAt: early}.Add(Duplicates{Deleting: []string{"b"}, Failed: []string{"c"}, Unsure: true, ListedAt: late})
+	if !slices.Equal(d.Deleted, []string{"a"}) || !slices.Equal(d.Deleting, []string{"b"}) || !slices.Equal(d.Failed, []string{"c"}) ||
+		!d.Unsure || !d.ListedAt.Equal(late) || d.Settled() {
+		t.Errorf("Add = %+v", d)
+	}
+}

@@ -252,9 +252,7 @@ func (r *instanceResource) settleBeforeForgetting(ctx context.Context, keep stri
 					"create_token) and delete what carries it, or run the destroy again.",
 					keep, rec.Until.UTC().Format(time.RFC3339), rec.Token))
 		}
-		dups.Deleted = append(dups.Deleted, more.Deleted...)
-		dups.Deleting = append(dups.Deleting, more.Deleting...)
-		dups.Failed = append(dups.Failed, more.Failed...)
+		dups = dups.Add(more)
 	}
 	r.waitForDuplicates(ctx, keep, dups, diags)
 }

@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 )
 
@@ -58,6 +59,33 @@ var pinned = []Pin{
 	// carried out while its request failed (3000327, a harness bug: it now
 	// refreshes first, as a user would).
 	{Seed: 3000327, Steps: []int{0, 7, 12}, Faults: []int{7, 8}, Invariant: 0},
+}
+
+// open are schedules that fail today and whose bug is not fixed yet: each
+// fails every time, so TestOpenFindings runs them only when asked
+// (CHAOS_OPEN=1) and make test stays a verdict on what was fixed. A fix
+// moves its schedule to pinned.
+var open = []Pin{
+	// make chaos SEED=21112 SEEDS=500: a create the gateway replayed after
+	// Ctrl-C, a replacement interrupted in its deletes, then a refresh the
+	// gateway answered 404: a pending instance "db-2" carrying a create
+	// token is neither in the state nor named (21150).
+	{Seed: 21150, Steps: []int{2, 3, 4}, Faults: []int{9, 11}, Invariant: 2},
+}
+
+func TestOpenFindings(t *testing.T) {
+	if os.Getenv("CHAOS_OPEN") == "" {
+		t.Skipf("%d schedules fail on an open bug; CHAOS_OPEN=1 runs them", len(open))
+	}
+	clearProviderEnv(t)
+	for _, p := range open {
+		t.Run(fmt.Sprint(p.Seed), func(t *testing.T) {
+			s := Generate(p.Seed)
+			if r := Run(context.Background(), s, p.Mask(), Options{Verbose: true}); r.Failed() {
+				t.Errorf("open finding still fails:\n%s\nwhat happened:\n%v\n%v", Describe(s, p.Mask()), r.Trace, r.Violations)
+			}
+		})
+	}
 }
 
 func TestPinned(t *testing.T) {

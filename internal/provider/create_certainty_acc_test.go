@@ -7,9 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
+	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
 
@@ -159,6 +162,61 @@ func TestAccCreateCertainty_createTimeoutAfterTheRequestWasSent(t *testing.T) {
 					checkLive(sim, 2, 1),
 					checkSimState(sim, &first, "terminated"),
 				),
+			},
+		},
+	})
+}
+
+// A create whose wait fails (its timeout) and whose request the gateway
+// replays after the apply: Terraform marks the instance tainted and the
+// next apply replaces it, and Terraform does not pass a tainted object's
+// private state, where the create's token is recorded, to that
+// replacement's delete. So the refresh before it settles the record
+// itself: it waits out the create's window, finds the replayed instance
+// and deletes it. Without that, the replay lands during the replacement
+// and is left running, carrying a token nothing in the state remembers.
+func TestAccCreateCertainty_replayOfAFailedCreateIsDeletedBeforeItsReplacement(t *testing.T) {
+	opts := fastSimOptions()
+	opts.CreateDuration = 4 * time.Second
+	sim := startSimulator(t, opts)
+	lookup := testCreateLookup
+	lookup.Window = 6 * time.Second
+	var first string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){
+			"clouddc": providerserver.NewProtocol6WithError(&clouddcProvider{version: "test",
+				clientOptions: []clouddc.Option{clouddc.WithPollSchedule(testPollSchedule), clouddc.WithCreateLookup(lookup)}}),
+		},
+		CheckDestroy: checkAllTerminated(sim),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					// The replay lands 3 s after the create: after this apply
+					// has failed (its create timeout is 1 s) and within the
+					// create's window (6 s here, a minute in production).
+					sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, Replay: 3 * time.Second})
+				},
+				Config:      providerConfig(sim) + instanceConfig("acc-replayed", `timeouts { create = "1s" }`),
+				ExpectError: regexp.MustCompile(`Instance Did Not Become Running`),
+			},
+			{
+				PreConfig: func() {
+					all := sim.Instances()
+					if len(all) != 1 {
+						t.Fatalf("%d instances before the replay landed; want the one the create made", len(all))
+					}
+					first = all[0].ID
+				},
+				// The refresh waits for the window, deletes the replayed
+				// instance, then the apply replaces the tainted one: three
+				// instances in all, one live, and it is not the first.
+				Config: providerConfig(sim) + instanceConfig("acc-replayed"),
+				Check: resource.ComposeAggregateTestCheckFunc(checkLive(sim, 3, 1), func(s *terraform.State) error {
+					if id := s.RootModule().Resources[res].Primary.ID; id == first {
+						return fmt.Errorf("instance %s was kept; a tainted instance is replaced", id)
+					}
+					return nil
+				}),
 			},
 		},
 	})

@@ -145,14 +145,23 @@ func (r *instanceResource) deletePending(ctx context.Context, state instanceReso
 	if diags.HasError() || removed {
 		return
 	}
-	if state.DeletionProtection.ValueBool() {
-		// The create made an instance after all, and it is protected:
-		// keep it, in place of the object, as Delete keeps any other.
-		addDeletionProtectedError(&resp.Diagnostics, inst.ID, "delete it", deleteRefusedAdvice)
+	// Another attempt of the create may land until its deadline: the
+	// instance kept, or the destroy, settles that (a tainted object's
+	// record is settled by the refresh, settleRecord.Failed).
+	rec := &settleRecord{Token: pc.Token, Until: pc.Deadline, Failed: true}
+	keep := func() {
+		// Keep what was learned: the instance, in place of the object.
 		state.ID = types.StringValue(inst.ID)
 		resp.Diagnostics.Append(flattenInstance(inst, &state)...)
 		resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 		resp.Diagnostics.Append(writePending(ctx, resp.Private, nil)...)
+		resp.Diagnostics.Append(writeSettle(ctx, resp.Private, rec)...)
+	}
+	if state.DeletionProtection.ValueBool() {
+		// The create made an instance after all, and it is protected:
+		// keep it, in place of the object, as Delete keeps any other.
+		addDeletionProtectedError(&resp.Diagnostics, inst.ID, "delete it", deleteRefusedAdvice)
+		keep()
 		return
 	}
 	accepted, err := r.client.TerminateInstance(ctx, inst.ID)
@@ -162,11 +171,12 @@ func (r *instanceResource) deletePending(ctx context.Context, state instanceReso
 			summary = "Unable to Delete Instance"
 		}
 		addClientError(&resp.Diagnostics, summary, err)
-		// Keep what was learned: the instance, in place of the object.
-		state.ID = types.StringValue(inst.ID)
-		resp.Diagnostics.Append(flattenInstance(inst, &state)...)
-		resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
-		resp.Diagnostics.Append(writePending(ctx, resp.Private, nil)...)
+		keep()
+		return
+	}
+	r.settleBeforeForgetting(ctx, inst.ID, rec, clouddc.Duplicates{}, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		keep()
 	}
 }
 
@@ -186,6 +196,12 @@ const privateSettleKey = "unsettled_create"
 type settleRecord struct {
 	Token string    `json:"token"`
 	Until time.Time `json:"until"`
+	// Failed says that the create failed, so Terraform marks its object
+	// tainted and replaces it at the next apply, and the delete of that
+	// replacement does not get this record: Terraform plans a tainted
+	// object as a create and passes the create's private state to the
+	// delete. So the refresh settles such a record itself (settleRead).
+	Failed bool `json:"failed,omitempty"`
 }
 
 // writeSettle records an unsettled create in private state.
@@ -227,6 +243,34 @@ func (r *instanceResource) settleDuplicates(ctx context.Context, in, out private
 		diags.Append(out.SetKey(ctx, privateSettleKey, nil)...)
 	}
 	return &rec, dups
+}
+
+// settleRead is the refresh's part: it looks for duplicates
+// (settleDuplicates), and when the record would be lost after this refresh
+// (leaving: the refresh removes the resource; or the create failed, see
+// settleRecord.Failed) it settles it here, as a destroy does
+// (settleBeforeForgetting), and drops it. It returns false when it could not: the
+// diagnostics then hold an error, and the object and its record stay.
+func (r *instanceResource) settleRead(ctx context.Context, in, out privateState, keep string, leaving bool, diags *diag.Diagnostics) bool {
+	rec, dups := r.settleDuplicates(ctx, in, out, keep, diags)
+	if rec == nil || (!leaving && !rec.Failed) {
+		return true
+	}
+	return r.settleNow(ctx, out, keep, rec, dups, diags)
+}
+
+// settleNow is settleBeforeForgetting for a refresh: the record goes once
+// that succeeded, and stays otherwise (the next refresh tries again).
+func (r *instanceResource) settleNow(ctx context.Context, out privateState, keep string, rec *settleRecord, dups clouddc.Duplicates, diags *diag.Diagnostics) bool {
+	var d diag.Diagnostics
+	r.settleBeforeForgetting(ctx, keep, rec, dups, &d)
+	diags.Append(d...)
+	if d.HasError() {
+		diags.Append(writeSettle(ctx, out, rec)...)
+		return false
+	}
+	diags.Append(out.SetKey(ctx, privateSettleKey, nil)...)
+	return true
 }
 
 // settleBeforeForgetting is the destroy's end of an unsettled create: the

@@ -294,12 +294,19 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	ctx = tflog.SetField(ctx, "instance_id", id)
 	tflog.Info(ctx, "instance creation started; waiting for it to run", map[string]any{"adopted": created.Adopted, "attempts": created.Attempts})
 	warnDuplicates(&resp.Diagnostics, id, created.Duplicates)
-	// settle records, in private state, a create that may still make or
-	// leave another instance with its token; the next refresh or destroy
-	// looks for them (settleDuplicates).
-	settle := func() {
-		resp.Diagnostics.Append(writeSettle(ctx, resp.Private, &settleRecord{Token: created.Token, Until: created.SettleBy})...)
-	}
+	// A create that may still make or leave another instance with its
+	// token records it in private state when Create returns; the next
+	// refresh or destroy looks for them (settleDuplicates). A failed create
+	// says so: its object is tainted, and Terraform does not pass a tainted
+	// object's private state on to the delete that replaces it.
+	unsettled := false
+	settle := func() { unsettled = true }
+	defer func() {
+		if unsettled {
+			resp.Diagnostics.Append(writeSettle(ctx, resp.Private,
+				&settleRecord{Token: created.Token, Until: created.SettleBy, Failed: resp.Diagnostics.HasError()})...)
+		}
+	}()
 
 	// Save the ID before waiting: whatever happens next, Terraform must not
 	// forget an instance that exists. If the wait fails, this state is what
@@ -376,7 +383,7 @@ func (r *instanceResource) keepUncertain(ctx context.Context, plan instanceResou
 		plan.ID = types.StringValue(unsure.InstanceID)
 		resp.Diagnostics.Append(setInstanceIdentity(ctx, resp.Identity, unsure.InstanceID, r.projectID())...)
 		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
-		resp.Diagnostics.Append(writeSettle(ctx, resp.Private, &settleRecord{Token: unsure.Token, Until: time.Now().Add(time.Minute)})...)
+		resp.Diagnostics.Append(writeSettle(ctx, resp.Private, &settleRecord{Token: unsure.Token, Until: time.Now().Add(time.Minute), Failed: true})...)
 		return
 	}
 	pc := pendingFromError(unsure, r.projectID())
@@ -445,9 +452,11 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 	case errors.Is(err, clouddc.ErrNotFound):
 		resp.Diagnostics.AddWarning("Instance No Longer Exists",
 			fmt.Sprintf("Instance %s was not found; it was deleted outside Terraform. It is removed from the state, and the next apply creates it again.", id))
-		// Its create's duplicates, if any, are looked for one last time.
-		_, _ = r.settleDuplicates(ctx, req.Private, resp.Private, id, &resp.Diagnostics)
-		resp.State.RemoveResource(ctx)
+		// Its create's duplicates, if any, are settled before the record
+		// goes with the resource.
+		if r.settleRead(ctx, req.Private, resp.Private, id, true, &resp.Diagnostics) {
+			resp.State.RemoveResource(ctx)
+		}
 		return
 	case err != nil:
 		addClientError(&resp.Diagnostics, "Unable to Read Instance", err)
@@ -455,12 +464,16 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 	case inst.State == clouddc.StateTerminated:
 		resp.Diagnostics.AddWarning("Instance Was Terminated",
 			fmt.Sprintf("Instance %s is terminated; it was deleted outside Terraform. It is removed from the state, and the next apply creates it again.", id))
-		// Its create's duplicates, if any, are looked for one last time.
-		_, _ = r.settleDuplicates(ctx, req.Private, resp.Private, id, &resp.Diagnostics)
-		resp.State.RemoveResource(ctx)
+		// Its create's duplicates, if any, are settled before the record
+		// goes with the resource.
+		if r.settleRead(ctx, req.Private, resp.Private, id, true, &resp.Diagnostics) {
+			resp.State.RemoveResource(ctx)
+		}
 		return
 	}
-	_, _ = r.settleDuplicates(ctx, req.Private, resp.Private, inst.ID, &resp.Diagnostics)
+	if !r.settleRead(ctx, req.Private, resp.Private, inst.ID, false, &resp.Diagnostics) {
+		return
+	}
 	resp.Diagnostics.Append(flattenInstance(inst, &state)...)
 	if state.DeletionProtection.IsNull() {
 		state.DeletionProtection = types.BoolValue(false) // imported: the default
@@ -486,9 +499,14 @@ func (r *instanceResource) readPending(ctx context.Context, state instanceResour
 	resp.Diagnostics.Append(flattenInstance(inst, &state)...)
 	state.ProjectID = types.StringValue(r.projectID())
 	resp.Diagnostics.Append(writePending(ctx, resp.Private, nil)...)
-	// Another attempt of that create may still land until its deadline.
-	resp.Diagnostics.Append(writeSettle(ctx, resp.Private, &settleRecord{Token: pending.Token, Until: pending.Deadline})...)
+	// Another attempt of that create may still land until its deadline. The
+	// object stays tainted (a Read cannot untaint it), so its replacement's
+	// delete would not see a record: settle it now (settleRead).
+	rec := &settleRecord{Token: pending.Token, Until: pending.Deadline, Failed: true}
+	dups := r.client.RemoveTokenDuplicates(ctx, rec.Token, inst.ID)
+	warnDuplicates(&resp.Diagnostics, inst.ID, dups)
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	r.settleNow(ctx, resp.Private, inst.ID, rec, dups, &resp.Diagnostics)
 }
 
 // guard is what Read, Update and Delete check first: the pending create of
@@ -797,6 +815,26 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	}
 	if pending != nil {
 		r.deletePending(ctx, state, pending, resp)
+		return
+	}
+	// From here a failed destroy answers with no object, so that Terraform
+	// keeps the object as it was, private state included. It does not pass
+	// a tainted object's private state to the delete that replaces it, and
+	// would store the private state the delete answers with in its place:
+	// a record of an unsettled or interrupted create (instance_pending.go)
+	// would be lost.
+	defer func() {
+		if resp.Diagnostics.HasError() {
+			resp.State.RemoveResource(ctx)
+		}
+	}()
+	if id == "" {
+		// A provisional object whose record Terraform did not pass on: it is
+		// tainted and being replaced without a refresh (-refresh=false).
+		resp.Diagnostics.AddError("Interrupted Create Not Settled Yet",
+			"This resource holds a create whose outcome is not known yet, and Terraform did not pass its record to this destroy "+
+				"(it does not for a tainted object it replaces). Nothing was deleted, and the resource stays in the state. Run "+
+				"terraform apply without -refresh=false: the refresh settles it (it finds the instance, or learns that none was made).")
 		return
 	}
 	if state.DeletionProtection.ValueBool() {

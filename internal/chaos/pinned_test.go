@@ -65,9 +65,9 @@ var pinned = []Pin{
 	// was neither in the state nor named (21150). Terraform passes a
 	// tainted object's private state neither to the delete that replaces
 	// it nor back to the state when that delete fails, so the record of
-	// the create was lost. Fix: the refresh settles a failed create's
-	// record itself (settleRecord.Failed), and a failed destroy answers
-	// with no object, so that Terraform keeps the one it had.
+	// the create was lost. Fix: the refresh settles a record itself
+	// (settleRead), and a failed destroy answers with no object, so that
+	// Terraform keeps the one it had.
 	{Seed: 21150, Steps: []int{2, 3, 4}, Faults: []int{9, 11}, Invariant: 2},
 }
 

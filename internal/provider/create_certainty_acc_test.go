@@ -173,15 +173,15 @@ func TestAccCreateCertainty_createTimeoutAfterTheRequestWasSent(t *testing.T) {
 // private state, where the create's token is recorded, to that
 // replacement's delete. So the refresh before it settles the record
 // itself: it waits out the create's window, finds the replayed instance
-// and deletes it. Without that, the replay lands during the replacement
-// and is left running, carrying a token nothing in the state remembers.
+// and deletes it. Without that, the replay lands during or after the
+// replacement and is left running, carrying a token nothing in the state
+// remembers: two live instances.
 func TestAccCreateCertainty_replayOfAFailedCreateIsDeletedBeforeItsReplacement(t *testing.T) {
 	opts := fastSimOptions()
-	opts.CreateDuration = 4 * time.Second
+	opts.CreateDuration = 3 * time.Second
 	sim := startSimulator(t, opts)
 	lookup := testCreateLookup
-	lookup.Window = 6 * time.Second
-	var first string
+	lookup.Window = 14 * time.Second
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){
 			"clouddc": providerserver.NewProtocol6WithError(&clouddcProvider{version: "test",
@@ -191,29 +191,27 @@ func TestAccCreateCertainty_replayOfAFailedCreateIsDeletedBeforeItsReplacement(t
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() {
-					// The replay lands 3 s after the create: after this apply
-					// has failed (its create timeout is 1 s) and within the
-					// create's window (6 s here, a minute in production).
-					sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, Replay: 3 * time.Second})
+					// The replay lands 10 s after the create: after this apply
+					// has failed (its create timeout is 1 s), after the next
+					// apply's replacement (a 3 s install) unless its refresh
+					// waits, and within the create's window (14 s here, a
+					// minute in production).
+					sim.InjectFault(simulator.Fault{Op: simulator.OpCreateInstance, Replay: 10 * time.Second})
 				},
 				Config:      providerConfig(sim) + instanceConfig("acc-replayed", `timeouts { create = "1s" }`),
 				ExpectError: regexp.MustCompile(`Instance Did Not Become Running`),
 			},
 			{
-				PreConfig: func() {
-					all := sim.Instances()
-					if len(all) != 1 {
-						t.Fatalf("%d instances before the replay landed; want the one the create made", len(all))
-					}
-					first = all[0].ID
-				},
-				// The refresh waits for the window, deletes the replayed
-				// instance, then the apply replaces the tainted one: three
-				// instances in all, one live, and it is not the first.
+				// The refresh waits for the window and deletes the replayed
+				// instance; then the apply replaces the tainted one: three
+				// instances in all, and only the one in the state is live.
 				Config: providerConfig(sim) + instanceConfig("acc-replayed"),
 				Check: resource.ComposeAggregateTestCheckFunc(checkLive(sim, 3, 1), func(s *terraform.State) error {
-					if id := s.RootModule().Resources[res].Primary.ID; id == first {
-						return fmt.Errorf("instance %s was kept; a tainted instance is replaced", id)
+					id := s.RootModule().Resources[res].Primary.ID
+					for _, inst := range liveInstances(sim) {
+						if inst.ID != id {
+							return fmt.Errorf("instance %s runs, but the state holds %s", inst.ID, id)
+						}
 					}
 					return nil
 				}),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -116,10 +115,6 @@ func (r *instanceResource) settlePending(ctx context.Context, state *instanceRes
 	if !res.Matches {
 		detail += " It does not match the configuration in every field (someone may have changed it), so the next plan shows the difference."
 	}
-	if len(res.Others) > 0 {
-		detail += fmt.Sprintf(" These instances carry the same token too, made by the same create: %s. They are not in the state; "+
-			"delete them in the CloudDC console.", strings.Join(res.Others, ", "))
-	}
 	diags.AddWarning("Instance of an Interrupted Create Found", detail)
 	return res.Instance, false, diags
 }
@@ -146,9 +141,8 @@ func (r *instanceResource) deletePending(ctx context.Context, state instanceReso
 		return
 	}
 	// Another attempt of the create may land until its deadline: the
-	// instance kept, or the destroy, settles that (a tainted object's
-	// record is settled by the refresh, settleRecord.Failed).
-	rec := &settleRecord{Token: pc.Token, Until: pc.Deadline, Failed: true}
+	// destroy settles that, or the refresh of the instance kept.
+	rec := &settleRecord{Token: pc.Token, Until: pc.Deadline}
 	keep := func() {
 		// Keep what was learned: the instance, in place of the object.
 		state.ID = types.StringValue(inst.ID)
@@ -174,7 +168,7 @@ func (r *instanceResource) deletePending(ctx context.Context, state instanceReso
 		keep()
 		return
 	}
-	r.settleBeforeForgetting(ctx, inst.ID, rec, clouddc.Duplicates{}, &resp.Diagnostics)
+	r.settleBeforeForgetting(ctx, inst.ID, rec, clouddc.Duplicates{}, destroyAgain, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		keep()
 	}
@@ -196,12 +190,6 @@ const privateSettleKey = "unsettled_create"
 type settleRecord struct {
 	Token string    `json:"token"`
 	Until time.Time `json:"until"`
-	// Failed says that the create failed, so Terraform marks its object
-	// tainted and replaces it at the next apply, and the delete of that
-	// replacement does not get this record: Terraform plans a tainted
-	// object as a create and passes the create's private state to the
-	// delete. So the refresh settles such a record itself (settleRead).
-	Failed bool `json:"failed,omitempty"`
 }
 
 // writeSettle records an unsettled create in private state.
@@ -245,17 +233,23 @@ func (r *instanceResource) settleDuplicates(ctx context.Context, in, out private
 	return &rec, dups
 }
 
-// settleRead is the refresh's part: it looks for duplicates
-// (settleDuplicates), and when the record would be lost after this refresh
-// (leaving: the refresh removes the resource; or the create failed, see
-// settleRecord.Failed) it settles it here, as a destroy does
-// (settleBeforeForgetting), and drops it. It returns false when it could not: the
-// diagnostics then hold an error, and the object and its record stay.
-func (r *instanceResource) settleRead(ctx context.Context, in, out privateState, keep string, leaving bool, diags *diag.Diagnostics) bool {
+// settleRead is the refresh's part: the refresh settles a record itself
+// (settleBeforeForgetting) rather than leave it to a later refresh or
+// destroy, because Terraform may not show the record to anything after
+// it: it plans a tainted object (a create that failed, a provisioner that
+// failed, terraform taint) as a create with no private state and passes
+// that plan's private state to the delete that replaces it, and a Read
+// that removes the resource removes the record with it. The wait is
+// bounded by the resource's delete timeout, since settling deletes. It
+// returns false when it could not settle: the diagnostics then hold an
+// error, and the object and its record stay as they were.
+func (r *instanceResource) settleRead(ctx context.Context, in, out privateState, keep string, limit time.Duration, diags *diag.Diagnostics) bool {
 	rec, dups := r.settleDuplicates(ctx, in, out, keep, diags)
-	if rec == nil || (!leaving && !rec.Failed) {
+	if rec == nil {
 		return true
 	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
 	return r.settleNow(ctx, out, keep, rec, dups, diags)
 }
 
@@ -263,7 +257,7 @@ func (r *instanceResource) settleRead(ctx context.Context, in, out privateState,
 // that succeeded, and stays otherwise (the next refresh tries again).
 func (r *instanceResource) settleNow(ctx context.Context, out privateState, keep string, rec *settleRecord, dups clouddc.Duplicates, diags *diag.Diagnostics) bool {
 	var d diag.Diagnostics
-	r.settleBeforeForgetting(ctx, keep, rec, dups, &d)
+	r.settleBeforeForgetting(ctx, keep, rec, dups, readAgain, &d)
 	diags.Append(d...)
 	if d.HasError() {
 		diags.Append(writeSettle(ctx, out, rec)...)
@@ -273,6 +267,14 @@ func (r *instanceResource) settleNow(ctx context.Context, out privateState, keep
 	return true
 }
 
+// readAgain and destroyAgain end the errors of settleBeforeForgetting.
+const (
+	readAgain = "The refresh stopped here, and the resource stays in the state as it was, with the record of its create, so that " +
+		"nothing forgets that token. Run the command again to look again; its refresh settles the record once the API answers " +
+		"and every instance carrying the token besides this one is gone."
+	destroyAgain = "The resource stays in the state. Run the destroy again to look again."
+)
+
 // settleBeforeForgetting is the destroy's end of an unsettled create: the
 // record goes with the resource, so nothing would look for a duplicate
 // that lands later. It waits, if need be, until the create's window has
@@ -280,7 +282,7 @@ func (r *instanceResource) settleNow(ctx context.Context, out privateState, keep
 // waits until every duplicate being deleted is terminated. It fails,
 // naming the token or the instance, when it cannot tell or a duplicate
 // stays.
-func (r *instanceResource) settleBeforeForgetting(ctx context.Context, keep string, rec *settleRecord, dups clouddc.Duplicates, diags *diag.Diagnostics) {
+func (r *instanceResource) settleBeforeForgetting(ctx context.Context, keep string, rec *settleRecord, dups clouddc.Duplicates, again string, diags *diag.Diagnostics) {
 	if rec == nil {
 		return
 	}
@@ -293,10 +295,10 @@ func (r *instanceResource) settleBeforeForgetting(ctx context.Context, keep stri
 				fmt.Sprintf("Instance %s was created by a create whose request may land again until %s (a gateway may replay it, or an "+
 					"earlier attempt land late), but the provider could not list the project after that time to rule out a second "+
 					"instance carrying its create token %s. Look for that token (the clouddc_instances data source shows it as "+
-					"create_token) and delete what carries it, or run the destroy again.",
-					keep, rec.Until.UTC().Format(time.RFC3339), rec.Token))
+					"create_token) and delete what carries it. %s",
+					keep, rec.Until.UTC().Format(time.RFC3339), rec.Token, again))
 		}
 		dups = dups.Add(more)
 	}
-	r.waitForDuplicates(ctx, keep, dups, diags)
+	r.waitForDuplicates(ctx, keep, dups, again, diags)
 }

@@ -296,15 +296,13 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	warnDuplicates(&resp.Diagnostics, id, created.Duplicates)
 	// A create that may still make or leave another instance with its
 	// token records it in private state when Create returns; the next
-	// refresh or destroy looks for them (settleDuplicates). A failed create
-	// says so: its object is tainted, and Terraform does not pass a tainted
-	// object's private state on to the delete that replaces it.
+	// refresh settles it (settleRead), or a destroy.
 	unsettled := false
 	settle := func() { unsettled = true }
 	defer func() {
 		if unsettled {
 			resp.Diagnostics.Append(writeSettle(ctx, resp.Private,
-				&settleRecord{Token: created.Token, Until: created.SettleBy, Failed: resp.Diagnostics.HasError()})...)
+				&settleRecord{Token: created.Token, Until: created.SettleBy})...)
 		}
 	}()
 
@@ -383,7 +381,7 @@ func (r *instanceResource) keepUncertain(ctx context.Context, plan instanceResou
 		plan.ID = types.StringValue(unsure.InstanceID)
 		resp.Diagnostics.Append(setInstanceIdentity(ctx, resp.Identity, unsure.InstanceID, r.projectID())...)
 		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
-		resp.Diagnostics.Append(writeSettle(ctx, resp.Private, &settleRecord{Token: unsure.Token, Until: time.Now().Add(time.Minute), Failed: true})...)
+		resp.Diagnostics.Append(writeSettle(ctx, resp.Private, &settleRecord{Token: unsure.Token, Until: time.Now().Add(time.Minute)})...)
 		return
 	}
 	pc := pendingFromError(unsure, r.projectID())
@@ -437,6 +435,11 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 	if resp.Diagnostics.Append(r.identify(ctx, req.Identity, resp.Identity, id)...); resp.Diagnostics.HasError() {
 		return
 	}
+	// Settling a create's record deletes duplicates: as long as a destroy.
+	settleLimit, d := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
+	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
+		return
+	}
 	// GetInstanceCoalesced shares its API call with the other reads of a refresh.
 	inst, err := r.client.GetInstanceCoalesced(ctx, id)
 	switch {
@@ -450,11 +453,11 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 				"instance was deleted, remove it from the state with terraform state rm and this resource's address.", id, r.projectID()))
 		return
 	case errors.Is(err, clouddc.ErrNotFound):
-		resp.Diagnostics.AddWarning("Instance No Longer Exists",
-			fmt.Sprintf("Instance %s was not found; it was deleted outside Terraform. It is removed from the state, and the next apply creates it again.", id))
 		// Its create's duplicates, if any, are settled before the record
 		// goes with the resource.
-		if r.settleRead(ctx, req.Private, resp.Private, id, true, &resp.Diagnostics) {
+		if r.settleRead(ctx, req.Private, resp.Private, id, settleLimit, &resp.Diagnostics) {
+			resp.Diagnostics.AddWarning("Instance No Longer Exists",
+				fmt.Sprintf("Instance %s was not found; it was deleted outside Terraform. It is removed from the state, and the next apply creates it again.", id))
 			resp.State.RemoveResource(ctx)
 		}
 		return
@@ -462,16 +465,14 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 		addClientError(&resp.Diagnostics, "Unable to Read Instance", err)
 		return
 	case inst.State == clouddc.StateTerminated:
-		resp.Diagnostics.AddWarning("Instance Was Terminated",
-			fmt.Sprintf("Instance %s is terminated; it was deleted outside Terraform. It is removed from the state, and the next apply creates it again.", id))
-		// Its create's duplicates, if any, are settled before the record
-		// goes with the resource.
-		if r.settleRead(ctx, req.Private, resp.Private, id, true, &resp.Diagnostics) {
+		if r.settleRead(ctx, req.Private, resp.Private, id, settleLimit, &resp.Diagnostics) {
+			resp.Diagnostics.AddWarning("Instance Was Terminated",
+				fmt.Sprintf("Instance %s is terminated; it was deleted outside Terraform. It is removed from the state, and the next apply creates it again.", id))
 			resp.State.RemoveResource(ctx)
 		}
 		return
 	}
-	if !r.settleRead(ctx, req.Private, resp.Private, inst.ID, false, &resp.Diagnostics) {
+	if !r.settleRead(ctx, req.Private, resp.Private, inst.ID, settleLimit, &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(flattenInstance(inst, &state)...)
@@ -486,7 +487,9 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 // whose outcome was unknown, adopting its instance or removing the object.
 func (r *instanceResource) readPending(ctx context.Context, state instanceResourceModel, pending *pendingCreate, resp *resource.ReadResponse) {
 	inst, removed, diags := r.settlePending(ctx, &state, pending)
-	resp.Diagnostics.Append(diags...)
+	if diags.HasError() || removed {
+		resp.Diagnostics.Append(diags...)
+	}
 	if diags.HasError() {
 		return
 	}
@@ -495,18 +498,30 @@ func (r *instanceResource) readPending(ctx context.Context, state instanceResour
 		resp.State.RemoveResource(ctx)
 		return
 	}
+	// Another attempt of that create may still land until its deadline:
+	// settled now, as for any record (settleRead). Until that succeeds, the
+	// refresh fails and the provisional object stays as it was.
+	settleLimit, d := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
+	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
+		return
+	}
+	settleCtx, cancel := context.WithTimeout(ctx, settleLimit)
+	defer cancel()
+	rec := &settleRecord{Token: pending.Token, Until: pending.Deadline}
+	var settled diag.Diagnostics
+	dups := r.client.RemoveTokenDuplicates(settleCtx, rec.Token, inst.ID)
+	warnDuplicates(&settled, inst.ID, dups)
+	if !r.settleNow(settleCtx, resp.Private, inst.ID, rec, dups, &settled) {
+		resp.Diagnostics.Append(settled...)
+		return
+	}
+	resp.Diagnostics.Append(diags...)
+	resp.Diagnostics.Append(settled...)
 	resp.Diagnostics.Append(setInstanceIdentity(ctx, resp.Identity, inst.ID, r.projectID())...)
 	resp.Diagnostics.Append(flattenInstance(inst, &state)...)
 	state.ProjectID = types.StringValue(r.projectID())
 	resp.Diagnostics.Append(writePending(ctx, resp.Private, nil)...)
-	// Another attempt of that create may still land until its deadline. The
-	// object stays tainted (a Read cannot untaint it), so its replacement's
-	// delete would not see a record: settle it now (settleRead).
-	rec := &settleRecord{Token: pending.Token, Until: pending.Deadline, Failed: true}
-	dups := r.client.RemoveTokenDuplicates(ctx, rec.Token, inst.ID)
-	warnDuplicates(&resp.Diagnostics, inst.ID, dups)
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
-	r.settleNow(ctx, resp.Private, inst.ID, rec, dups, &resp.Diagnostics)
 }
 
 // guard is what Read, Update and Delete check first: the pending create of
@@ -809,25 +824,26 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	defer cancel()
 	id := state.ID.ValueString()
 	ctx = tflog.SetField(ctx, "instance_id", id)
+	// A failed destroy answers with no object, so that Terraform keeps the
+	// object as it was, private state included. It does not pass a tainted
+	// object's private state to the delete that replaces it, and would
+	// store the private state the delete answers with in its place: a
+	// record of an unsettled or interrupted create (instance_pending.go)
+	// would be lost. deletePending, which got its record, answers with
+	// what it learned instead.
 	pending := r.guard(ctx, state, req.Private, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if pending != nil {
+	if pending != nil && !resp.Diagnostics.HasError() {
 		r.deletePending(ctx, state, pending, resp)
 		return
 	}
-	// From here a failed destroy answers with no object, so that Terraform
-	// keeps the object as it was, private state included. It does not pass
-	// a tainted object's private state to the delete that replaces it, and
-	// would store the private state the delete answers with in its place:
-	// a record of an unsettled or interrupted create (instance_pending.go)
-	// would be lost.
 	defer func() {
 		if resp.Diagnostics.HasError() {
 			resp.State.RemoveResource(ctx)
 		}
 	}()
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	if id == "" {
 		// A provisional object whose record Terraform did not pass on: it is
 		// tainted and being replaced without a refresh (-refresh=false).
@@ -859,9 +875,9 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	// The duplicates of its create go with it: once this resource is
 	// gone, nothing would look for them again.
 	if rec != nil {
-		r.settleBeforeForgetting(ctx, id, rec, dups, &resp.Diagnostics)
+		r.settleBeforeForgetting(ctx, id, rec, dups, destroyAgain, &resp.Diagnostics)
 	} else {
-		r.waitForDuplicates(ctx, id, dups, &resp.Diagnostics)
+		r.waitForDuplicates(ctx, id, dups, destroyAgain, &resp.Diagnostics)
 	}
 }
 
@@ -870,7 +886,7 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 // deletion that ends in error, or was refused, is asked for again, up to
 // duplicateDeleteAttempts times in all. It fails, naming each, for those
 // that stay.
-func (r *instanceResource) waitForDuplicates(ctx context.Context, keep string, dups clouddc.Duplicates, diags *diag.Diagnostics) {
+func (r *instanceResource) waitForDuplicates(ctx context.Context, keep string, dups clouddc.Duplicates, again string, diags *diag.Diagnostics) {
 	failed := map[string]string{}
 	try := func(dup string, deleting bool) {
 		var last error
@@ -901,7 +917,7 @@ func (r *instanceResource) waitForDuplicates(ctx context.Context, keep string, d
 	for _, dup := range slices.Sorted(maps.Keys(failed)) {
 		diags.AddError("Duplicate Instance Was Not Deleted",
 			fmt.Sprintf("Instance %s carries the create token of %s: an earlier attempt of that create made it after all. Its deletion "+
-				"did not end: %s. Delete it in the CloudDC console, or run the destroy again.", dup, keep, failed[dup]))
+				"did not end: %s. Delete it in the CloudDC console. %s", dup, keep, failed[dup], again))
 	}
 }
 

@@ -284,7 +284,10 @@ func TestWait_uncertainAnswersAreBlips(t *testing.T) {
 			t.Parallel()
 			srv := newRawScriptServer(t, statusOK("shutting-down", "uninstall-processing"), blip)
 			c := newTestClient(t, srv.url)
-			st, err := c.WaitForInstanceTerminated(testContextFor(t, 500*time.Millisecond), testID)
+			// Long enough for the first poll on a loaded machine (the
+			// race detector, beside the acceptance tests): 500 ms once
+			// ended before any state was read.
+			st, err := c.WaitForInstanceTerminated(testContextFor(t, 3*time.Second), testID)
 			var waitErr *WaitError
 			if !errors.As(err, &waitErr) || waitErr.LastState != StateShuttingDown || waitErr.LastPollError == nil {
 				t.Fatalf("wait = %+v, %v; want a timeout that names shutting-down and the last poll's failure", st, err)

@@ -55,6 +55,8 @@ type accTarget struct {
 	imageID, vpcID, subnetID    string
 	serverIDs                   []string
 	poll                        clouddc.PollSchedule
+	// lookup is the create window to use, nil for the provider's own.
+	lookup *clouddc.CreateLookup
 }
 
 // externalMode reports whether the acceptance tests target an external
@@ -94,7 +96,7 @@ func newAccTarget(t *testing.T) *accTarget {
 	sim := simulator.StartTest(t, akskSimOptions())
 	return &accTarget{sim: sim, endpoint: sim.URL, projectID: sim.ProjectID(), accessKey: accPermanentAK, secretKey: accPermanentSK,
 		region: sim.Region(), iamEndpoint: sim.URL, imageID: simulator.DefaultImageID, vpcID: simulator.DefaultVPCID,
-		subnetID: simulator.DefaultSubnetID, poll: testPollSchedule}
+		subnetID: simulator.DefaultSubnetID, poll: testPollSchedule, lookup: &testCreateLookup}
 }
 
 // accTargetFromEnv reads the external endpoint from the CLOUDDC_ACC_*
@@ -184,9 +186,21 @@ func (a *accTarget) factories() map[string]func() (tfprotov6.ProviderServer, err
 	return map[string]func() (tfprotov6.ProviderServer, error){
 		"clouddc": NewProtocol6ServerWithError(&clouddcProvider{
 			version:       "test",
-			clientOptions: []clouddc.Option{clouddc.WithPollSchedule(a.poll)},
+			clientOptions: a.clientOptions(),
 		}),
 	}
+}
+
+// clientOptions are the provider's client options for the target: on the
+// in-process simulator, the tests' short create window too (its installs
+// are shorter than a minute, so a refresh after a create would wait out a
+// minute-long window).
+func (a *accTarget) clientOptions() []clouddc.Option {
+	opts := []clouddc.Option{clouddc.WithPollSchedule(a.poll)}
+	if a.lookup != nil {
+		opts = append(opts, clouddc.WithCreateLookup(*a.lookup))
+	}
+	return opts
 }
 
 // client is an API client of the target, for checks and set-up.

@@ -75,7 +75,7 @@ func cliProvider(t *testing.T) (env []string) {
 	go func() {
 		factory := NewProtocol6ServerWithError(&clouddcProvider{
 			version:       "test",
-			clientOptions: []clouddc.Option{clouddc.WithPollSchedule(testPollSchedule)},
+			clientOptions: []clouddc.Option{clouddc.WithPollSchedule(testPollSchedule), clouddc.WithCreateLookup(testCreateLookup)},
 		})
 		err := tf6server.Serve(address, func() tfprotov6.ProviderServer {
 			s, err := factory()

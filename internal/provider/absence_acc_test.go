@@ -8,14 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
-	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
 
@@ -93,11 +90,8 @@ func TestAccAbsence_createsHeldUntilTerraformGivesUp(t *testing.T) {
 	heldLookup := testCreateLookup
 	heldLookup.Window, heldLookup.Interrupted = 5*time.Second, 500*time.Millisecond
 	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){
-			"clouddc": providerserver.NewProtocol6WithError(&clouddcProvider{version: "test",
-				clientOptions: []clouddc.Option{clouddc.WithPollSchedule(testPollSchedule), clouddc.WithCreateLookup(heldLookup)}}),
-		},
-		CheckDestroy: checkAllTerminated(sim),
+		ProtoV6ProviderFactories: testProviderFactoriesWith(heldLookup),
+		CheckDestroy:             checkAllTerminated(sim),
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() {

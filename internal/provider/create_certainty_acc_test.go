@@ -7,12 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
-	"github.com/clouddc-tf/terraform-provider-clouddc/internal/clouddc"
 	"github.com/clouddc-tf/terraform-provider-clouddc/internal/simulator"
 )
 
@@ -183,11 +180,8 @@ func TestAccCreateCertainty_replayOfAFailedCreateIsDeletedBeforeItsReplacement(t
 	lookup := testCreateLookup
 	lookup.Window = 14 * time.Second
 	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){
-			"clouddc": providerserver.NewProtocol6WithError(&clouddcProvider{version: "test",
-				clientOptions: []clouddc.Option{clouddc.WithPollSchedule(testPollSchedule), clouddc.WithCreateLookup(lookup)}}),
-		},
-		CheckDestroy: checkAllTerminated(sim),
+		ProtoV6ProviderFactories: testProviderFactoriesWith(lookup),
+		CheckDestroy:             checkAllTerminated(sim),
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() {

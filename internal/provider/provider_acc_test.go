@@ -82,10 +82,16 @@ var testCreateLookup = clouddc.CreateLookup{Window: 3 * time.Second, FirstDelay:
 
 // testProviderFactories serves the provider in-process to the Terraform CLI.
 func testProviderFactories() map[string]func() (tfprotov6.ProviderServer, error) {
+	return testProviderFactoriesWith(testCreateLookup)
+}
+
+// testProviderFactoriesWith is testProviderFactories with another create
+// window, for tests whose creates land late or are replayed.
+func testProviderFactoriesWith(lookup clouddc.CreateLookup) map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
 		"clouddc": NewProtocol6ServerWithError(&clouddcProvider{
 			version:       "test",
-			clientOptions: []clouddc.Option{clouddc.WithPollSchedule(testPollSchedule), clouddc.WithCreateLookup(testCreateLookup)},
+			clientOptions: []clouddc.Option{clouddc.WithPollSchedule(testPollSchedule), clouddc.WithCreateLookup(lookup)},
 		}),
 	}
 }

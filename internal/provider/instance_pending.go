@@ -206,23 +206,33 @@ func writeSettle(ctx context.Context, p privateState, rec *settleRecord) diag.Di
 	return p.SetKey(ctx, privateSettleKey, raw)
 }
 
-// settleDuplicates deletes the instances that carry the token of an
-// unsettled create besides keep, with a warning, and drops the record
-// once a complete listing that started after its time shows no other
-// holder of the token, not even one being deleted (its deletion may still
-// end in error). Failures are never fatal: the next refresh or destroy looks
-// again. It returns the record (nil when there is none) and what it found.
-func (r *instanceResource) settleDuplicates(ctx context.Context, in, out privateState, keep string, diags *diag.Diagnostics) (*settleRecord, clouddc.Duplicates) {
+// readSettle returns the record in in, or nil; an unreadable one is
+// dropped from out.
+func readSettle(ctx context.Context, in, out privateState, diags *diag.Diagnostics) *settleRecord {
 	if in == nil || out == nil {
-		return nil, clouddc.Duplicates{}
+		return nil
 	}
 	raw, d := in.GetKey(ctx, privateSettleKey)
 	if d.HasError() || len(raw) == 0 {
-		return nil, clouddc.Duplicates{}
+		return nil
 	}
 	var rec settleRecord
 	if err := json.Unmarshal(raw, &rec); err != nil || rec.Token == "" {
 		diags.Append(out.SetKey(ctx, privateSettleKey, nil)...)
+		return nil
+	}
+	return &rec
+}
+
+// settleDuplicates deletes the instances that carry the token of an
+// unsettled create besides keep, with a warning, and drops the record
+// once a complete listing that started after its time shows no other
+// holder of the token, not even one being deleted (its deletion may still
+// end in error). Failures are never fatal: the caller settles what is
+// left. It returns the record (nil when there is none) and what it found.
+func (r *instanceResource) settleDuplicates(ctx context.Context, in, out privateState, keep string, diags *diag.Diagnostics) (*settleRecord, clouddc.Duplicates) {
+	rec := readSettle(ctx, in, out, diags)
+	if rec == nil {
 		return nil, clouddc.Duplicates{}
 	}
 	dups := r.client.RemoveTokenDuplicates(ctx, rec.Token, keep)
@@ -230,26 +240,34 @@ func (r *instanceResource) settleDuplicates(ctx context.Context, in, out private
 	if dups.ListedAt.After(rec.Until) && dups.Settled() {
 		diags.Append(out.SetKey(ctx, privateSettleKey, nil)...)
 	}
-	return &rec, dups
+	return rec, dups
 }
 
 // settleRead is the refresh's part: the refresh settles a record itself
-// (settleBeforeForgetting) rather than leave it to a later refresh or
-// destroy, because Terraform may not show the record to anything after
-// it: it plans a tainted object (a create that failed, a provisioner that
-// failed, terraform taint) as a create with no private state and passes
-// that plan's private state to the delete that replaces it, and a Read
-// that removes the resource removes the record with it. The wait is
-// bounded by the resource's delete timeout, since settling deletes. It
-// returns false when it could not settle: the diagnostics then hold an
-// error, and the object and its record stay as they were.
+// (settleWithin) rather than leave it to a later refresh or destroy,
+// because Terraform may not show the record to anything after it: it
+// plans a tainted object (a create that failed, a provisioner that failed,
+// terraform taint) as a create with no private state and passes that
+// plan's private state to the delete that replaces it, and a Read that
+// removes the resource removes the record with it. It returns false when
+// it could not settle: the diagnostics then hold an error, and the object
+// and its record stay as they were.
 func (r *instanceResource) settleRead(ctx context.Context, in, out privateState, keep string, limit time.Duration, diags *diag.Diagnostics) bool {
-	rec, dups := r.settleDuplicates(ctx, in, out, keep, diags)
+	rec := readSettle(ctx, in, out, diags)
 	if rec == nil {
 		return true
 	}
+	return r.settleWithin(ctx, out, keep, rec, limit, diags)
+}
+
+// settleWithin settles rec for a refresh within limit (settling deletes,
+// so the delete timeout): it deletes other holders of the token, then
+// settleNow.
+func (r *instanceResource) settleWithin(ctx context.Context, out privateState, keep string, rec *settleRecord, limit time.Duration, diags *diag.Diagnostics) bool {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
+	dups := r.client.RemoveTokenDuplicates(ctx, rec.Token, keep)
+	warnDuplicates(diags, keep, dups)
 	return r.settleNow(ctx, out, keep, rec, dups, diags)
 }
 

@@ -505,13 +505,9 @@ func (r *instanceResource) readPending(ctx context.Context, state instanceResour
 	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
 		return
 	}
-	settleCtx, cancel := context.WithTimeout(ctx, settleLimit)
-	defer cancel()
-	rec := &settleRecord{Token: pending.Token, Until: pending.Deadline}
 	var settled diag.Diagnostics
-	dups := r.client.RemoveTokenDuplicates(settleCtx, rec.Token, inst.ID)
-	warnDuplicates(&settled, inst.ID, dups)
-	if !r.settleNow(settleCtx, resp.Private, inst.ID, rec, dups, &settled) {
+	rec := &settleRecord{Token: pending.Token, Until: pending.Deadline}
+	if !r.settleWithin(ctx, resp.Private, inst.ID, rec, settleLimit, &settled) {
 		resp.Diagnostics.Append(settled...)
 		return
 	}
